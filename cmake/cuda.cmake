@@ -1,0 +1,37 @@
+# CUDA detection. AUTO builds the CUDA backend when nvcc is found (the project machines have it at
+# /usr/local/cuda/bin/nvcc, usually without a GPU: the code then compiles and links, and the tests
+# labelled `cuda` are the only ones that need a device). Without nvcc the build is CPU-only, silently.
+set(WTASIM_HAVE_CUDA OFF)
+if(NOT WTASIM_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(WTASIM_NVCC nvcc HINTS /usr/local/cuda/bin ENV CUDA_HOME PATH_SUFFIXES bin)
+    if(WTASIM_NVCC)
+      set(CMAKE_CUDA_COMPILER "${WTASIM_NVCC}")
+    endif()
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Hopper (H100/H200) and Ampere; override with -DCMAKE_CUDA_ARCHITECTURES=...
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    # CMake 3.25 does not know nvcc's C++20 flag (nvcc >= 12 has it); the project's headers need C++20.
+    if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+      set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+      set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+    endif()
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    find_package(CUDAToolkit REQUIRED)
+    set(WTASIM_HAVE_CUDA ON)
+    target_compile_definitions(wtasim_config INTERFACE WTASIM_HAVE_CUDA=1)
+    message(STATUS "wtasim: CUDA backend enabled (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+  elseif(WTASIM_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "wtasim: WTASIM_CUDA=ON but no CUDA compiler was found "
+                        "(install the CUDA Toolkit or set CMAKE_CUDA_COMPILER)")
+  else()
+    message(STATUS "wtasim: no CUDA compiler found, building the CPU backends only")
+  endif()
+endif()

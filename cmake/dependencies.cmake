@@ -1,0 +1,18 @@
+# Every external dependency, found in one place. A failure names the Debian package that provides it;
+# tools/setup.sh installs all of them.
+macro(wtasim_require name debian_package)
+  find_package(${name} ${ARGN} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR
+      "wtasim: ${name} was not found. Install the Debian package '${debian_package}' "
+      "(or run: bash tools/setup.sh, which installs every dependency).")
+  endif()
+endmacro()
+
+find_package(Threads REQUIRED)
+wtasim_require(TBB libtbb-dev CONFIG)
+wtasim_require(nlohmann_json nlohmann-json3-dev CONFIG)
+if(WTASIM_TESTS)
+  wtasim_require(doctest doctest-dev CONFIG)
+endif()
+wtasim_require(CLI11 libcli11-dev CONFIG)

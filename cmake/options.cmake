@@ -1,0 +1,29 @@
+# Build options and the one INTERFACE target (wtasim_config) that carries configure-time defines,
+# warnings and floating-point rules to every target of the project.
+option(WTASIM_TESTS "Build the doctest suites" ON)
+option(WTASIM_BENCHMARKS "Build the benchmarks in tools/" ON)
+set(WTASIM_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON, OFF")
+set_property(CACHE WTASIM_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(WTASIM_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
+
+find_program(WTASIM_CCACHE ccache)
+if(WTASIM_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${WTASIM_CCACHE}")
+  set(CMAKE_CUDA_COMPILER_LAUNCHER "${WTASIM_CCACHE}")
+endif()
+
+add_library(wtasim_config INTERFACE)
+target_include_directories(wtasim_config INTERFACE "${PROJECT_SOURCE_DIR}")
+target_compile_options(wtasim_config INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion>
+  # Results must not depend on whether the compiler fuses a*b+c: the reference and the fast kernels
+  # are compared bit for bit, and the simulator must reproduce the trainer's spikes.
+  $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>
+  $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false>)
+target_compile_definitions(wtasim_config INTERFACE WTASIM_VERSION="${PROJECT_VERSION}")
+
+if(WTASIM_SANITIZE)
+  target_compile_options(wtasim_config INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${WTASIM_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
+  target_link_options(wtasim_config INTERFACE -fsanitize=${WTASIM_SANITIZE})
+endif()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package wtasim needs to build, test and run. Idempotent: packages already
+# present are left alone, so a second run only costs the apt look-up.
+# Usage: sudo-less as root (as on the project machines): bash tools/setup.sh
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git clang-format
+  # libraries the code links against
+  libboost-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev
+  libsentencepiece-dev sentencepiece libcli11-dev
+  # BLAS: the pthread OpenBLAS must be the selected libblas.so.3 before torch comes in,
+  # otherwise torch's matrix products (our test oracle) run on the reference BLAS
+  libopenblas0-pthread libopenblas-pthread-dev
+  # test oracles and tools (never runtime dependencies of the C++ code)
+  python3 python3-numpy python3-h5py python3-torch
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  # the BLAS goes first so that the alternatives system selects it for libblas.so.3
+  $SUDO apt-get install -y -qq --no-install-recommends libopenblas0-pthread >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all ${#packages[@]} packages present"
+fi
