@@ -4,12 +4,10 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.hpp"
-
-#ifndef WTASIM_PROFILE_DIR
-#define WTASIM_PROFILE_DIR "energy/profiles"
-#endif
+#include "energy/profiles_embedded.hpp"
 
 namespace wtasim {
 
@@ -26,9 +24,15 @@ double paper_convention_energy_pj(const op_counts& counts) {
 energy_profile load_energy_profile(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw io_error(path + ": cannot open energy profile");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_energy_profile(text.str(), path);
+}
+
+energy_profile parse_energy_profile(const std::string& text, const std::string& path) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(in);
+        j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         throw config_error(path + ": not valid JSON (" + e.what() + ")");
     }
@@ -74,7 +78,19 @@ energy_profile load_energy_profile(const std::string& path) {
 }
 
 energy_profile shipped_energy_profile(const std::string& name) {
-    return load_energy_profile(std::string(WTASIM_PROFILE_DIR) + "/" + name + ".json");
+    std::string names;
+    for (const auto& p : shipped_energy_profile_texts()) {
+        if (p.name == name) return parse_energy_profile(std::string(p.json), "energy/profiles/" + name + ".json");
+        names += (names.empty() ? "" : ", ") + std::string(p.name);
+    }
+    throw config_error("energy profile \"" + name + "\" is not shipped, expected one of " + names +
+                       " or the path of a profile JSON file");
+}
+
+energy_profile energy_profile_from(const std::string& name_or_path) {
+    const bool is_path =
+        name_or_path.find('/') != std::string::npos || (name_or_path.size() > 5 && name_or_path.ends_with(".json"));
+    return is_path ? load_energy_profile(name_or_path) : shipped_energy_profile(name_or_path);
 }
 
 }  // namespace wtasim

@@ -23,8 +23,12 @@ struct energy_profile {
 
 // Reads and validates a profile; throws config_error / io_error naming the file, JSON path and value.
 energy_profile load_energy_profile(const std::string& path);
-// Loads `<dir>/<name>.json` from the shipped profiles folder (energy/profiles by default).
+// Parses profile JSON text; `path` names its origin in error messages.
+energy_profile parse_energy_profile(const std::string& text, const std::string& path);
+// A profile shipped in energy/profiles/ and embedded in the binary at build time, by name.
 energy_profile shipped_energy_profile(const std::string& name);
+// A shipped profile's name ("horowitz45-fp16") or the path of a profile file ("my/profile.json").
+energy_profile energy_profile_from(const std::string& name_or_path);
 
 // The convention of the published papers: 4.6 pJ per MAC + 0.9 pJ per AC (45 nm fp32), nothing else.
 double paper_convention_energy_pj(const op_counts& counts);

@@ -22,7 +22,7 @@ int run_demo(const demo_options& o, std::ostream& out) {
     const bool lif = o.neuron == "lif";
     if (!lif && !backend.supports_nilif())
         throw backend_error("backend \"" + o.backend + "\" does not support neuron \"nilif\"");
-    const energy_profile profile = shipped_energy_profile(o.profile);
+    const energy_profile profile = energy_profile_from(o.profile);
     const std::size_t T = o.steps, n = o.neurons;
     const float max_input = 3.0f;
 

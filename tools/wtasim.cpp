@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--threads", demo.threads, "Threads (0 = all)")->check(CLI::NonNegativeNumber);
     demo_cmd->add_option("--steps", demo.steps, "Time steps T")->check(CLI::Range(1, 1000));
     demo_cmd->add_option("--neurons", demo.neurons, "Neurons in the layer")->check(CLI::Range(1, 100000000));
-    demo_cmd->add_option("--profile", demo.profile, "Energy profile (energy/profiles/<name>.json)");
+    demo_cmd->add_option("--profile", demo.profile,
+                         "Energy profile: a shipped name (horowitz45-fp32, -fp16, -int8) or a JSON file");
 
     try {
         app.parse(argc, argv);

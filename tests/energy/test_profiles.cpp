@@ -79,3 +79,19 @@ TEST_CASE("energy: broken profiles name the file, the JSON path and the value") 
     const std::string bad_json = write_temp("badjson", "{");
     CHECK(error_of(bad_json).find(bad_json + ": not valid JSON") == 0);
 }
+
+TEST_CASE("energy: the embedded profiles are the files in energy/profiles, and unknown names are refused") {
+    for (const char* name : {"horowitz45-fp32", "horowitz45-fp16", "horowitz45-int8"}) {
+        const energy_profile embedded = shipped_energy_profile(name);
+        const energy_profile file =
+            load_energy_profile(std::string(WTASIM_SOURCE_DIR "/energy/profiles/") + name + ".json");
+        CHECK(embedded.cost_pj == file.cost_pj);
+        CHECK(embedded.justification == file.justification);
+        CHECK(energy_profile_from(name).name == name);
+    }
+    CHECK_THROWS_WITH_AS(shipped_energy_profile("horowitz7"),
+                         "energy profile \"horowitz7\" is not shipped, expected one of horowitz45-fp16, "
+                         "horowitz45-fp32, horowitz45-int8 or the path of a profile JSON file",
+                         config_error);
+    CHECK_THROWS_AS(energy_profile_from("no/such/profile.json"), io_error);
+}

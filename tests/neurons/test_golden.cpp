@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,9 +15,13 @@
 using namespace wtasim;
 
 namespace {
+// WTASIM_TEST_DATA_DIR in the environment overrides the source tree's tests/data (for a binary that
+// was built elsewhere, e.g. carried to a GPU machine).
 nlohmann::json load_golden() {
-    std::ifstream in(WTASIM_TEST_DATA_DIR "/neurons_golden.json");
-    REQUIRE(in.good());
+    const char* dir = std::getenv("WTASIM_TEST_DATA_DIR");
+    const std::string path = std::string(dir ? dir : WTASIM_TEST_DATA_DIR) + "/neurons_golden.json";
+    std::ifstream in(path);
+    REQUIRE_MESSAGE(in.good(), "cannot open " << path);
     return nlohmann::json::parse(in);
 }
 
