@@ -4,6 +4,7 @@ option(WTASIM_TESTS "Build the doctest suites" ON)
 option(WTASIM_BENCHMARKS "Build the benchmarks in tools/" ON)
 set(WTASIM_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON, OFF")
 set_property(CACHE WTASIM_CUDA PROPERTY STRINGS AUTO ON OFF)
+option(WTASIM_NATIVE "Compile for this machine's CPU (-march=native); results stay bit-identical, only the vector width changes" ON)
 set(WTASIM_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
 
 find_program(WTASIM_CCACHE ccache)
@@ -19,8 +20,14 @@ target_compile_options(wtasim_config INTERFACE
   # Results must not depend on whether the compiler fuses a*b+c: the reference and the fast kernels
   # are compared bit for bit, and the simulator must reproduce the trainer's spikes.
   $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>
+  # FP operations raise no traps we rely on; without this GCC refuses to if-convert (and so to
+  # vectorise) loops with float selects such as the surrogate's clamp. Values are unaffected.
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-trapping-math>
   $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false>)
 target_compile_definitions(wtasim_config INTERFACE WTASIM_VERSION="${PROJECT_VERSION}")
+if(WTASIM_NATIVE)
+  target_compile_options(wtasim_config INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+endif()
 
 if(WTASIM_SANITIZE)
   target_compile_options(wtasim_config INTERFACE

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #ifdef WTASIM_HAVE_CUDA
 #include "neurons/cuda/lif.hpp"
+#include "neurons/cuda/nilif.hpp"
 #endif
 
 namespace wtasim {
@@ -15,7 +16,8 @@ const std::vector<neuron_backend>& all_backends() {
                      &wtasim::nilif_backward});
         v.push_back({"cpu", &cpu::lif_forward, &cpu::lif_backward, &cpu::nilif_forward, &cpu::nilif_backward});
 #ifdef WTASIM_HAVE_CUDA
-        if (cuda::device_count() > 0) v.push_back({"cuda", &cuda::lif_forward, &cuda::lif_backward, nullptr, nullptr});
+        if (cuda::device_count() > 0)
+            v.push_back({"cuda", &cuda::lif_forward, &cuda::lif_backward, &cuda::nilif_forward, &cuda::nilif_backward});
 #endif
         return v;
     }();

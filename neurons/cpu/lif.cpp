@@ -53,13 +53,12 @@ std::uint64_t forward(float* s, float* h, const float* x, std::size_t T, std::si
         [](std::uint64_t a, std::uint64_t c) { return a + c; });
 }
 
-template <bool hard, bool detach>
+template <bool hard, bool detach, bool decay_input, surrogate_kind kind>
 void backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
               const lif_params& p) {
     const float v_reset = hard ? p.v_reset : 0.0f;
     const float leak = 1.0f - 1.0f / p.tau;
-    const float tau = p.tau, v_th = p.v_th;
-    const bool decay_input = p.decay_input;
+    const float tau = p.tau, v_th = p.v_th, alpha = p.sg.alpha;
     parallel_for(n, grain, [&](std::size_t b, std::size_t e) {
         std::array<float, block> grad_v;
         for (std::size_t bb = b; bb < e; bb += block) {
@@ -67,21 +66,45 @@ void backward(float* dx, const float* ds, const float* s, const float* h, std::s
             for (std::size_t i = 0; i < m; ++i) grad_v[i] = 0.0f;
             for (std::size_t t = T; t-- > 0;) {
                 const std::size_t o = t * n + bb;
+                const float* hs = h + o;
+                const float* ss = s + o;
+                const float* dss = ds + o;
+                float* dxs = dx + o;
                 for (std::size_t i = 0; i < m; ++i) {
-                    const float hk = h[o + i];
-                    const float g = surrogate_grad(p.sg, hk - v_th);
+                    const float hk = hs[i];
+                    const float g = kind == surrogate_kind::sigmoid ? sigmoid_surrogate_grad(alpha, hk - v_th)
+                                                                    : atan_surrogate_grad(alpha, hk - v_th);
                     float dv_dh;
                     if constexpr (hard)
-                        dv_dh = (1.0f - s[o + i]) + (detach ? 0.0f : (v_reset - hk) * g);
+                        dv_dh = (1.0f - ss[i]) + (detach ? 0.0f : (v_reset - hk) * g);
                     else
                         dv_dh = 1.0f - (detach ? 0.0f : v_th * g);
-                    const float grad_h = ds[o + i] * g + grad_v[i] * dv_dh;
-                    dx[o + i] = decay_input ? grad_h / tau : grad_h;
+                    const float grad_h = dss[i] * g + grad_v[i] * dv_dh;
+                    dxs[i] = decay_input ? grad_h / tau : grad_h;
                     grad_v[i] = grad_h * leak;
                 }
             }
         }
     });
+}
+
+// Picks the instantiation for the run-time parameters, one flag at a time.
+template <bool... flags>
+void backward_dispatch(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
+                       const lif_params& p) {
+    constexpr std::size_t given = sizeof...(flags);
+    if constexpr (given == 3) {
+        if (p.sg.kind == surrogate_kind::sigmoid)
+            backward<flags..., surrogate_kind::sigmoid>(dx, ds, s, h, T, n, p);
+        else
+            backward<flags..., surrogate_kind::atan>(dx, ds, s, h, T, n, p);
+    } else {
+        const bool next = given == 0 ? p.reset == reset_mode::hard : given == 1 ? p.detach_reset : p.decay_input;
+        if (next)
+            backward_dispatch<flags..., true>(dx, ds, s, h, T, n, p);
+        else
+            backward_dispatch<flags..., false>(dx, ds, s, h, T, n, p);
+    }
 }
 }  // namespace
 
@@ -101,11 +124,7 @@ std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std
 void lif_backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
                   const lif_params& p) {
     p.validate();
-    const bool hard = p.reset == reset_mode::hard;
-    if (hard)
-        p.detach_reset ? backward<true, true>(dx, ds, s, h, T, n, p) : backward<true, false>(dx, ds, s, h, T, n, p);
-    else
-        p.detach_reset ? backward<false, true>(dx, ds, s, h, T, n, p) : backward<false, false>(dx, ds, s, h, T, n, p);
+    backward_dispatch<>(dx, ds, s, h, T, n, p);
 }
 
 }  // namespace wtasim::cpu

@@ -1,30 +1,27 @@
 // CUDA LIF (equations in neurons/lif.hpp). One thread per neuron carries its membrane through T in a
 // register; loads and stores over neurons are coalesced because time is the outer axis. Compiled with
-// --fmad=false and IEEE division, so the forward follows the reference bit for bit; the backward
-// differs only through the device expf (within 2 ulp) of the sigmoid surrogate.
-#include "neurons/cuda/lif.hpp"
-
+// --fmad=false and IEEE division, and the surrogate is the shared host/device one (neurons/surrogate.hpp),
+// so forward and backward are bit-identical to the reference.
 #include <cuda_runtime.h>
 
-#include <vector>
-
-#include "core/cuda/check.hpp"
+#include "core/cuda/device_buffer.hpp"
+#include "neurons/cuda/lif.hpp"
 
 namespace wtasim::cuda {
 namespace {
+using cuda_detail::blocks_for;
+using cuda_detail::device_buffer;
+using cuda_detail::threads_per_block;
 
 struct device_lif {
     float tau, v_th, v_reset, alpha;
-    bool decay_input, detach_reset, hard, sigmoid;
+    surrogate_kind kind;
+    bool decay_input, detach_reset, hard;
 };
 
-__device__ float surrogate_grad_device(const device_lif& p, float x) {
-    if (p.sigmoid) {
-        const float s = 1.0f / (1.0f + expf(-p.alpha * x));
-        return p.alpha * s * (1.0f - s);
-    }
-    const float u = 3.14159265358979323846f / 2.0f * p.alpha * x;
-    return p.alpha / 2.0f / (1.0f + u * u);
+device_lif to_device(const lif_params& p) {
+    const bool hard = p.reset == reset_mode::hard;
+    return {p.tau, p.v_th, hard ? p.v_reset : 0.0f, p.sg.alpha, p.sg.kind, p.decay_input, p.detach_reset, hard};
 }
 
 __global__ void lif_forward_kernel(float* s, float* h, unsigned long long* spikes, const float* x, std::size_t T,
@@ -53,43 +50,13 @@ __global__ void lif_backward_kernel(float* dx, const float* ds, const float* s, 
     float grad_v = 0.0f;
     for (std::size_t t = T; t-- > 0;) {
         const std::size_t k = t * n + i;
-        const float g = surrogate_grad_device(p, h[k] - p.v_th);
+        const float g = surrogate_grad(p.kind, p.alpha, h[k] - p.v_th);
         const float dv_dh = p.hard ? (1.0f - s[k]) + (p.detach_reset ? 0.0f : (p.v_reset - h[k]) * g)
                                    : 1.0f - (p.detach_reset ? 0.0f : p.v_th * g);
         const float grad_h = ds[k] * g + grad_v * dv_dh;
         dx[k] = p.decay_input ? grad_h / p.tau : grad_h;
         grad_v = grad_h * leak;
     }
-}
-
-device_lif to_device(const lif_params& p) {
-    const bool hard = p.reset == reset_mode::hard;
-    return {p.tau,
-            p.v_th,
-            hard ? p.v_reset : 0.0f,
-            p.sg.alpha,
-            p.decay_input,
-            p.detach_reset,
-            hard,
-            p.sg.kind == surrogate_kind::sigmoid};
-}
-
-// A device buffer that frees itself.
-struct device_buffer {
-    void* ptr = nullptr;
-    explicit device_buffer(std::size_t bytes) { WTASIM_CUDA_CHECK(cudaMalloc(&ptr, bytes == 0 ? 1 : bytes)); }
-    ~device_buffer() { cudaFree(ptr); }
-    device_buffer(const device_buffer&) = delete;
-    device_buffer& operator=(const device_buffer&) = delete;
-    template <class T>
-    T* as() const {
-        return static_cast<T*>(ptr);
-    }
-};
-
-constexpr unsigned threads_per_block = 256;
-unsigned blocks_for(std::size_t n) {
-    return static_cast<unsigned>((n + threads_per_block - 1) / threads_per_block);
 }
 }  // namespace
 
@@ -105,19 +72,18 @@ int device_count() {
 std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
                           op_counts* ops) {
     p.validate();
-    const std::size_t bytes = T * n * sizeof(float);
-    device_buffer dx(bytes), ds(bytes), dh(bytes), dcount(sizeof(unsigned long long));
-    WTASIM_CUDA_CHECK(cudaMemcpy(dx.ptr, x, bytes, cudaMemcpyHostToDevice));
-    WTASIM_CUDA_CHECK(cudaMemset(dcount.ptr, 0, sizeof(unsigned long long)));
+    device_buffer<float> d_x(x, T * n), d_s(T * n), d_h(T * n);
+    device_buffer<unsigned long long> d_count(1);
+    d_count.zero();
     if (n > 0) {
-        lif_forward_kernel<<<blocks_for(n), threads_per_block>>>(
-            ds.as<float>(), dh.as<float>(), dcount.as<unsigned long long>(), dx.as<float>(), T, n, to_device(p));
+        lif_forward_kernel<<<blocks_for(n), threads_per_block>>>(d_s.get(), d_h.get(), d_count.get(), d_x.get(), T, n,
+                                                                 to_device(p));
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
     unsigned long long spikes = 0;
-    WTASIM_CUDA_CHECK(cudaMemcpy(s, ds.ptr, bytes, cudaMemcpyDeviceToHost));
-    WTASIM_CUDA_CHECK(cudaMemcpy(h, dh.ptr, bytes, cudaMemcpyDeviceToHost));
-    WTASIM_CUDA_CHECK(cudaMemcpy(&spikes, dcount.ptr, sizeof(spikes), cudaMemcpyDeviceToHost));
+    d_s.copy_to_host(s);
+    d_h.copy_to_host(h);
+    d_count.copy_to_host(&spikes);
     if (ops) ops->add(op_class::nu, T * n);
     return spikes;
 }
@@ -125,17 +91,13 @@ std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std
 void lif_backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
                   const lif_params& p) {
     p.validate();
-    const std::size_t bytes = T * n * sizeof(float);
-    device_buffer d_dx(bytes), d_ds(bytes), d_s(bytes), d_h(bytes);
-    WTASIM_CUDA_CHECK(cudaMemcpy(d_ds.ptr, ds, bytes, cudaMemcpyHostToDevice));
-    WTASIM_CUDA_CHECK(cudaMemcpy(d_s.ptr, s, bytes, cudaMemcpyHostToDevice));
-    WTASIM_CUDA_CHECK(cudaMemcpy(d_h.ptr, h, bytes, cudaMemcpyHostToDevice));
+    device_buffer<float> d_ds(ds, T * n), d_s(s, T * n), d_h(h, T * n), d_dx(T * n);
     if (n > 0) {
-        lif_backward_kernel<<<blocks_for(n), threads_per_block>>>(d_dx.as<float>(), d_ds.as<float>(), d_s.as<float>(),
-                                                                  d_h.as<float>(), T, n, to_device(p));
+        lif_backward_kernel<<<blocks_for(n), threads_per_block>>>(d_dx.get(), d_ds.get(), d_s.get(), d_h.get(), T, n,
+                                                                  to_device(p));
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
-    WTASIM_CUDA_CHECK(cudaMemcpy(dx, d_dx.ptr, bytes, cudaMemcpyDeviceToHost));
+    d_dx.copy_to_host(dx);
 }
 
 }  // namespace wtasim::cuda
