@@ -30,7 +30,9 @@ std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, s
                     float level_sum = 0.0f;  // exact: integers far below 2^24 per block and step
                     for (std::size_t i = 0; i < m; ++i) {
                         const float membrane = hm[i] + x[o + i];
-                        const float level = std::min(std::max(std::nearbyint(membrane), 0.0f), levels);
+                        float level = std::nearbyint(membrane);
+                        level = level > 0.0f ? level : 0.0f;  // as the reference: -0 becomes +0
+                        level = level < levels ? level : levels;
                         u[o + i] = membrane;
                         s[o + i] = level / levels;
                         level_sum += level;

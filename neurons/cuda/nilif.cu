@@ -20,7 +20,9 @@ __global__ void nilif_forward_kernel(float* s, float* u, unsigned long long* eve
     for (std::size_t t = 0; t < T; ++t) {
         const std::size_t k = t * n + i;
         const float membrane = hm + x[k];
-        const float level = fminf(fmaxf(rintf(membrane), 0.0f), levels);
+        float level = rintf(membrane);
+        level = level > 0.0f ? level : 0.0f;  // as the reference: -0 becomes +0
+        level = level < levels ? level : levels;
         u[k] = membrane;
         s[k] = level / levels;
         count += static_cast<unsigned long long>(level);
@@ -51,8 +53,8 @@ std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, s
     device_buffer<unsigned long long> d_count(1);
     d_count.zero();
     if (n > 0) {
-        nilif_forward_kernel<<<blocks_for(n), threads_per_block>>>(d_s.get(), d_u.get(), d_count.get(), d_x.get(), T,
-                                                                   n, static_cast<float>(p.levels), p.beta);
+        nilif_forward_kernel<<<blocks_for(n), threads_per_block>>>(d_s.get(), d_u.get(), d_count.get(), d_x.get(), T, n,
+                                                                   static_cast<float>(p.levels), p.beta);
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
     unsigned long long events = 0;

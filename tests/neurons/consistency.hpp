@@ -32,7 +32,7 @@ inline std::vector<float> random_vector(std::uint64_t stream, float mean, float 
 }
 
 inline outputs run_lif(const neuron_backend& b, const lif_params& p, const std::vector<float>& x,
-                const std::vector<float>& ds) {
+                       const std::vector<float>& ds) {
     outputs o{std::vector<float>(T * n), std::vector<float>(T * n), std::vector<float>(T * n), 0, {}};
     o.events = b.lif_forward(o.s.data(), o.state.data(), x.data(), T, n, p, &o.ops);
     b.lif_backward(o.dx.data(), ds.data(), o.s.data(), o.state.data(), T, n, p);
@@ -40,7 +40,7 @@ inline outputs run_lif(const neuron_backend& b, const lif_params& p, const std::
 }
 
 inline outputs run_nilif(const neuron_backend& b, const nilif_params& p, const std::vector<float>& x,
-                  const std::vector<float>& ds) {
+                         const std::vector<float>& ds) {
     outputs o{std::vector<float>(T * n), std::vector<float>(T * n), std::vector<float>(T * n), 0, {}};
     o.events = b.nilif_forward(o.s.data(), o.state.data(), x.data(), T, n, p, &o.ops);
     b.nilif_backward(o.dx.data(), ds.data(), o.state.data(), T, n, p);

@@ -1,6 +1,9 @@
 // NI-LIF levels, rounding and straight-through gradients worked out by hand from SPEC §2.2.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <string>
+
 #include "core/error.hpp"
 #include "neurons/backend.hpp"
 
@@ -43,6 +46,14 @@ TEST_CASE("nilif: rounds half to even and clips to [0, D]") {
         CHECK(r.s == std::vector<float>{0.0f, 0.5f, 0.5f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f});
         CHECK(r.events == 0 + 2 + 2 + 4 + 0 + 4 + 4 + 0);
         CHECK(ops[op_class::nu] == 8);
+    }
+}
+
+TEST_CASE("nilif: a silent neuron emits +0, never -0 (a CUDA/CPU mismatch once came from -0)") {
+    // U = -0.3 rounds to -0; the spike must be the bit pattern of +0 on every backend.
+    for (const std::string& name : neuron_backend_names()) {
+        auto r = run(neuron_backend_named(name), {-0.3f, -0.5f}, 1, nilif_params{});
+        for (float v : r.s) CHECK_FALSE(std::signbit(v));
     }
 }
 
