@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/finite_difference.hpp"
 #include "core/rng.hpp"
 #include "neurons/backend.hpp"
 
@@ -82,16 +83,9 @@ TEST_CASE("gradcheck: LIF backward equals finite differences of the relaxed forw
                     }
                     const relaxed_lif base = lif_relaxed(x, T, n, p, nullptr);
                     const std::vector<double>* frozen = detach ? &base.s : nullptr;
-                    std::vector<double> numeric(x.size());
-                    const double eps = 1e-5;
-                    for (std::size_t k = 0; k < x.size(); ++k) {
-                        auto xp = x, xm = x;
-                        xp[k] += eps;
-                        xm[k] -= eps;
-                        numeric[k] = (weighted(lif_relaxed(xp, T, n, p, frozen).s, w) -
-                                      weighted(lif_relaxed(xm, T, n, p, frozen).s, w)) /
-                                     (2 * eps);
-                    }
+                    const auto numeric = test::central_difference(x, 1e-5, [&](const std::vector<double>& xs) {
+                        return weighted(lif_relaxed(xs, T, n, p, frozen).s, w);
+                    });
                     const auto s = to_float(base.s), h = to_float(base.h), ds = to_float(w);
                     for (const char* name : {"reference", "cpu"}) {
                         std::vector<float> dx(x.size());
@@ -137,14 +131,8 @@ TEST_CASE("gradcheck: NI-LIF straight-through backward equals finite differences
         for (double v : u) clipped += (v < 0 || v > D) ? 1 : 0;
         CHECK(clipped > 0);
         CHECK(clipped < u.size());
-        std::vector<double> numeric(x.size());
-        const double eps = 1e-6;
-        for (std::size_t k = 0; k < x.size(); ++k) {
-            auto xp = x, xm = x;
-            xp[k] += eps;
-            xm[k] -= eps;
-            numeric[k] = (weighted(relaxed(xp, nullptr), w) - weighted(relaxed(xm, nullptr), w)) / (2 * eps);
-        }
+        const auto numeric = test::central_difference(
+            x, 1e-6, [&](const std::vector<double>& xs) { return weighted(relaxed(xs, nullptr), w); });
         const auto uf = to_float(u), ds = to_float(w);
         for (const char* name : {"reference", "cpu"}) {
             std::vector<float> dx(x.size());
