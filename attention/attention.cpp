@@ -1,0 +1,115 @@
+// Reference attention kernels (serial, float dot-product scores), configuration and operation counts.
+#include "attention/attention.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "attention/head_kernels.hpp"
+#include "core/error.hpp"
+
+namespace wtasim {
+
+void attention_config::validate() const {
+    if (k < 1) throw config_error("attention: k = " + std::to_string(k) + ", must be >= 1");
+    if (!(v_th_attn > 0.0f))
+        throw config_error("attention: v_th_attn = " + std::to_string(v_th_attn) + ", must be > 0");
+    if (!(alpha_wta > 0.0f))
+        throw config_error("attention: alpha_wta = " + std::to_string(alpha_wta) + ", must be > 0");
+}
+
+attention_kind attention_kind_from_name(const std::string& name) {
+    if (name == "wta") return attention_kind::wta;
+    if (name == "ssa") return attention_kind::ssa;
+    if (name == "softmax") return attention_kind::softmax;
+    throw config_error("attention kind \"" + name + "\" is unknown, expected \"wta\", \"ssa\" or \"softmax\"");
+}
+
+const char* attention_kind_name(attention_kind k) {
+    switch (k) {
+        case attention_kind::wta: return "wta";
+        case attention_kind::ssa: return "ssa";
+        default: return "softmax";
+    }
+}
+
+namespace {
+// s_ij as a float dot product over the head's channels (exact: products of 0/1 summed below 2^24).
+struct dot_score {
+    const float* q;
+    const float* k;
+    const detail::head_view& hv;
+    float operator()(std::size_t i, std::size_t j) const {
+        const float* qi = q + hv.offset(i);
+        const float* kj = k + hv.offset(j);
+        float s = 0.0f;
+        for (std::size_t x = 0; x < hv.d->dh; ++x) s += qi[x] * kj[x];
+        return s;
+    }
+};
+
+template <class F>
+void for_each_head(const attention_dims& d, F&& f) {
+    for (std::size_t t = 0; t < d.shape.T; ++t)
+        for (std::size_t b = 0; b < d.shape.B; ++b)
+            for (std::size_t h = 0; h < d.H; ++h) f(detail::head_view{&d, t, b, h});
+}
+}  // namespace
+
+void attention_forward(float* o, std::int32_t* winners, const float* q, const float* k, const float* v,
+                       const attention_dims& d, const attention_config& cfg) {
+    cfg.validate();
+    for_each_head(d, [&](const detail::head_view& hv) { detail::head_forward(o, winners, v, hv, cfg, dot_score{q, k, hv}); });
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
+                        const float* v, const std::int32_t* winners, const attention_dims& d,
+                        const attention_config& cfg) {
+    cfg.validate();
+    const std::size_t n = d.shape.rows() * d.D();
+    std::fill(dq, dq + n, 0.0f);
+    std::fill(dk, dk + n, 0.0f);
+    std::fill(dv, dv + n, 0.0f);
+    for_each_head(d, [&](const detail::head_view& hv) {
+        detail::head_backward(dq, dk, dv, d_o, q, k, v, winners, hv, cfg, dot_score{q, k, hv});
+    });
+}
+
+op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
+                           const attention_dims& d, const attention_config& cfg) {
+    op_counts ops;
+    const std::size_t kw = static_cast<std::size_t>(cfg.k);
+    std::vector<std::uint32_t> cand;
+    for_each_head(d, [&](const detail::head_view& hv) {
+        const dot_score score{q, k, hv};
+        auto nnz_v = [&](std::size_t j) {
+            const float* vj = v + hv.offset(j);
+            std::uint64_t n = 0;
+            for (std::size_t x = 0; x < d.dh; ++x) n += vj[x] != 0.0f ? 1 : 0;
+            return n;
+        };
+        for (std::size_t i = 0; i < d.shape.N; ++i) {
+            if (!d.real(hv.b, i)) continue;
+            hv.candidates(i, cfg.causal, cand);
+            for (std::uint32_t j : cand) {
+                const float s = score(i, j);
+                ops.add(op_class::ac, static_cast<std::uint64_t>(s));  // one AC per coincidence
+                if (cfg.kind == attention_kind::ssa && s > 0.0f) ops.add(op_class::ac, nnz_v(j));
+                if (cfg.kind == attention_kind::softmax) {
+                    ops.add(op_class::mac, 1);
+                    ops.add(op_class::exp, 1);
+                    ops.add(op_class::div, 1);
+                    ops.add(op_class::ac, nnz_v(j));
+                }
+            }
+            if (cfg.kind == attention_kind::wta) {
+                ops.add(op_class::cmp, kw * cand.size());
+                const std::int32_t* w = winners + hv.winners_offset(i, kw);
+                for (std::size_t r = 0; r < kw; ++r)
+                    if (w[r] >= 0) ops.add(op_class::ac, nnz_v(static_cast<std::size_t>(w[r])));
+            }
+        }
+    });
+    return ops;
+}
+
+}  // namespace wtasim

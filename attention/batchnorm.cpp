@@ -1,0 +1,116 @@
+// BatchNorm1d with masked statistics (equations in attention/batchnorm.hpp).
+#include "attention/batchnorm.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+namespace wtasim {
+namespace {
+constexpr std::size_t channel_block = 16;
+
+// Runs body(c_begin, c_end) over blocks of channels in parallel.
+template <class F>
+void for_channel_blocks(std::size_t C, F&& body) {
+    parallel_for((C + channel_block - 1) / channel_block, 1, [&](std::size_t b, std::size_t e) {
+        body(b * channel_block, std::min(C, e * channel_block));
+    });
+}
+
+bool is_valid(const std::uint8_t* valid, std::size_t r) { return valid == nullptr || valid[r] != 0; }
+}  // namespace
+
+void batchnorm_forward_train(float* y, float* mean, float* rstd, float* running_mean, float* running_var,
+                             const float* x, const float* gamma, const float* beta, const std::uint8_t* valid,
+                             std::size_t rows, std::size_t C, const bn_config& cfg) {
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) n += is_valid(valid, r) ? 1 : 0;
+    if (n < 2)
+        throw config_error("batchnorm: " + std::to_string(n) +
+                           " real-token rows in the batch, training statistics need at least 2");
+    for_channel_blocks(C, [&](std::size_t cb, std::size_t ce) {
+        std::vector<double> sum(ce - cb, 0.0), sq(ce - cb, 0.0);
+        for (std::size_t r = 0; r < rows; ++r)
+            if (is_valid(valid, r))
+                for (std::size_t c = cb; c < ce; ++c) sum[c - cb] += x[r * C + c];
+        for (std::size_t c = cb; c < ce; ++c) sum[c - cb] /= double(n);
+        for (std::size_t r = 0; r < rows; ++r)
+            if (is_valid(valid, r))
+                for (std::size_t c = cb; c < ce; ++c) {
+                    const double d = x[r * C + c] - sum[c - cb];
+                    sq[c - cb] += d * d;
+                }
+        for (std::size_t c = cb; c < ce; ++c) {
+            const double m = sum[c - cb], var = sq[c - cb] / double(n);
+            mean[c] = static_cast<float>(m);
+            rstd[c] = static_cast<float>(1.0 / std::sqrt(var + double(cfg.eps)));
+            running_mean[c] = static_cast<float>((1.0 - cfg.momentum) * running_mean[c] + cfg.momentum * m);
+            running_var[c] = static_cast<float>((1.0 - cfg.momentum) * running_var[c] +
+                                                cfg.momentum * var * double(n) / double(n - 1));
+        }
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = cb; c < ce; ++c)
+                y[r * C + c] = (x[r * C + c] - mean[c]) * rstd[c] * gamma[c] + beta[c];
+    });
+}
+
+void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta,
+                            const float* running_mean, const float* running_var, std::size_t rows, std::size_t C,
+                            const bn_config& cfg) {
+    std::vector<float> rstd(C);
+    for (std::size_t c = 0; c < C; ++c)
+        rstd[c] = static_cast<float>(1.0 / std::sqrt(double(running_var[c]) + double(cfg.eps)));
+    parallel_for(rows, 64, [&](std::size_t b, std::size_t e) {
+        for (std::size_t r = b; r < e; ++r)
+            for (std::size_t c = 0; c < C; ++c)
+                y[r * C + c] = (x[r * C + c] - running_mean[c]) * rstd[c] * gamma[c] + beta[c];
+    });
+}
+
+void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
+                        const float* rstd, const float* gamma, const std::uint8_t* valid, std::size_t rows,
+                        std::size_t C) {
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) n += is_valid(valid, r) ? 1 : 0;
+    for_channel_blocks(C, [&](std::size_t cb, std::size_t ce) {
+        const std::size_t w = ce - cb;
+        std::vector<double> sum_dy(w, 0.0), sum_dy_xc(w, 0.0);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = cb; c < ce; ++c) {
+                const double g = dy[r * C + c];
+                sum_dy[c - cb] += g;
+                sum_dy_xc[c - cb] += g * (double(x[r * C + c]) - mean[c]);
+            }
+        std::vector<double> dmean(w), dvar(w);
+        for (std::size_t c = cb; c < ce; ++c) {
+            const double rs = rstd[c];
+            dbeta[c] += static_cast<float>(sum_dy[c - cb]);
+            dgamma[c] += static_cast<float>(sum_dy_xc[c - cb] * rs);
+            dvar[c - cb] = -0.5 * rs * rs * rs * gamma[c] * sum_dy_xc[c - cb];
+            dmean[c - cb] = -rs * gamma[c] * sum_dy[c - cb];
+        }
+        for (std::size_t r = 0; r < rows; ++r) {
+            const bool v = is_valid(valid, r);
+            for (std::size_t c = cb; c < ce; ++c) {
+                double g = double(gamma[c]) * dy[r * C + c] * rstd[c];
+                if (v) g += (dmean[c - cb] + 2.0 * dvar[c - cb] * (double(x[r * C + c]) - mean[c])) / double(n);
+                dx[r * C + c] = static_cast<float>(g);
+            }
+        }
+    });
+}
+
+void batchnorm_fold(float* w_folded, float* bias, const float* w, const float* gamma, const float* beta,
+                    const float* running_mean, const float* running_var, std::size_t out, std::size_t in,
+                    const bn_config& cfg) {
+    for (std::size_t o = 0; o < out; ++o) {
+        const double s = double(gamma[o]) / std::sqrt(double(running_var[o]) + double(cfg.eps));
+        for (std::size_t j = 0; j < in; ++j) w_folded[o * in + j] = static_cast<float>(w[o * in + j] * s);
+        bias[o] = static_cast<float>(beta[o] - running_mean[o] * s);
+    }
+}
+
+}  // namespace wtasim

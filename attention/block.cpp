@@ -1,0 +1,163 @@
+// The spiking block (attention/block.hpp): layer by layer, keeping every intermediate the backward
+// needs; the backward runs the same chain in reverse.
+#include "attention/block.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace wtasim {
+namespace {
+lif_params attention_neuron(const block_config& c) {
+    lif_params p = c.lif;
+    p.v_th = c.attn.v_th_attn;
+    return p;
+}
+void add_into(float* a, const float* b, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) a[i] += b[i];
+}
+}  // namespace
+
+void block_config::validate() const {
+    if (D == 0 || H == 0 || F == 0)
+        throw config_error("block: D = " + std::to_string(D) + ", H = " + std::to_string(H) + ", F = " +
+                           std::to_string(F) + ", all must be >= 1");
+    if (D % H != 0)
+        throw config_error("block: D = " + std::to_string(D) + " is not a multiple of H = " + std::to_string(H));
+    attn.validate();
+    lif.validate();
+    nilif.validate();
+}
+
+spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
+    : cfg_(cfg),
+      q_(prefix + "attn.q", cfg.D, cfg.D),
+      k_(prefix + "attn.k", cfg.D, cfg.D),
+      v_(prefix + "attn.v", cfg.D, cfg.D),
+      o_(prefix + "attn.o", cfg.D, cfg.D),
+      fc1_(prefix + "mlp.fc1", cfg.D, cfg.F),
+      fc2_(prefix + "mlp.fc2", cfg.F, cfg.D),
+      sn1_(cfg.neuron, cfg.lif, cfg.nilif),
+      nq_(neuron_kind::lif, cfg.lif, cfg.nilif),
+      nk_(neuron_kind::lif, cfg.lif, cfg.nilif),
+      nv_(neuron_kind::lif, cfg.lif, cfg.nilif),
+      na_(neuron_kind::lif, attention_neuron(cfg), cfg.nilif),
+      sn2_(cfg.neuron, cfg.lif, cfg.nilif),
+      snh_(cfg.neuron, cfg.lif, cfg.nilif) {
+    cfg_.validate();
+}
+
+void spiking_block::init(const counter_rng& rng, std::uint64_t stream) {
+    std::uint64_t s = stream;
+    for (spiking_linear* l : {&q_, &k_, &v_, &o_, &fc1_, &fc2_}) l->init(rng, s++);
+}
+
+void spiking_block::forward(float* y, const float* x, const seq_shape& shape,
+                            const std::vector<std::uint8_t>& token_mask, bool training) {
+    const std::size_t D = cfg_.D, F = cfg_.F, rows = shape.rows(), T = shape.T;
+    const std::size_t nd = rows * D / T, nf = rows * F / T;  // neurons per step
+    shape_ = shape;
+    token_mask_ = token_mask;
+    valid_ = row_validity(shape, token_mask);
+    const std::uint8_t* valid = valid_.data();
+    auto sized = [](std::vector<float>& v, std::size_t n) -> float* {
+        v.resize(n);
+        return v.data();
+    };
+
+    sn1_.forward(sized(s1_, rows * D), x, T, nd);
+    const int lv = sn1_.levels();
+    q_.forward(sized(qp_, rows * D), s1_.data(), rows, valid, training, lv);
+    k_.forward(sized(kp_, rows * D), s1_.data(), rows, valid, training, lv);
+    v_.forward(sized(vp_, rows * D), s1_.data(), rows, valid, training, lv);
+    nq_.forward(sized(q_s_, rows * D), qp_.data(), T, nd);
+    nk_.forward(sized(k_s_, rows * D), kp_.data(), T, nd);
+    nv_.forward(sized(v_s_, rows * D), vp_.data(), T, nd);
+
+    const attention_dims dims{shape, cfg_.H, D / cfg_.H, token_mask.empty() ? nullptr : token_mask_.data()};
+    winners_.assign(cfg_.attn.kind == attention_kind::wta ? T * shape.B * cfg_.H * shape.N * cfg_.attn.k : 0, -1);
+    cpu::attention_forward(sized(attn_out_, rows * D), winners_.empty() ? nullptr : winners_.data(), q_s_.data(),
+                           k_s_.data(), v_s_.data(), dims, cfg_.attn);
+    na_.forward(sized(z_, rows * D), attn_out_.data(), T, nd);
+    o_.forward(sized(ap_, rows * D), z_.data(), rows, valid, training, 1);
+
+    sized(x1_, rows * D);
+    for (std::size_t i = 0; i < rows * D; ++i) x1_[i] = x[i] + ap_[i];
+    sn2_.forward(sized(s2_, rows * D), x1_.data(), T, nd);
+    fc1_.forward(sized(hp_, rows * F), s2_.data(), rows, valid, training, sn2_.levels());
+    snh_.forward(sized(hs_, rows * F), hp_.data(), T, nf);
+    fc2_.forward(sized(mp_, rows * D), hs_.data(), rows, valid, training, snh_.levels());
+    for (std::size_t i = 0; i < rows * D; ++i) y[i] = x1_[i] + mp_[i];
+}
+
+void spiking_block::backward(float* dx, const float* dy) {
+    const std::size_t D = cfg_.D, F = cfg_.F, rows = shape_.rows();
+    std::vector<float> dx1(dy, dy + rows * D), dhs(rows * F), dhp(rows * F), ds2(rows * D), tmp(rows * D);
+    fc2_.backward(dhs.data(), dy);
+    snh_.backward(dhp.data(), dhs.data());
+    fc1_.backward(ds2.data(), dhp.data());
+    sn2_.backward(tmp.data(), ds2.data());
+    add_into(dx1.data(), tmp.data(), rows * D);
+
+    std::vector<float> dz(rows * D), d_o(rows * D), dq(rows * D), dk(rows * D), dv(rows * D);
+    o_.backward(dz.data(), dx1.data());
+    na_.backward(d_o.data(), dz.data());
+    const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
+    cpu::attention_backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), k_s_.data(), v_s_.data(),
+                            winners_.empty() ? nullptr : winners_.data(), dims, cfg_.attn);
+
+    std::vector<float> ds1(rows * D), dpre(rows * D);
+    nq_.backward(dpre.data(), dq.data());
+    q_.backward(ds1.data(), dpre.data());
+    nk_.backward(dpre.data(), dk.data());
+    k_.backward(tmp.data(), dpre.data());
+    add_into(ds1.data(), tmp.data(), rows * D);
+    nv_.backward(dpre.data(), dv.data());
+    v_.backward(tmp.data(), dpre.data());
+    add_into(ds1.data(), tmp.data(), rows * D);
+    sn1_.backward(dx, ds1.data());
+    add_into(dx, dx1.data(), rows * D);
+}
+
+op_counts spiking_block::counts() const {
+    const std::size_t D = cfg_.D, F = cfg_.F;
+    const std::uint8_t* valid = valid_.data();
+    op_counts ops;
+    for (const neuron_layer* n : {&sn1_, &nq_, &nk_, &nv_, &na_, &sn2_}) ops += n->counts(valid, D);
+    ops += snh_.counts(valid, F);
+    for (const spiking_linear* l : {&q_, &k_, &v_, &o_, &fc1_, &fc2_}) ops += l->counts();
+    std::uint64_t real_rows = 0;
+    for (auto v : valid_) real_rows += v;
+    ops.add(op_class::ac, 2 * real_rows * D);  // the two residual adds
+    const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
+    ops += attention_counts(q_s_.data(), k_s_.data(), v_s_.data(), winners_.empty() ? nullptr : winners_.data(), dims,
+                            cfg_.attn);
+    return ops;
+}
+
+block_spikes spiking_block::spikes(bool real_only) const {
+    const std::uint8_t* valid = real_only ? valid_.data() : nullptr;
+    const std::size_t D = cfg_.D;
+    return {sn1_.events(valid, D), nq_.events(valid, D), nk_.events(valid, D), nv_.events(valid, D),
+            na_.events(valid, D),  sn2_.events(valid, D), snh_.events(valid, cfg_.F)};
+}
+
+std::vector<param_ref> spiking_block::parameters() {
+    std::vector<param_ref> all;
+    for (spiking_linear* l : {&q_, &k_, &v_, &o_, &fc1_, &fc2_})
+        for (auto& p : l->parameters()) all.push_back(p);
+    return all;
+}
+
+std::vector<param_ref> spiking_block::buffers() {
+    std::vector<param_ref> all;
+    for (spiking_linear* l : {&q_, &k_, &v_, &o_, &fc1_, &fc2_})
+        for (auto& p : l->buffers()) all.push_back(p);
+    return all;
+}
+
+void spiking_block::zero_grad() {
+    for (auto& p : parameters()) p.grad->fill(0.0f);
+}
+
+}  // namespace wtasim

@@ -1,0 +1,83 @@
+// Fast attention: each (t, b, h) is one TBB task (heads own disjoint slices of every output, so no
+// two tasks write the same float); scores are popcounts of bit-packed Q and K heads. The float work
+// is the shared code of attention/head_kernels.hpp, so results equal the reference bit for bit.
+#include <algorithm>
+#include <bit>
+#include <string>
+#include <vector>
+
+#include "attention/attention.hpp"
+#include "attention/head_kernels.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+namespace wtasim::cpu {
+namespace {
+// One head's rows packed into 64-bit words: bit x of row n is channel x of that head.
+struct packed_head {
+    std::size_t words;
+    std::vector<std::uint64_t> bits;
+
+    packed_head(const float* src, const detail::head_view& hv) : words((hv.d->dh + 63) / 64) {
+        const std::size_t N = hv.d->shape.N;
+        bits.assign(N * words, 0);
+        for (std::size_t n = 0; n < N; ++n) {
+            const float* r = src + hv.offset(n);
+            for (std::size_t x = 0; x < hv.d->dh; ++x) {
+                if (r[x] == 1.0f)
+                    bits[n * words + x / 64] |= std::uint64_t{1} << (x % 64);
+                else if (r[x] != 0.0f)
+                    throw internal_error("attention (cpu): Q/K must be binary spikes, found " + std::to_string(r[x]));
+            }
+        }
+    }
+};
+
+struct popcount_score {
+    const packed_head& q;
+    const packed_head& k;
+    float operator()(std::size_t i, std::size_t j) const {
+        int s = 0;
+        for (std::size_t w = 0; w < q.words; ++w) s += std::popcount(q.bits[i * q.words + w] & k.bits[j * k.words + w]);
+        return static_cast<float>(s);
+    }
+};
+
+template <class F>
+void parallel_heads(const attention_dims& d, F&& f) {
+    const std::size_t heads = d.shape.T * d.shape.B * d.H;
+    parallel_for(heads, 1, [&](std::size_t b, std::size_t e) {
+        for (std::size_t x = b; x < e; ++x) {
+            const std::size_t h = x % d.H, tb = x / d.H;
+            f(detail::head_view{&d, tb / d.shape.B, tb % d.shape.B, h});
+        }
+    });
+}
+}  // namespace
+
+void attention_forward(float* o, std::int32_t* winners, const float* q, const float* k, const float* v,
+                       const attention_dims& d, const attention_config& cfg) {
+    cfg.validate();
+    parallel_heads(d, [&](const detail::head_view& hv) {
+        const packed_head pq(q, hv), pk(k, hv);
+        detail::head_forward(o, winners, v, hv, cfg, popcount_score{pq, pk});
+    });
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
+                        const float* v, const std::int32_t* winners, const attention_dims& d,
+                        const attention_config& cfg) {
+    cfg.validate();
+    parallel_heads(d, [&](const detail::head_view& hv) {
+        for (std::size_t n = 0; n < d.shape.N; ++n) {
+            const std::size_t off = hv.offset(n);
+            std::fill(dq + off, dq + off + d.dh, 0.0f);
+            std::fill(dk + off, dk + off + d.dh, 0.0f);
+            std::fill(dv + off, dv + off + d.dh, 0.0f);
+        }
+        const packed_head pq(q, hv), pk(k, hv);
+        detail::head_backward(dq, dk, dv, d_o, q, k, v, winners, hv, cfg, popcount_score{pq, pk});
+    });
+}
+
+}  // namespace wtasim::cpu

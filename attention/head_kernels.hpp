@@ -1,0 +1,183 @@
+// The per-(t, b, h) attention kernels shared by the reference (attention/attention.cpp: float dot-product
+// scores, serial) and the cpu backend (attention/cpu/attention.cpp: popcount scores, parallel over heads).
+// Internal header: equations in attention/attention.hpp. Scores are exact integers either way, and all
+// float arithmetic below runs in the same order for both, so their outputs are bit-identical.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "attention/attention.hpp"
+#include "neurons/surrogate.hpp"
+
+namespace wtasim::detail {
+
+// Pointers to head h of the rows of sequence b at step t.
+struct head_view {
+    const attention_dims* d;
+    std::size_t t, b, h;
+
+    std::size_t offset(std::size_t n) const { return d->shape.row(t, b, n) * d->D() + h * d->dh; }
+    std::size_t winners_offset(std::size_t i, std::size_t k) const {
+        return (((t * d->shape.B + b) * d->H + h) * d->shape.N + i) * k;
+    }
+    // Real-token keys j visible from query i, ascending.
+    void candidates(std::size_t i, bool causal, std::vector<std::uint32_t>& out) const {
+        out.clear();
+        const std::size_t end = causal ? i + 1 : d->shape.N;
+        for (std::size_t j = 0; j < end; ++j)
+            if (d->real(b, j)) out.push_back(static_cast<std::uint32_t>(j));
+    }
+};
+
+struct scored {
+    float s;
+    std::uint32_t j;
+};
+
+// Winner order of SPEC §3.1: higher score, then nearer to the query, then earlier.
+inline void order_candidates(std::vector<scored>& c, std::size_t i) {
+    std::sort(c.begin(), c.end(), [i](const scored& a, const scored& b) {
+        if (a.s != b.s) return a.s > b.s;
+        const std::size_t da = a.j > i ? a.j - i : i - a.j, db = b.j > i ? b.j - i : i - b.j;
+        if (da != db) return da < db;
+        return a.j < b.j;
+    });
+}
+
+// tau_i of the WTA backward: midpoint of the k-th and (k+1)-th largest scores, at least 1/2.
+inline float wta_threshold(std::vector<float>& sorted_desc_scores, std::size_t k) {
+    auto& s = sorted_desc_scores;
+    std::sort(s.begin(), s.end(), std::greater<>());
+    const float tau = s.size() <= k ? s.back() - 0.5f : (s[k - 1] + s[k]) / 2.0f;
+    return std::max(tau, 0.5f);
+}
+
+template <class Score>
+void head_forward(float* o, std::int32_t* winners, const float* v, const head_view& hv, const attention_config& cfg,
+                  Score&& score) {
+    const std::size_t N = hv.d->shape.N, dh = hv.d->dh, k = static_cast<std::size_t>(cfg.k);
+    std::vector<std::uint32_t> cand;
+    std::vector<scored> c;
+    std::vector<float> acc(dh);
+    const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
+    for (std::size_t i = 0; i < N; ++i) {
+        hv.candidates(i, cfg.causal, cand);
+        c.clear();
+        for (std::uint32_t j : cand) c.push_back({score(i, j), j});
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        if (cfg.kind == attention_kind::wta) {
+            order_candidates(c, i);
+            std::int32_t* w = winners ? winners + hv.winners_offset(i, k) : nullptr;
+            for (std::size_t r = 0; r < k; ++r) {
+                const bool wins = r < c.size() && c[r].s > 0.0f;
+                if (w) w[r] = wins ? static_cast<std::int32_t>(c[r].j) : -1;
+                if (!wins) continue;
+                const float* vj = v + hv.offset(c[r].j);
+                for (std::size_t x = 0; x < dh; ++x) acc[x] += vj[x];
+            }
+            for (std::size_t x = 0; x < dh; ++x) acc[x] /= static_cast<float>(k);
+        } else if (cfg.kind == attention_kind::ssa) {
+            for (const scored& sc : c) {
+                const float* vj = v + hv.offset(sc.j);
+                for (std::size_t x = 0; x < dh; ++x) acc[x] += sc.s * vj[x];
+            }
+            for (std::size_t x = 0; x < dh; ++x) acc[x] *= cfg.ssa_scale;
+        } else if (!c.empty()) {
+            float mx = c[0].s * inv_sqrt_dh;
+            for (const scored& sc : c) mx = std::max(mx, sc.s * inv_sqrt_dh);
+            float sum = 0.0f;
+            for (scored& sc : c) {
+                sc.s = std::exp(sc.s * inv_sqrt_dh - mx);
+                sum += sc.s;
+            }
+            for (const scored& sc : c) {
+                const float p = sc.s / sum;
+                const float* vj = v + hv.offset(sc.j);
+                for (std::size_t x = 0; x < dh; ++x) acc[x] += p * vj[x];
+            }
+        }
+        float* oi = o + hv.offset(i);
+        for (std::size_t x = 0; x < dh; ++x) oi[x] = acc[x];
+    }
+}
+
+// dq, dk, dv must be zero on entry for this head's rows (the callers clear them once).
+template <class Score>
+void head_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* kk,
+                   const float* v, const std::int32_t* winners, const head_view& hv, const attention_config& cfg,
+                   Score&& score) {
+    const std::size_t N = hv.d->shape.N, dh = hv.d->dh, k = static_cast<std::size_t>(cfg.k);
+    const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
+    const float inv_k = 1.0f / static_cast<float>(k);
+    std::vector<std::uint32_t> cand;
+    std::vector<float> s, sorted, p, dp;
+    for (std::size_t i = 0; i < N; ++i) {
+        hv.candidates(i, cfg.causal, cand);
+        if (cand.empty()) continue;
+        const float* doi = d_o + hv.offset(i);
+        const float* qi = q + hv.offset(i);
+        float* dqi = dq + hv.offset(i);
+        s.resize(cand.size());
+        for (std::size_t c = 0; c < cand.size(); ++c) s[c] = score(i, cand[c]);
+        // <dO_i, V_j> for every candidate
+        dp.resize(cand.size());
+        for (std::size_t c = 0; c < cand.size(); ++c) {
+            const float* vj = v + hv.offset(cand[c]);
+            float dot = 0.0f;
+            for (std::size_t x = 0; x < dh; ++x) dot += doi[x] * vj[x];
+            dp[c] = dot;
+        }
+        auto score_grad = [&](std::size_t c, float ds) {
+            const std::uint32_t j = cand[c];
+            const float* kj = kk + hv.offset(j);
+            float* dkj = dk + hv.offset(j);
+            for (std::size_t x = 0; x < dh; ++x) {
+                dqi[x] += ds * kj[x];
+                dkj[x] += ds * qi[x];
+            }
+        };
+        if (cfg.kind == attention_kind::wta) {
+            sorted = s;
+            const float tau = wta_threshold(sorted, k);
+            for (std::size_t c = 0; c < cand.size(); ++c)
+                score_grad(c, dp[c] * inv_k * sigmoid_surrogate_grad(cfg.alpha_wta, s[c] - tau));
+            const std::int32_t* w = winners + hv.winners_offset(i, k);
+            for (std::size_t r = 0; r < k; ++r) {
+                if (w[r] < 0) continue;
+                float* dvj = dv + hv.offset(static_cast<std::size_t>(w[r]));
+                for (std::size_t x = 0; x < dh; ++x) dvj[x] += doi[x] * inv_k;
+            }
+        } else if (cfg.kind == attention_kind::ssa) {
+            for (std::size_t c = 0; c < cand.size(); ++c) {
+                score_grad(c, cfg.ssa_scale * dp[c]);
+                float* dvj = dv + hv.offset(cand[c]);
+                const float coef = cfg.ssa_scale * s[c];
+                for (std::size_t x = 0; x < dh; ++x) dvj[x] += coef * doi[x];
+            }
+        } else {
+            p.resize(cand.size());
+            float mx = s[0] * inv_sqrt_dh;
+            for (float sc : s) mx = std::max(mx, sc * inv_sqrt_dh);
+            float sum = 0.0f;
+            for (std::size_t c = 0; c < cand.size(); ++c) {
+                p[c] = std::exp(s[c] * inv_sqrt_dh - mx);
+                sum += p[c];
+            }
+            float pdp = 0.0f;
+            for (std::size_t c = 0; c < cand.size(); ++c) {
+                p[c] = p[c] / sum;
+                pdp += p[c] * dp[c];
+            }
+            for (std::size_t c = 0; c < cand.size(); ++c) {
+                score_grad(c, p[c] * (dp[c] - pdp) * inv_sqrt_dh);
+                float* dvj = dv + hv.offset(cand[c]);
+                for (std::size_t x = 0; x < dh; ++x) dvj[x] += p[c] * doi[x];
+            }
+        }
+    }
+}
+
+}  // namespace wtasim::detail

@@ -1,0 +1,139 @@
+// spiking_linear and neuron_layer (attention/layers.hpp).
+#include "attention/layers.hpp"
+
+#include <cmath>
+
+#include "attention/linear.hpp"
+#include "core/error.hpp"
+
+namespace wtasim {
+
+spiking_linear::spiking_linear(std::string name, std::size_t in, std::size_t out)
+    : weight({out, in}),
+      gamma({out}, 1.0f),
+      beta({out}, 0.0f),
+      running_mean({out}, 0.0f),
+      running_var({out}, 1.0f),
+      dweight({out, in}),
+      dgamma({out}),
+      dbeta({out}),
+      name_(std::move(name)),
+      in_(in),
+      out_(out) {}
+
+void spiking_linear::init(const counter_rng& rng, std::uint64_t stream) {
+    const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
+    rng.fill_uniform(weight.data(), weight.size(), stream, 0, -bound, bound);
+    gamma.fill(1.0f);
+    beta.fill(0.0f);
+    running_mean.fill(0.0f);
+    running_var.fill(1.0f);
+}
+
+void spiking_linear::forward(float* y, const float* x, std::size_t rows, const std::uint8_t* valid, bool training,
+                             int levels) {
+    x_ = x;
+    valid_ = valid;
+    rows_ = rows;
+    levels_ = levels;
+    wt_.resize(in_ * out_);
+    transpose(wt_.data(), weight.data(), out_, in_);
+    pre_.resize(rows * out_);
+    cpu::linear_forward_spikes(pre_.data(), x, wt_.data(), rows, in_, out_, levels);
+    if (training) {
+        mean_.resize(out_);
+        rstd_.resize(out_);
+        batchnorm_forward_train(y, mean_.data(), rstd_.data(), running_mean.data(), running_var.data(), pre_.data(),
+                                gamma.data(), beta.data(), valid, rows, out_, bn_);
+    } else {
+        batchnorm_forward_eval(y, pre_.data(), gamma.data(), beta.data(), running_mean.data(), running_var.data(),
+                               rows, out_, bn_);
+    }
+}
+
+void spiking_linear::backward(float* dx, const float* dy) {
+    if (mean_.empty() || x_ == nullptr)
+        throw internal_error("spiking_linear " + name_ + ": backward without a training forward");
+    std::vector<float> dpre(rows_ * out_);
+    batchnorm_backward(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(),
+                       gamma.data(), valid_, rows_, out_);
+    cpu::linear_backward_weight_spikes(dweight.data(), dpre.data(), x_, rows_, in_, out_);
+    cpu::linear_backward_input(dx, dpre.data(), weight.data(), rows_, in_, out_);
+}
+
+op_counts spiking_linear::counts() const {
+    op_counts ops;
+    double events = 0.0;
+    std::uint64_t real_rows = 0;
+    for (std::size_t r = 0; r < rows_; ++r) {
+        if (valid_ && !valid_[r]) continue;
+        ++real_rows;
+        for (std::size_t j = 0; j < in_; ++j) events += double(x_[r * in_ + j]) * levels_;
+    }
+    ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(events)) * out_ + real_rows * out_);
+    return ops;
+}
+
+void spiking_linear::fold(std::vector<float>& w_folded, std::vector<float>& bias) const {
+    w_folded.resize(in_ * out_);
+    bias.resize(out_);
+    batchnorm_fold(w_folded.data(), bias.data(), weight.data(), gamma.data(), beta.data(), running_mean.data(),
+                   running_var.data(), out_, in_, bn_);
+}
+
+std::vector<param_ref> spiking_linear::parameters() {
+    return {{name_ + ".weight", &weight, &dweight},
+            {name_ + ".bn.weight", &gamma, &dgamma},
+            {name_ + ".bn.bias", &beta, &dbeta}};
+}
+
+std::vector<param_ref> spiking_linear::buffers() {
+    return {{name_ + ".bn.running_mean", &running_mean, nullptr}, {name_ + ".bn.running_var", &running_var, nullptr}};
+}
+
+neuron_kind neuron_kind_from_name(const std::string& name) {
+    if (name == "lif") return neuron_kind::lif;
+    if (name == "nilif") return neuron_kind::nilif;
+    throw config_error("neuron kind \"" + name + "\" is unknown, expected \"lif\" or \"nilif\"");
+}
+
+void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t n) {
+    T_ = T;
+    n_ = n;
+    s_.resize(T * n);
+    state_.resize(T * n);
+    if (kind_ == neuron_kind::lif)
+        cpu::lif_forward(s_.data(), state_.data(), x, T, n, lif_);
+    else
+        cpu::nilif_forward(s_.data(), state_.data(), x, T, n, nilif_);
+    std::copy(s_.begin(), s_.end(), s);
+}
+
+void neuron_layer::backward(float* dx, const float* ds) {
+    if (kind_ == neuron_kind::lif)
+        cpu::lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_);
+    else
+        cpu::nilif_backward(dx, ds, state_.data(), T_, n_, nilif_);
+}
+
+std::uint64_t neuron_layer::events(const std::uint8_t* valid, std::size_t C) const {
+    const std::size_t rows = T_ * n_ / C;
+    const float scale = static_cast<float>(levels());
+    double total = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        if (valid && !valid[r]) continue;
+        for (std::size_t c = 0; c < C; ++c) total += double(s_[r * C + c] * scale);
+    }
+    return static_cast<std::uint64_t>(std::llround(total));
+}
+
+op_counts neuron_layer::counts(const std::uint8_t* valid, std::size_t C) const {
+    const std::size_t rows = T_ * n_ / C;
+    std::uint64_t real_rows = 0;
+    for (std::size_t r = 0; r < rows; ++r) real_rows += (valid == nullptr || valid[r]) ? 1 : 0;
+    op_counts ops;
+    ops.add(op_class::nu, real_rows * C);
+    return ops;
+}
+
+}  // namespace wtasim

@@ -1,0 +1,88 @@
+// Trainable layers of the spiking block, each a small module that owns its parameters and gradients,
+// keeps what its backward needs from the last training forward, and counts its operations (SPEC §7):
+// - spiking_linear  SL(x) = BN(W x) on spike input (attention/linear.hpp + attention/batchnorm.hpp)
+// - neuron_layer    LIF or NI-LIF over [T, rows / T, C] (neurons/)
+// Rows are [T, B, N] flattened (attention/shape.hpp); `valid` marks the real-token rows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attention/batchnorm.hpp"
+#include "core/rng.hpp"
+#include "core/tensor.hpp"
+#include "energy/op_counts.hpp"
+#include "neurons/lif.hpp"
+#include "neurons/nilif.hpp"
+
+namespace wtasim {
+
+// A named parameter and its gradient (PyTorch state_dict names: "attn.q.weight", ...).
+struct param_ref {
+    std::string name;
+    tensor<float>* value;
+    tensor<float>* grad;  // null for buffers
+};
+
+class spiking_linear {
+public:
+    spiking_linear(std::string name, std::size_t in, std::size_t out);
+
+    // Uniform(-1/sqrt(in), 1/sqrt(in)) weights, gamma 1, beta 0, running statistics 0 / 1.
+    void init(const counter_rng& rng, std::uint64_t stream);
+    // y [rows, out] from spikes x [rows, in] (values in {0, 1/levels, ..., 1}); x must stay alive until
+    // backward. Training: batch statistics over valid rows, running statistics updated.
+    void forward(float* y, const float* x, std::size_t rows, const std::uint8_t* valid, bool training, int levels);
+    // dx [rows, in] (may be null) from dy [rows, out]; accumulates dweight, dgamma, dbeta.
+    void backward(float* dx, const float* dy);
+    // SPEC §7 for the last forward: events x out AC + out AC per real row (the folded-BN bias).
+    op_counts counts() const;
+    // Eval-mode BN folded into the weight: w_folded [out, in], bias [out].
+    void fold(std::vector<float>& w_folded, std::vector<float>& bias) const;
+
+    std::vector<param_ref> parameters();
+    std::vector<param_ref> buffers();
+    std::size_t in() const { return in_; }
+    std::size_t out() const { return out_; }
+
+    tensor<float> weight, gamma, beta, running_mean, running_var;
+    tensor<float> dweight, dgamma, dbeta;
+
+private:
+    std::string name_;
+    std::size_t in_, out_;
+    bn_config bn_;
+    // last forward
+    const float* x_ = nullptr;
+    const std::uint8_t* valid_ = nullptr;
+    std::size_t rows_ = 0;
+    int levels_ = 1;
+    std::vector<float> pre_, mean_, rstd_, wt_;
+};
+
+enum class neuron_kind { lif, nilif };
+neuron_kind neuron_kind_from_name(const std::string& name);  // "lif" or "nilif"
+
+class neuron_layer {
+public:
+    neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif)
+        : kind_(kind), lif_(lif), nilif_(nilif) {}
+    // s [T, n] spikes from x [T, n]; keeps the membrane for backward.
+    void forward(float* s, const float* x, std::size_t T, std::size_t n);
+    void backward(float* dx, const float* ds);
+    // One NU per real row per channel per step; events (spikes, or NI-LIF levels) on real rows.
+    op_counts counts(const std::uint8_t* valid, std::size_t C) const;
+    std::uint64_t events(const std::uint8_t* valid, std::size_t C) const;
+    int levels() const { return kind_ == neuron_kind::nilif ? nilif_.levels : 1; }
+    const std::vector<float>& spikes() const { return s_; }
+
+private:
+    neuron_kind kind_;
+    lif_params lif_;
+    nilif_params nilif_;
+    std::size_t T_ = 0, n_ = 0;
+    std::vector<float> s_, state_;
+};
+
+}  // namespace wtasim
