@@ -26,27 +26,16 @@ attention_kind attention_kind_from_name(const std::string& name) {
 
 const char* attention_kind_name(attention_kind k) {
     switch (k) {
-        case attention_kind::wta: return "wta";
-        case attention_kind::ssa: return "ssa";
-        default: return "softmax";
+        case attention_kind::wta:
+            return "wta";
+        case attention_kind::ssa:
+            return "ssa";
+        default:
+            return "softmax";
     }
 }
 
 namespace {
-// s_ij as a float dot product over the head's channels (exact: products of 0/1 summed below 2^24).
-struct dot_score {
-    const float* q;
-    const float* k;
-    const detail::head_view& hv;
-    float operator()(std::size_t i, std::size_t j) const {
-        const float* qi = q + hv.offset(i);
-        const float* kj = k + hv.offset(j);
-        float s = 0.0f;
-        for (std::size_t x = 0; x < hv.d->dh; ++x) s += qi[x] * kj[x];
-        return s;
-    }
-};
-
 template <class F>
 void for_each_head(const attention_dims& d, F&& f) {
     for (std::size_t t = 0; t < d.shape.T; ++t)
@@ -58,7 +47,9 @@ void for_each_head(const attention_dims& d, F&& f) {
 void attention_forward(float* o, std::int32_t* winners, const float* q, const float* k, const float* v,
                        const attention_dims& d, const attention_config& cfg) {
     cfg.validate();
-    for_each_head(d, [&](const detail::head_view& hv) { detail::head_forward(o, winners, v, hv, cfg, dot_score{q, k, hv}); });
+    for_each_head(d, [&](const detail::head_view& hv) {
+        detail::head_forward(o, winners, v, hv, cfg, detail::dot_score{q, k, hv});
+    });
 }
 
 void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
@@ -70,7 +61,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const
     std::fill(dk, dk + n, 0.0f);
     std::fill(dv, dv + n, 0.0f);
     for_each_head(d, [&](const detail::head_view& hv) {
-        detail::head_backward(dq, dk, dv, d_o, q, k, v, winners, hv, cfg, dot_score{q, k, hv});
+        detail::head_backward(dq, dk, dv, d_o, q, k, v, winners, hv, cfg, detail::dot_score{q, k, hv});
     });
 }
 
@@ -80,7 +71,7 @@ op_counts attention_counts(const float* q, const float* k, const float* v, const
     const std::size_t kw = static_cast<std::size_t>(cfg.k);
     std::vector<std::uint32_t> cand;
     for_each_head(d, [&](const detail::head_view& hv) {
-        const dot_score score{q, k, hv};
+        const detail::dot_score score{q, k, hv};
         auto nnz_v = [&](std::size_t j) {
             const float* vj = v + hv.offset(j);
             std::uint64_t n = 0;

@@ -25,10 +25,10 @@ enum class attention_kind { wta, ssa, softmax };
 struct attention_config {
     attention_kind kind = attention_kind::wta;
     bool causal = false;
-    int k = 1;                // winners per query (wta)
-    float v_th_attn = 0.5f;   // threshold of the attention output neuron SN_a
-    float alpha_wta = 1.0f;   // surrogate slope of the winner selection, in score units
-    float ssa_scale = 0.125f; // Spikformer's scale (ssa)
+    int k = 1;                 // winners per query (wta)
+    float v_th_attn = 0.5f;    // threshold of the attention output neuron SN_a
+    float alpha_wta = 1.0f;    // surrogate slope of the winner selection, in score units
+    float ssa_scale = 0.125f;  // Spikformer's scale (ssa)
 
     void validate() const;
 };
@@ -64,6 +64,12 @@ void attention_forward(float* o, std::int32_t* winners, const float* q, const fl
 void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
                         const float* v, const std::int32_t* winners, const attention_dims& d,
                         const attention_config& cfg);
+// Softmax attention on real-valued Q, K, V (the ANN twin): float dot-product scores, parallel over heads;
+// bit-identical to the reference with cfg.kind = softmax.
+void real_attention_forward(float* o, const float* q, const float* k, const float* v, const attention_dims& d,
+                            const attention_config& cfg);
+void real_attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
+                             const float* v, const attention_dims& d, const attention_config& cfg);
 }  // namespace cpu
 
 }  // namespace wtasim

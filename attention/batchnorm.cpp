@@ -15,12 +15,13 @@ constexpr std::size_t channel_block = 16;
 // Runs body(c_begin, c_end) over blocks of channels in parallel.
 template <class F>
 void for_channel_blocks(std::size_t C, F&& body) {
-    parallel_for((C + channel_block - 1) / channel_block, 1, [&](std::size_t b, std::size_t e) {
-        body(b * channel_block, std::min(C, e * channel_block));
-    });
+    parallel_for((C + channel_block - 1) / channel_block, 1,
+                 [&](std::size_t b, std::size_t e) { body(b * channel_block, std::min(C, e * channel_block)); });
 }
 
-bool is_valid(const std::uint8_t* valid, std::size_t r) { return valid == nullptr || valid[r] != 0; }
+bool is_valid(const std::uint8_t* valid, std::size_t r) {
+    return valid == nullptr || valid[r] != 0;
+}
 }  // namespace
 
 void batchnorm_forward_train(float* y, float* mean, float* rstd, float* running_mean, float* running_var,
@@ -57,9 +58,8 @@ void batchnorm_forward_train(float* y, float* mean, float* rstd, float* running_
     });
 }
 
-void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta,
-                            const float* running_mean, const float* running_var, std::size_t rows, std::size_t C,
-                            const bn_config& cfg) {
+void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, std::size_t rows, std::size_t C, const bn_config& cfg) {
     std::vector<float> rstd(C);
     for (std::size_t c = 0; c < C; ++c)
         rstd[c] = static_cast<float>(1.0 / std::sqrt(double(running_var[c]) + double(cfg.eps)));

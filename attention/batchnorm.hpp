@@ -27,9 +27,8 @@ void batchnorm_forward_train(float* y, float* mean, float* rstd, float* running_
                              const float* x, const float* gamma, const float* beta, const std::uint8_t* valid,
                              std::size_t rows, std::size_t C, const bn_config& cfg = {});
 // Evaluation forward with the running statistics.
-void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta,
-                            const float* running_mean, const float* running_var, std::size_t rows, std::size_t C,
-                            const bn_config& cfg = {});
+void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, std::size_t rows, std::size_t C, const bn_config& cfg = {});
 // Training backward: dx [rows, C]; dgamma, dbeta [C] are accumulated (+=).
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
                         const float* rstd, const float* gamma, const std::uint8_t* valid, std::size_t rows,

@@ -20,8 +20,8 @@ void add_into(float* a, const float* b, std::size_t n) {
 
 void block_config::validate() const {
     if (D == 0 || H == 0 || F == 0)
-        throw config_error("block: D = " + std::to_string(D) + ", H = " + std::to_string(H) + ", F = " +
-                           std::to_string(F) + ", all must be >= 1");
+        throw config_error("block: D = " + std::to_string(D) + ", H = " + std::to_string(H) +
+                           ", F = " + std::to_string(F) + ", all must be >= 1");
     if (D % H != 0)
         throw config_error("block: D = " + std::to_string(D) + " is not a multiple of H = " + std::to_string(H));
     attn.validate();
@@ -129,16 +129,19 @@ op_counts spiking_block::counts() const {
     std::uint64_t real_rows = 0;
     for (auto v : valid_) real_rows += v;
     ops.add(op_class::ac, 2 * real_rows * D);  // the two residual adds
-    const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    ops += attention_counts(q_s_.data(), k_s_.data(), v_s_.data(), winners_.empty() ? nullptr : winners_.data(), dims,
-                            cfg_.attn);
-    return ops;
+    return ops + attention_counts();
+}
+
+op_counts spiking_block::attention_counts() const {
+    const attention_dims dims{shape_, cfg_.H, cfg_.D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
+    return wtasim::attention_counts(q_s_.data(), k_s_.data(), v_s_.data(), winners_.empty() ? nullptr : winners_.data(),
+                                    dims, cfg_.attn);
 }
 
 block_spikes spiking_block::spikes(bool real_only) const {
     const std::uint8_t* valid = real_only ? valid_.data() : nullptr;
     const std::size_t D = cfg_.D;
-    return {sn1_.events(valid, D), nq_.events(valid, D), nk_.events(valid, D), nv_.events(valid, D),
+    return {sn1_.events(valid, D), nq_.events(valid, D),  nk_.events(valid, D),      nv_.events(valid, D),
             na_.events(valid, D),  sn2_.events(valid, D), snh_.events(valid, cfg_.F)};
 }
 

@@ -41,7 +41,8 @@ public:
     // dx from dy; parameter gradients are accumulated.
     void backward(float* dx, const float* dy);
 
-    op_counts counts() const;  // of the last forward
+    op_counts counts() const;            // of the last forward, all layers
+    op_counts attention_counts() const;  // of the last forward, the attention kernel alone
     // Spikes per layer in the last forward (NI-LIF: levels); real tokens only unless `real_only` is false.
     block_spikes spikes(bool real_only = true) const;
     const std::vector<std::int32_t>& winners() const { return winners_; }  // [T, B, H, N, k] (wta)

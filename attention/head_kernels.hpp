@@ -32,6 +32,21 @@ struct head_view {
     }
 };
 
+// s_ij as a float dot product over the head's channels (exact for spikes: products of 0/1 summed below
+// 2^24; for real inputs, the ANN twin's attention scores).
+struct dot_score {
+    const float* q;
+    const float* k;
+    const head_view& hv;
+    float operator()(std::size_t i, std::size_t j) const {
+        const float* qi = q + hv.offset(i);
+        const float* kj = k + hv.offset(j);
+        float s = 0.0f;
+        for (std::size_t x = 0; x < hv.d->dh; ++x) s += qi[x] * kj[x];
+        return s;
+    }
+};
+
 struct scored {
     float s;
     std::uint32_t j;
@@ -106,9 +121,8 @@ void head_forward(float* o, std::int32_t* winners, const float* v, const head_vi
 
 // dq, dk, dv must be zero on entry for this head's rows (the callers clear them once).
 template <class Score>
-void head_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* kk,
-                   const float* v, const std::int32_t* winners, const head_view& hv, const attention_config& cfg,
-                   Score&& score) {
+void head_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* kk, const float* v,
+                   const std::int32_t* winners, const head_view& hv, const attention_config& cfg, Score&& score) {
     const std::size_t N = hv.d->shape.N, dh = hv.d->dh, k = static_cast<std::size_t>(cfg.k);
     const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
     const float inv_k = 1.0f / static_cast<float>(k);

@@ -46,8 +46,8 @@ void spiking_linear::forward(float* y, const float* x, std::size_t rows, const s
         batchnorm_forward_train(y, mean_.data(), rstd_.data(), running_mean.data(), running_var.data(), pre_.data(),
                                 gamma.data(), beta.data(), valid, rows, out_, bn_);
     } else {
-        batchnorm_forward_eval(y, pre_.data(), gamma.data(), beta.data(), running_mean.data(), running_var.data(),
-                               rows, out_, bn_);
+        batchnorm_forward_eval(y, pre_.data(), gamma.data(), beta.data(), running_mean.data(), running_var.data(), rows,
+                               out_, bn_);
     }
 }
 

@@ -29,8 +29,7 @@ namespace cpu {
 std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, std::size_t rows, std::size_t in,
                                     std::size_t out, int levels = 1);
 // Real input: y = x W^T by sgemm.
-void linear_forward_dense(float* y, const float* x, const float* w, std::size_t rows, std::size_t in,
-                          std::size_t out);
+void linear_forward_dense(float* y, const float* x, const float* w, std::size_t rows, std::size_t in, std::size_t out);
 // dx = dy W by sgemm (skipped when dx is null).
 void linear_backward_input(float* dx, const float* dy, const float* w, std::size_t rows, std::size_t in,
                            std::size_t out);

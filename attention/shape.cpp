@@ -7,8 +7,8 @@ namespace wtasim {
 
 std::vector<std::uint8_t> row_validity(const seq_shape& s, const std::vector<std::uint8_t>& token_mask) {
     if (!token_mask.empty() && token_mask.size() != s.B * s.N)
-        throw internal_error("row_validity: mask of " + std::to_string(token_mask.size()) + " entries for B x N = " +
-                             std::to_string(s.B * s.N));
+        throw internal_error("row_validity: mask of " + std::to_string(token_mask.size()) +
+                             " entries for B x N = " + std::to_string(s.B * s.N));
     std::vector<std::uint8_t> valid(s.rows(), 1);
     if (token_mask.empty()) return valid;
     for (std::size_t t = 0; t < s.T; ++t)

@@ -43,6 +43,14 @@ struct popcount_score {
     }
 };
 
+// Zeroes one head's slice of the three gradients (each head task owns its slice).
+void clear_head(float* dq, float* dk, float* dv, const detail::head_view& hv) {
+    for (std::size_t n = 0; n < hv.d->shape.N; ++n) {
+        const std::size_t off = hv.offset(n);
+        for (float* g : {dq, dk, dv}) std::fill(g + off, g + off + hv.d->dh, 0.0f);
+    }
+}
+
 template <class F>
 void parallel_heads(const attention_dims& d, F&& f) {
     const std::size_t heads = d.shape.T * d.shape.B * d.H;
@@ -69,14 +77,28 @@ void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const
                         const attention_config& cfg) {
     cfg.validate();
     parallel_heads(d, [&](const detail::head_view& hv) {
-        for (std::size_t n = 0; n < d.shape.N; ++n) {
-            const std::size_t off = hv.offset(n);
-            std::fill(dq + off, dq + off + d.dh, 0.0f);
-            std::fill(dk + off, dk + off + d.dh, 0.0f);
-            std::fill(dv + off, dv + off + d.dh, 0.0f);
-        }
+        clear_head(dq, dk, dv, hv);
         const packed_head pq(q, hv), pk(k, hv);
         detail::head_backward(dq, dk, dv, d_o, q, k, v, winners, hv, cfg, popcount_score{pq, pk});
+    });
+}
+
+void real_attention_forward(float* o, const float* q, const float* k, const float* v, const attention_dims& d,
+                            const attention_config& cfg) {
+    cfg.validate();
+    if (cfg.kind != attention_kind::softmax) throw internal_error("real_attention_forward: only the softmax kind");
+    parallel_heads(d, [&](const detail::head_view& hv) {
+        detail::head_forward(o, nullptr, v, hv, cfg, detail::dot_score{q, k, hv});
+    });
+}
+
+void real_attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
+                             const float* v, const attention_dims& d, const attention_config& cfg) {
+    cfg.validate();
+    if (cfg.kind != attention_kind::softmax) throw internal_error("real_attention_backward: only the softmax kind");
+    parallel_heads(d, [&](const detail::head_view& hv) {
+        clear_head(dq, dk, dv, hv);
+        detail::head_backward(dq, dk, dv, d_o, q, k, v, nullptr, hv, cfg, detail::dot_score{q, k, hv});
     });
 }
 

@@ -49,8 +49,7 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
         [](std::uint64_t a, std::uint64_t c) { return a + c; });
 }
 
-void linear_forward_dense(float* y, const float* x, const float* w, std::size_t rows, std::size_t in,
-                          std::size_t out) {
+void linear_forward_dense(float* y, const float* x, const float* w, std::size_t rows, std::size_t in, std::size_t out) {
     single_threaded_blas();
     parallel_for((rows + row_chunk - 1) / row_chunk, 1, [&](std::size_t cb, std::size_t ce) {
         const std::size_t b = cb * row_chunk, e = std::min(rows, ce * row_chunk);

@@ -23,17 +23,21 @@ inline const nlohmann::json& block_golden() {
     return j;
 }
 
-inline std::vector<float> floats(const nlohmann::json& j) { return j.get<std::vector<float>>(); }
-inline std::vector<std::uint8_t> mask_of(const nlohmann::json& j) { return j.get<std::vector<std::uint8_t>>(); }
+inline std::vector<float> floats(const nlohmann::json& j) {
+    return j.get<std::vector<float>>();
+}
+inline std::vector<std::uint8_t> mask_of(const nlohmann::json& j) {
+    return j.get<std::vector<std::uint8_t>>();
+}
 
-// |ours - ref| <= rtol |ref| + atol max|ref|, counted; returns the number of elements outside.
-inline std::size_t count_far(const std::vector<float>& ours, const std::vector<float>& ref, double rtol,
-                             double atol) {
+// |ours - ref| <= rtol |ref| + atol max|ref| + floor, counted; returns the number of elements outside.
+inline std::size_t count_far(const std::vector<float>& ours, const std::vector<float>& ref, double rtol, double atol,
+                             double floor = 0.0) {
     double scale = 0;
     for (float r : ref) scale = std::max(scale, double(std::abs(r)));
     std::size_t bad = 0;
     for (std::size_t i = 0; i < ref.size(); ++i)
-        if (!(std::abs(double(ours[i]) - ref[i]) <= rtol * std::abs(ref[i]) + atol * scale)) ++bad;
+        if (!(std::abs(double(ours[i]) - ref[i]) <= rtol * std::abs(ref[i]) + atol * scale + floor)) ++bad;
     return bad;
 }
 

@@ -72,8 +72,8 @@ TEST_CASE("attention: causal WTA only sees keys at or before the query; padding 
     tie_case c;
     std::vector<float> o;
     auto w = run_wta(c, 1, true, o);
-    CHECK(w[1] == 0);   // query 1 sees keys 0 (score 2) and 1 (score 1)
-    CHECK(w[2] == 2);   // query 2 = (0,1): keys 0 and 2 score 1; key 2 is itself (distance 0)
+    CHECK(w[1] == 0);  // query 1 sees keys 0 (score 2) and 1 (score 1)
+    CHECK(w[2] == 2);  // query 2 = (0,1): keys 0 and 2 score 1; key 2 is itself (distance 0)
     w = run_wta(c, 4, true, o);
     CHECK(std::vector<std::int32_t>(w.begin() + 4, w.begin() + 8) == std::vector<std::int32_t>{0, 1, -1, -1});
     const std::vector<std::uint8_t> mask{1, 1, 0, 1};  // key 2 is padding
@@ -153,8 +153,9 @@ TEST_CASE("attention: cpu backend is bit-identical to the reference, forward and
         CHECK(mag > 0.0);
     }
     std::vector<float> bad(n, 0.5f), o(n);
-    CHECK_THROWS_AS(cpu::attention_forward(o.data(), nullptr, bad.data(), k.data(), v.data(), d, test::kind(attention_kind::ssa)),
-                    internal_error);
+    CHECK_THROWS_AS(
+        cpu::attention_forward(o.data(), nullptr, bad.data(), k.data(), v.data(), d, test::kind(attention_kind::ssa)),
+        internal_error);
 }
 
 TEST_CASE("attention: operation counts match the closed-form formulas of SPEC §7") {
@@ -169,10 +170,10 @@ TEST_CASE("attention: operation counts match the closed-form formulas of SPEC §
             std::vector<float> o(n);
             std::vector<std::int32_t> w(T * B * H * N * static_cast<std::size_t>(k));
             attention_forward(o.data(), w.data(), ones.data(), ones.data(), ones.data(), d, test::wta(k, causal));
-            const op_counts c = attention_counts(ones.data(), ones.data(), ones.data(), w.data(), d, test::wta(k, causal));
+            const op_counts c =
+                attention_counts(ones.data(), ones.data(), ones.data(), w.data(), d, test::wta(k, causal));
             std::uint64_t winners = 0;  // sum over i of min(k, |C_i|)
-            for (std::size_t i = 0; i < N; ++i)
-                winners += std::min<std::uint64_t>(k, causal ? i + 1 : N);
+            for (std::size_t i = 0; i < N; ++i) winners += std::min<std::uint64_t>(k, causal ? i + 1 : N);
             CHECK(c[op_class::ac] == heads_steps * (pairs * dh + winners * dh));
             CHECK(c[op_class::cmp] == heads_steps * k * pairs);
             CHECK(c[op_class::mac] == 0);

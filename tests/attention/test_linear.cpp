@@ -94,7 +94,7 @@ TEST_CASE("batchnorm: statistics over real rows only; padding rows normalised wi
     CHECK(y[6] == doctest::Approx((100 - 3) / std::sqrt(8.0 / 3.0 + 1e-5) * 2 + 0.5));  // padding row
     CHECK(rm[0] == doctest::Approx(0.3));
     CHECK(rv[0] == doctest::Approx(0.9 + 0.1 * 4.0));  // unbiased var = 8/2 = 4
-    CHECK(y[1] == doctest::Approx(0.0));                // constant channel: x - mean = 0
+    CHECK(y[1] == doctest::Approx(0.0));               // constant channel: x - mean = 0
 }
 
 TEST_CASE("batchnorm: backward equals finite differences, padding rows included") {
