@@ -70,15 +70,16 @@ void gelu_backward(float* dx, const float* dy, const float* x, std::size_t n) {
 
 void ann_block_config::validate() const {
     if (D == 0 || H == 0 || F == 0 || D % H != 0)
-        throw config_error("ann block: D = " + std::to_string(D) + ", H = " + std::to_string(H) + ", F = " +
-                           std::to_string(F) + "; all >= 1 and D a multiple of H");
+        throw config_error("ann block: D = " + std::to_string(D) + ", H = " + std::to_string(H) +
+                           ", F = " + std::to_string(F) + "; all >= 1 and D a multiple of H");
 }
 
 ann_block::ann_block(const ann_block_config& cfg, const std::string& prefix) : cfg_(cfg) {
     cfg_.validate();
     auto make_dense = [&](const std::string& name, std::size_t in, std::size_t out) {
-        return dense{prefix + name, in, out, tensor<float>({out, in}), tensor<float>({out}), tensor<float>({out, in}),
-                     tensor<float>({out})};
+        return dense{
+            prefix + name,       in, out, tensor<float>({out, in}), tensor<float>({out}), tensor<float>({out, in}),
+            tensor<float>({out})};
     };
     q_ = make_dense("attn.q", cfg.D, cfg.D);
     k_ = make_dense("attn.k", cfg.D, cfg.D);
@@ -151,8 +152,8 @@ void ann_block::backward(float* dx, const float* dy) {
     linear_back(fc2_, dg.data(), dy, g_.data(), rows);
     gelu_backward(dh.data(), dg.data(), h_.data(), rows * F);
     linear_back(fc1_, dl2.data(), dh.data(), l2_.data(), rows);
-    layernorm_backward(tmp.data(), ln2_.dg.data(), ln2_.db.data(), dl2.data(), a_.data(), mean2_.data(),
-                       rstd2_.data(), ln2_.g.data(), rows, D);
+    layernorm_backward(tmp.data(), ln2_.dg.data(), ln2_.db.data(), dl2.data(), a_.data(), mean2_.data(), rstd2_.data(),
+                       ln2_.g.data(), rows, D);
     for (std::size_t i = 0; i < rows * D; ++i) da[i] += tmp[i];
     std::vector<float> datt(rows * D), dq(rows * D), dk(rows * D), dv(rows * D), dl1(rows * D);
     linear_back(o_, datt.data(), da.data(), att_.data(), rows);
@@ -183,15 +184,15 @@ op_counts ann_block::counts() const {
             for (std::size_t j = 0; j < end; ++j) pairs += (mask_.empty() || mask_[b * N_ + j]) ? 1 : 0;
         }
     op_counts ops;
-    ops.add(op_class::mac, tokens * (4 * D * D + 2 * D * F));          // q, k, v, o, fc1, fc2
-    ops.add(op_class::ac, tokens * (4 * D + F + D));                    // their bias adds
-    ops.add(op_class::mac, 2 * pairs * dh * cfg_.H);                    // Q K^T and A V
+    ops.add(op_class::mac, tokens * (4 * D * D + 2 * D * F));  // q, k, v, o, fc1, fc2
+    ops.add(op_class::ac, tokens * (4 * D + F + D));           // their bias adds
+    ops.add(op_class::mac, 2 * pairs * dh * cfg_.H);           // Q K^T and A V
     ops.add(op_class::exp, pairs * cfg_.H);
     ops.add(op_class::div, pairs * cfg_.H);
-    ops.add(op_class::ac, 2 * tokens * D);                              // residuals
-    ops.add(op_class::mac, 2 * tokens * 4 * D);                         // two LayerNorms
+    ops.add(op_class::ac, 2 * tokens * D);       // residuals
+    ops.add(op_class::mac, 2 * tokens * 4 * D);  // two LayerNorms
     ops.add(op_class::div, 2 * tokens);
-    ops.add(op_class::exp, tokens * F);                                 // GELU
+    ops.add(op_class::exp, tokens * F);  // GELU
     ops.add(op_class::mac, tokens * 4 * F);
     return ops;
 }

@@ -52,21 +52,29 @@ struct scored {
     std::uint32_t j;
 };
 
-// Winner order of SPEC §3.1: higher score, then nearer to the query, then earlier.
-inline void order_candidates(std::vector<scored>& c, std::size_t i) {
-    std::sort(c.begin(), c.end(), [i](const scored& a, const scored& b) {
+// Puts the first min(k, |c|) candidates in winner order of SPEC §3.1 (higher score, then nearer to the
+// query, then earlier) at the front; the rest stay unordered. O(|c| log k).
+inline void order_candidates(std::vector<scored>& c, std::size_t i, std::size_t k) {
+    const auto before = [i](const scored& a, const scored& b) {
         if (a.s != b.s) return a.s > b.s;
         const std::size_t da = a.j > i ? a.j - i : i - a.j, db = b.j > i ? b.j - i : i - b.j;
         if (da != db) return da < db;
         return a.j < b.j;
-    });
+    };
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(std::min(k, c.size())), c.end(), before);
 }
 
-// tau_i of the WTA backward: midpoint of the k-th and (k+1)-th largest scores, at least 1/2.
-inline float wta_threshold(std::vector<float>& sorted_desc_scores, std::size_t k) {
-    auto& s = sorted_desc_scores;
-    std::sort(s.begin(), s.end(), std::greater<>());
-    const float tau = s.size() <= k ? s.back() - 0.5f : (s[k - 1] + s[k]) / 2.0f;
+// tau_i of the WTA backward: midpoint of the k-th and (k+1)-th largest scores (|C_i| <= k: the smallest
+// minus 1/2), at least 1/2. Reorders `scores`.
+inline float wta_threshold(std::vector<float>& scores, std::size_t k) {
+    auto& s = scores;
+    float tau;
+    if (s.size() <= k) {
+        tau = *std::min_element(s.begin(), s.end()) - 0.5f;
+    } else {
+        std::partial_sort(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k + 1), s.end(), std::greater<>());
+        tau = (s[k - 1] + s[k]) / 2.0f;
+    }
     return std::max(tau, 0.5f);
 }
 
@@ -84,7 +92,7 @@ void head_forward(float* o, std::int32_t* winners, const float* v, const head_vi
         for (std::uint32_t j : cand) c.push_back({score(i, j), j});
         std::fill(acc.begin(), acc.end(), 0.0f);
         if (cfg.kind == attention_kind::wta) {
-            order_candidates(c, i);
+            order_candidates(c, i, k);
             std::int32_t* w = winners ? winners + hv.winners_offset(i, k) : nullptr;
             for (std::size_t r = 0; r < k; ++r) {
                 const bool wins = r < c.size() && c[r].s > 0.0f;

@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "attention/linear.hpp"
@@ -25,23 +26,59 @@ void single_threaded_blas() {
 std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, std::size_t rows, std::size_t in,
                                     std::size_t out, int levels) {
     const float scale = static_cast<float>(levels);
+    // Per row: the list of active inputs, then the outputs in tiles of `tile` accumulators that stay in
+    // registers while the active weight rows stream past. Each output still sums its active inputs in
+    // ascending order, so the result equals the reference bit for bit.
+    constexpr std::size_t tile = 64;
     return deterministic_reduce<std::uint64_t>(
         rows, row_chunk, 0,
         [&](std::size_t b, std::size_t e) {
             float events = 0.0f;  // exact: sums of small integers
+            std::vector<std::uint32_t> active;
+            std::vector<float> value;
+            active.reserve(in);
+            value.reserve(in);
             for (std::size_t r = b; r < e; ++r) {
-                float* yr = y + r * out;
-                std::fill(yr, yr + out, 0.0f);
                 const float* xr = x + r * in;
-                for (std::size_t j = 0; j < in; ++j) {
-                    const float v = xr[j];
-                    if (v == 0.0f) continue;
-                    events += v * scale;
-                    const float* wj = wt + j * out;
-                    if (v == 1.0f)
-                        for (std::size_t o = 0; o < out; ++o) yr[o] += wj[o];
-                    else
-                        for (std::size_t o = 0; o < out; ++o) yr[o] += v * wj[o];
+                active.clear();
+                value.clear();
+                bool binary = true;
+                for (std::size_t j = 0; j < in; ++j)
+                    if (xr[j] != 0.0f) {
+                        active.push_back(static_cast<std::uint32_t>(j));
+                        value.push_back(xr[j]);
+                        binary = binary && xr[j] == 1.0f;
+                        events += xr[j] * scale;
+                    }
+                float* yr = y + r * out;
+                for (std::size_t o0 = 0; o0 < out; o0 += tile) {
+                    const std::size_t width = std::min(tile, out - o0);
+                    float acc[tile] = {};
+                    if (width == tile && binary) {
+                        // Eight 8-wide accumulators, spelled with GCC vector types so that they live in
+                        // registers across the stream of active weight rows.
+                        typedef float v8 __attribute__((vector_size(32)));
+                        v8 a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{};
+                        for (std::uint32_t j : active) {
+                            const float* wj = wt + j * out + o0;
+                            v8 w[8];
+                            std::memcpy(w, wj, sizeof w);
+                            a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
+                            a4 += w[4], a5 += w[5], a6 += w[6], a7 += w[7];
+                        }
+                        const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+                        std::memcpy(acc, all, sizeof all);
+                    } else {
+                        for (std::size_t a = 0; a < active.size(); ++a) {
+                            const float* wj = wt + active[a] * out + o0;
+                            const float v = value[a];
+                            if (v == 1.0f)
+                                for (std::size_t o = 0; o < width; ++o) acc[o] += wj[o];
+                            else
+                                for (std::size_t o = 0; o < width; ++o) acc[o] += v * wj[o];
+                        }
+                    }
+                    std::copy(acc, acc + width, yr + o0);
                 }
             }
             return static_cast<std::uint64_t>(events);

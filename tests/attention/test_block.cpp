@@ -49,8 +49,10 @@ TEST_CASE("block: forward and backward are bit-identical for 1 and 2 threads, ev
     const seq_shape s{4, 3, 11};
     const std::vector<std::uint8_t> mask(33, 1);
     const auto x = block_input(s.rows() * 16, 0);
-    for (auto [kind, neuron] : {std::pair{attention_kind::wta, neuron_kind::lif}, {attention_kind::wta, neuron_kind::nilif},
-                                {attention_kind::ssa, neuron_kind::lif}, {attention_kind::softmax, neuron_kind::lif}}) {
+    for (auto [kind, neuron] : {std::pair{attention_kind::wta, neuron_kind::lif},
+                                {attention_kind::wta, neuron_kind::nilif},
+                                {attention_kind::ssa, neuron_kind::lif},
+                                {attention_kind::softmax, neuron_kind::lif}}) {
         CAPTURE(attention_kind_name(kind));
         std::vector<float> one, two;
         {
