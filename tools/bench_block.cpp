@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attention/ann_block.hpp"
+#include "attention/attention.hpp"
 #include "attention/block.hpp"
 #include "attention/linear.hpp"
 #include "core/parallel.hpp"
@@ -45,8 +46,10 @@ int main(int argc, char** argv) {
     thread_limit limit(argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0);
     const std::size_t F = 4 * D;
 
-    std::printf("spiking block forward+backward (training), D = %zu, H = %zu, F = %zu, T = %zu, B = 1, %zu thread(s), best of %d\n",
-                D, H, F, T, max_threads(), repeats);
+    std::printf(
+        "spiking block forward+backward (training), D = %zu, H = %zu, F = %zu, T = %zu, B = 1, %zu thread(s), best of "
+        "%d\n",
+        D, H, F, T, max_threads(), repeats);
     std::printf("%6s %14s %14s %14s %14s %10s %10s %10s\n", "N", "wta k=1 ms", "ssa ms", "softmax ms", "ann ms",
                 "ssa/wta", "smax/wta", "ann/wta");
     for (std::size_t N : {64u, 128u, 256u, 512u}) {
@@ -67,20 +70,51 @@ int main(int argc, char** argv) {
             for (auto& p : blk.parameters())
                 if (p.name.ends_with(".bn.bias")) p.value->fill(0.5f);  // healthy firing rates
             ms[i++] = 1e3 * best_seconds(repeats, [&] {
-                blk.forward(y.data(), x.data(), s, {}, true);
-                blk.backward(dx.data(), dy.data());
-            });
+                          blk.forward(y.data(), x.data(), s, {}, true);
+                          blk.backward(dx.data(), dy.data());
+                      });
         }
         ann_block ann(ann_block_config{D, H, F, true});
         ann.init(counter_rng(2), 0);
         const auto xa = normal(N * D, 2, 0.0f), dya = normal(N * D, 3, 0.0f);
         std::vector<float> ya(xa.size()), dxa(xa.size());
         const double ann_ms = 1e3 * best_seconds(repeats, [&] {
-            ann.forward(ya.data(), xa.data(), 1, N, {});
-            ann.backward(dxa.data(), dya.data());
-        });
+                                  ann.forward(ya.data(), xa.data(), 1, N, {});
+                                  ann.backward(dxa.data(), dya.data());
+                              });
         std::printf("%6zu %14.2f %14.2f %14.2f %14.2f %10.2f %10.2f %10.2f\n", N, ms[0], ms[1], ms[2], ann_ms,
                     ms[1] / ms[0], ms[2] / ms[0], ann_ms / ms[0]);
+    }
+
+    std::printf(
+        "\nattention kernel alone (cpu backend, causal, spikes at 20%%), forward+backward, D = %zu, H = %zu, T = %zu\n",
+        D, H, T);
+    std::printf("%6s %14s %14s %14s %10s %10s\n", "N", "wta k=1 ms", "ssa ms", "softmax ms", "ssa/wta", "smax/wta");
+    for (std::size_t N : {64u, 128u, 256u, 512u}) {
+        const attention_dims d{seq_shape{T, 1, N}, H, D / H, nullptr};
+        const std::size_t n = T * N * D;
+        std::vector<float> q(n), k(n), v(n), o(n), dq(n), dk(n), dv(n);
+        counter_rng rng(9);
+        for (std::size_t i = 0; i < n; ++i) {
+            q[i] = rng.uniform(0, i) < 0.2f ? 1.0f : 0.0f;
+            k[i] = rng.uniform(1, i) < 0.2f ? 1.0f : 0.0f;
+            v[i] = rng.uniform(2, i) < 0.2f ? 1.0f : 0.0f;
+        }
+        const auto d_o = normal(n, 7, 0.0f);
+        std::vector<std::int32_t> w(T * H * N);
+        double ms[3];
+        int i = 0;
+        for (attention_kind kind : {attention_kind::wta, attention_kind::ssa, attention_kind::softmax}) {
+            attention_config cfg;
+            cfg.kind = kind;
+            cfg.causal = true;
+            ms[i++] = 1e3 * best_seconds(repeats, [&] {
+                          cpu::attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, cfg);
+                          cpu::attention_backward(dq.data(), dk.data(), dv.data(), d_o.data(), q.data(), k.data(),
+                                                  v.data(), w.data(), d, cfg);
+                      });
+        }
+        std::printf("%6zu %14.2f %14.2f %14.2f %10.2f %10.2f\n", N, ms[0], ms[1], ms[2], ms[1] / ms[0], ms[2] / ms[0]);
     }
 
     std::printf("\nspiking linear forward, %zu rows x %zu -> %zu: event path vs BLAS sgemm on the same spikes\n",
@@ -95,11 +129,11 @@ int main(int argc, char** argv) {
         counter_rng rng(5);
         for (std::size_t i = 0; i < x.size(); ++i) x[i] = rng.uniform(6, i) < rate ? 1.0f : 0.0f;
         const double ev = 1e3 * best_seconds(repeats * 3, [&] {
-            cpu::linear_forward_spikes(y.data(), x.data(), wt.data(), rows, D, D);
-        });
+                              cpu::linear_forward_spikes(y.data(), x.data(), wt.data(), rows, D, D);
+                          });
         const double gemm = 1e3 * best_seconds(repeats * 3, [&] {
-            cpu::linear_forward_dense(y.data(), x.data(), w.data(), rows, D, D);
-        });
+                                cpu::linear_forward_dense(y.data(), x.data(), w.data(), rows, D, D);
+                            });
         std::printf("%10.2f %14.3f %14.3f %14.2f\n", double(rate), ev, gemm, gemm / ev);
     }
     return 0;
