@@ -31,19 +31,20 @@ void block_config::validate() const {
 
 spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
     : cfg_(cfg),
+      attn_backend_(&attention_backend_named(cfg.backend)),
       q_(prefix + "attn.q", cfg.D, cfg.D),
       k_(prefix + "attn.k", cfg.D, cfg.D),
       v_(prefix + "attn.v", cfg.D, cfg.D),
       o_(prefix + "attn.o", cfg.D, cfg.D),
       fc1_(prefix + "mlp.fc1", cfg.D, cfg.F),
       fc2_(prefix + "mlp.fc2", cfg.F, cfg.D),
-      sn1_(cfg.neuron, cfg.lif, cfg.nilif),
-      nq_(neuron_kind::lif, cfg.lif, cfg.nilif),
-      nk_(neuron_kind::lif, cfg.lif, cfg.nilif),
-      nv_(neuron_kind::lif, cfg.lif, cfg.nilif),
-      na_(neuron_kind::lif, attention_neuron(cfg), cfg.nilif),
-      sn2_(cfg.neuron, cfg.lif, cfg.nilif),
-      snh_(cfg.neuron, cfg.lif, cfg.nilif) {
+      sn1_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      nq_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      nk_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      nv_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      na_(neuron_kind::lif, attention_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
+      sn2_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      snh_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)) {
     cfg_.validate();
 }
 
@@ -76,7 +77,7 @@ void spiking_block::forward(float* y, const float* x, const seq_shape& shape,
 
     const attention_dims dims{shape, cfg_.H, D / cfg_.H, token_mask.empty() ? nullptr : token_mask_.data()};
     winners_.assign(cfg_.attn.kind == attention_kind::wta ? T * shape.B * cfg_.H * shape.N * cfg_.attn.k : 0, -1);
-    cpu::attention_forward(sized(attn_out_, rows * D), winners_.empty() ? nullptr : winners_.data(), q_s_.data(),
+    attn_backend_->forward(sized(attn_out_, rows * D), winners_.empty() ? nullptr : winners_.data(), q_s_.data(),
                            k_s_.data(), v_s_.data(), dims, cfg_.attn);
     na_.forward(sized(z_, rows * D), attn_out_.data(), T, nd);
     o_.forward(sized(ap_, rows * D), z_.data(), rows, valid, training, 1);
@@ -103,7 +104,7 @@ void spiking_block::backward(float* dx, const float* dy) {
     o_.backward(dz.data(), dx1.data());
     na_.backward(d_o.data(), dz.data());
     const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    cpu::attention_backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), k_s_.data(), v_s_.data(),
+    attn_backend_->backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), k_s_.data(), v_s_.data(),
                             winners_.empty() ? nullptr : winners_.data(), dims, cfg_.attn);
 
     std::vector<float> ds1(rows * D), dpre(rows * D);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attention/attention.hpp"
+#include "attention/backend.hpp"
 #include "attention/layers.hpp"
 
 namespace wtasim {
@@ -19,8 +20,9 @@ struct block_config {
     std::size_t D = 64, H = 4, F = 256;
     neuron_kind neuron = neuron_kind::lif;
     attention_config attn;
-    lif_params lif;      // SN, SN_h when lif; Q/K/V always; SN_a with v_th = attn.v_th_attn
-    nilif_params nilif;  // SN, SN_h when nilif
+    lif_params lif;               // SN, SN_h when lif; Q/K/V always; SN_a with v_th = attn.v_th_attn
+    nilif_params nilif;           // SN, SN_h when nilif
+    std::string backend = "cpu";  // neuron and attention kernels: "reference" or "cpu"
 
     void validate() const;
 };
@@ -54,6 +56,7 @@ public:
 
 private:
     block_config cfg_;
+    const attention_backend* attn_backend_;
     spiking_linear q_, k_, v_, o_, fc1_, fc2_;
     neuron_layer sn1_, nq_, nk_, nv_, na_, sn2_, snh_;
     // last forward

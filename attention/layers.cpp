@@ -36,6 +36,7 @@ void spiking_linear::forward(float* y, const float* x, std::size_t rows, const s
     valid_ = valid;
     rows_ = rows;
     levels_ = levels;
+    training_ = training;
     wt_.resize(in_ * out_);
     transpose(wt_.data(), weight.data(), out_, in_);
     pre_.resize(rows * out_);
@@ -52,8 +53,8 @@ void spiking_linear::forward(float* y, const float* x, std::size_t rows, const s
 }
 
 void spiking_linear::backward(float* dx, const float* dy) {
-    if (mean_.empty() || x_ == nullptr)
-        throw internal_error("spiking_linear " + name_ + ": backward without a training forward");
+    if (!training_ || x_ == nullptr)
+        throw internal_error("spiking_linear " + name_ + ": backward needs a training forward just before it");
     std::vector<float> dpre(rows_ * out_);
     batchnorm_backward(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(),
                        gamma.data(), valid_, rows_, out_);
@@ -97,23 +98,31 @@ neuron_kind neuron_kind_from_name(const std::string& name) {
     throw config_error("neuron kind \"" + name + "\" is unknown, expected \"lif\" or \"nilif\"");
 }
 
+neuron_layer::neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif,
+                           const neuron_backend& backend)
+    : kind_(kind), backend_(&backend), lif_(lif), nilif_(nilif) {
+    if (kind == neuron_kind::lif ? !backend.supports_lif() : !backend.supports_nilif())
+        throw backend_error("neuron backend \"" + backend.name + "\" does not support " +
+                            (kind == neuron_kind::lif ? "lif" : "nilif") + " neurons");
+}
+
 void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t n) {
     T_ = T;
     n_ = n;
     s_.resize(T * n);
     state_.resize(T * n);
     if (kind_ == neuron_kind::lif)
-        cpu::lif_forward(s_.data(), state_.data(), x, T, n, lif_);
+        backend_->lif_forward(s_.data(), state_.data(), x, T, n, lif_, nullptr);
     else
-        cpu::nilif_forward(s_.data(), state_.data(), x, T, n, nilif_);
+        backend_->nilif_forward(s_.data(), state_.data(), x, T, n, nilif_, nullptr);
     std::copy(s_.begin(), s_.end(), s);
 }
 
 void neuron_layer::backward(float* dx, const float* ds) {
     if (kind_ == neuron_kind::lif)
-        cpu::lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_);
+        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_);
     else
-        cpu::nilif_backward(dx, ds, state_.data(), T_, n_, nilif_);
+        backend_->nilif_backward(dx, ds, state_.data(), T_, n_, nilif_);
 }
 
 std::uint64_t neuron_layer::events(const std::uint8_t* valid, std::size_t C) const {

@@ -13,8 +13,7 @@
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 #include "energy/op_counts.hpp"
-#include "neurons/lif.hpp"
-#include "neurons/nilif.hpp"
+#include "neurons/backend.hpp"
 
 namespace wtasim {
 
@@ -58,6 +57,7 @@ private:
     const std::uint8_t* valid_ = nullptr;
     std::size_t rows_ = 0;
     int levels_ = 1;
+    bool training_ = false;  // whether the last forward was a training one (backward needs its statistics)
     std::vector<float> pre_, mean_, rstd_, wt_;
 };
 
@@ -66,8 +66,8 @@ neuron_kind neuron_kind_from_name(const std::string& name);  // "lif" or "nilif"
 
 class neuron_layer {
 public:
-    neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif)
-        : kind_(kind), lif_(lif), nilif_(nilif) {}
+    // `backend` must support `kind` (checked here, so an unsupported choice fails when the model is built).
+    neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif, const neuron_backend& backend);
     // s [T, n] spikes from x [T, n]; keeps the membrane for backward.
     void forward(float* s, const float* x, std::size_t T, std::size_t n);
     void backward(float* dx, const float* ds);
@@ -79,6 +79,7 @@ public:
 
 private:
     neuron_kind kind_;
+    const neuron_backend* backend_;
     lif_params lif_;
     nilif_params nilif_;
     std::size_t T_ = 0, n_ = 0;

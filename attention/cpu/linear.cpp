@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -33,7 +34,7 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
     return deterministic_reduce<std::uint64_t>(
         rows, row_chunk, 0,
         [&](std::size_t b, std::size_t e) {
-            float events = 0.0f;  // exact: sums of small integers
+            double events = 0.0;  // levels m / L * L may round below m in float: sum in double, round
             std::vector<std::uint32_t> active;
             std::vector<float> value;
             active.reserve(in);
@@ -48,7 +49,7 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
                         active.push_back(static_cast<std::uint32_t>(j));
                         value.push_back(xr[j]);
                         binary = binary && xr[j] == 1.0f;
-                        events += xr[j] * scale;
+                        events += double(xr[j]) * scale;
                     }
                 float* yr = y + r * out;
                 for (std::size_t o0 = 0; o0 < out; o0 += tile) {
@@ -81,7 +82,7 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
                     std::copy(acc, acc + width, yr + o0);
                 }
             }
-            return static_cast<std::uint64_t>(events);
+            return static_cast<std::uint64_t>(std::llround(events));
         },
         [](std::uint64_t a, std::uint64_t c) { return a + c; });
 }

@@ -201,6 +201,61 @@ TEST_CASE("attention: operation counts match the closed-form formulas of SPEC §
     CHECK(c[op_class::cmp] == 1);
 }
 
+TEST_CASE("attention: counts on sparse hand-built spikes follow each rule (nnz(V_j), s_ij > 0, #positive)") {
+    // One step, one sequence, one head, d_h = 3, N = 3, bidirectional.
+    // Q: q0 = (1,0,0), q1 = (0,0,0), q2 = (1,1,0); K: k0 = (1,0,0), k1 = (0,1,0), k2 = (0,0,1);
+    // V: v0 = (1,1,0), v1 = (0,0,1), v2 = (0,0,0).
+    // Scores: row 0 = (1, 0, 0); row 1 = (0, 0, 0); row 2 = (1, 1, 0).
+    const std::vector<float> q{1, 0, 0, 0, 0, 0, 1, 1, 0}, k{1, 0, 0, 0, 1, 0, 0, 0, 1}, v{1, 1, 0, 0, 0, 1, 0, 0, 0};
+    const auto d = dims(1, 1, 3, 1, 3);
+    const std::uint64_t score_ac = 1 + 0 + 2;  // sum of s_ij
+    for (int kw : {1, 2}) {
+        std::vector<float> o(9);
+        std::vector<std::int32_t> w(3 * static_cast<std::size_t>(kw));
+        attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, test::wta(kw));
+        // winners: row 0 -> {0}; row 1 -> none; row 2 -> k=1: key 1 (distance 1 beats key 0 at distance 2),
+        // k=2: keys 1 then 0 (only two positive scores, whatever k)
+        const op_counts c = attention_counts(q.data(), k.data(), v.data(), w.data(), d, test::wta(kw));
+        const std::uint64_t gather = kw == 1 ? 2 + 1 : 2 + 1 + 2;  // nnz(v0) = 2, nnz(v1) = 1
+        CHECK(c[op_class::ac] == score_ac + gather);
+        CHECK(c[op_class::cmp] == static_cast<std::uint64_t>(kw) * 3 * 3);
+    }
+    // SSA: one AC per (i, j, d) with s_ij > 0 and V_jd = 1: (0,0): nnz(v0) = 2; (2,0): 2; (2,1): 1.
+    const op_counts ssa = attention_counts(q.data(), k.data(), v.data(), nullptr, d, test::kind(attention_kind::ssa));
+    CHECK(ssa[op_class::ac] == score_ac + 2 + 2 + 1);
+    // softmax: every candidate pair (9) gets MAC/EXP/DIV and AV adds nnz(V_j) whatever the score: 3 x (2 + 1 + 0).
+    const op_counts sm =
+        attention_counts(q.data(), k.data(), v.data(), nullptr, d, test::kind(attention_kind::softmax));
+    CHECK(sm[op_class::ac] == score_ac + 3 * 3);
+    CHECK(sm[op_class::mac] == 9);
+}
+
+TEST_CASE("attention: the real-valued softmax path of the cpu backend equals the reference bit for bit") {
+    const std::size_t T = 1, B = 2, N = 9, H = 2, dh = 5, n = T * B * N * H * dh;
+    const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
+    const auto d = dims(T, B, N, H, dh, &mask);
+    std::vector<float> q(n), k(n), v(n), d_o(n);
+    counter_rng(31).fill_normal(q.data(), n, 0, 0, 0.0f, 1.0f);
+    counter_rng(31).fill_normal(k.data(), n, 1, 0, 0.0f, 1.0f);
+    counter_rng(31).fill_normal(v.data(), n, 2, 0, 0.0f, 1.0f);
+    counter_rng(31).fill_normal(d_o.data(), n, 3, 0, 0.0f, 1.0f);
+    for (bool causal : {false, true}) {
+        const auto cfg = test::kind(attention_kind::softmax, causal);
+        std::vector<float> o1(n), o2(n), g1(3 * n), g2(3 * n);
+        attention_forward(o1.data(), nullptr, q.data(), k.data(), v.data(), d, cfg);
+        attention_backward(g1.data(), g1.data() + n, g1.data() + 2 * n, d_o.data(), q.data(), k.data(), v.data(),
+                           nullptr, d, cfg);
+        for (std::size_t threads : {1u, 2u}) {
+            thread_limit limit(threads);
+            cpu::real_attention_forward(o2.data(), q.data(), k.data(), v.data(), d, cfg);
+            cpu::real_attention_backward(g2.data(), g2.data() + n, g2.data() + 2 * n, d_o.data(), q.data(), k.data(),
+                                         v.data(), d, cfg);
+            CHECK(std::memcmp(o1.data(), o2.data(), n * 4) == 0);
+            CHECK(std::memcmp(g1.data(), g2.data(), 3 * n * 4) == 0);
+        }
+    }
+}
+
 TEST_CASE("attention: SSA and softmax backward equal finite differences (real-valued Q, K, V)") {
     // Both are smooth in Q, K, V; the reference kernels take real values (the cpu backend needs spikes).
     const std::size_t T = 1, B = 2, N = 4, H = 2, dh = 3, n = T * B * N * H * dh;

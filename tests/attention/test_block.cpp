@@ -7,6 +7,7 @@
 
 #include "attention/ann_block.hpp"
 #include "attention/block.hpp"
+#include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "helpers.hpp"
 
@@ -47,7 +48,8 @@ std::vector<float> run_block(spiking_block& blk, const std::vector<float>& x, co
 
 TEST_CASE("block: forward and backward are bit-identical for 1 and 2 threads, every kind") {
     const seq_shape s{4, 3, 11};
-    const std::vector<std::uint8_t> mask(33, 1);
+    std::vector<std::uint8_t> mask(33, 1);
+    mask[30] = mask[31] = mask[32] = 0;  // padding: masked BN statistics and masked keys
     const auto x = block_input(s.rows() * 16, 0);
     for (auto [kind, neuron] : {std::pair{attention_kind::wta, neuron_kind::lif},
                                 {attention_kind::wta, neuron_kind::nilif},
@@ -57,19 +59,53 @@ TEST_CASE("block: forward and backward are bit-identical for 1 and 2 threads, ev
         std::vector<float> one, two;
         {
             thread_limit limit(1);
-            spiking_block blk(small_config(kind, true, neuron));
+            spiking_block blk(small_config(kind, kind != attention_kind::ssa, neuron));
             blk.init(counter_rng(5), 0);
             one = run_block(blk, x, s, mask);
         }
         {
             thread_limit limit(2);
-            spiking_block blk(small_config(kind, true, neuron));
+            spiking_block blk(small_config(kind, kind != attention_kind::ssa, neuron));
             blk.init(counter_rng(5), 0);
             two = run_block(blk, x, s, mask);
         }
         REQUIRE(one.size() == two.size());
         CHECK(std::memcmp(one.data(), two.data(), one.size() * 4) == 0);
     }
+}
+
+TEST_CASE("block: the reference backend and the cpu backend give the same bits") {
+    const seq_shape s{3, 2, 8};
+    std::vector<std::uint8_t> mask(16, 1);
+    mask[15] = 0;
+    const auto x = block_input(s.rows() * 16, 4);
+    for (attention_kind kind : {attention_kind::wta, attention_kind::ssa, attention_kind::softmax}) {
+        CAPTURE(attention_kind_name(kind));
+        std::vector<float> runs[2];
+        int i = 0;
+        for (const char* backend : {"reference", "cpu"}) {
+            block_config cfg = small_config(kind, false, neuron_kind::nilif);
+            cfg.backend = backend;
+            spiking_block blk(cfg);
+            blk.init(counter_rng(9), 0);
+            runs[i++] = run_block(blk, x, s, mask);
+        }
+        CHECK(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * 4) == 0);
+    }
+    block_config cfg = small_config(attention_kind::wta, false);
+    cfg.backend = "fpga";
+    CHECK_THROWS_AS(spiking_block{cfg}, backend_error);
+}
+
+TEST_CASE("block: backward after an evaluation forward is refused, not silently wrong") {
+    spiking_block blk(small_config(attention_kind::wta, false));
+    blk.init(counter_rng(10), 0);
+    const seq_shape s{2, 1, 5};
+    const auto x = block_input(s.rows() * 16, 5);
+    std::vector<float> y(x.size()), dx(x.size());
+    blk.forward(y.data(), x.data(), s, {}, true);
+    blk.forward(y.data(), x.data(), s, {}, false);
+    CHECK_THROWS_AS(blk.backward(dx.data(), y.data()), internal_error);
 }
 
 TEST_CASE("block: a causal block's output at position i is unchanged by any change after i (eval mode)") {

@@ -27,14 +27,14 @@ double max_abs(const std::vector<float>& v) {
 }  // namespace
 
 TEST_CASE("linear: the spike path equals the reference bit for bit (binary and NI-LIF levels), any threads") {
-    const std::size_t rows = 77, in = 45, out = 33;
+    const std::size_t rows = 77, in = 45, out = 100;  // out >= 64 and not a multiple of 64: full and partial tiles
     const auto w = normal(out * in, 0);
     std::vector<float> wt(in * out);
     transpose(wt.data(), w.data(), out, in);
     for (int levels : {1, 4}) {
         auto x = test::random_spikes(rows * in, 0.2f, 4, static_cast<std::uint64_t>(levels));
-        if (levels == 4)  // some NI-LIF levels 1/4, 1/2, 3/4
-            for (std::size_t i = 0; i < x.size(); i += 3) x[i] *= 0.25f * static_cast<float>(1 + i % 3);
+        if (levels == 4)  // NI-LIF levels 1/4, 1/2, 3/4 (and 1) spread over the inputs
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] *= 0.25f * static_cast<float>(1 + (i / 2) % 4);
         std::vector<float> ref(rows * out);
         linear_forward(ref.data(), x.data(), w.data(), rows, in, out);
         double expected_events = 0;

@@ -1,0 +1,289 @@
+// HDF5 wrapper (training/h5.hpp) over the C API of libhdf5 (Debian libhdf5-dev, serial).
+#include "training/h5.hpp"
+
+#include <hdf5.h>
+
+#include <cstring>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+// The one checking macro for HDF5 calls: a negative return throws io_error naming the call and the object.
+#define WTASIM_H5_CHECK(call, what)                                                                        \
+    ([&]() {                                                                                               \
+        const auto wtasim_r_ = (call);                                                                     \
+        if (wtasim_r_ < 0)                                                                                 \
+            throw ::wtasim::io_error(path_ + ": " + (what) + ": " + #call + " failed (" + __FILE__ + ":" + \
+                                     std::to_string(__LINE__) + ")");                                      \
+        return wtasim_r_;                                                                                  \
+    }())
+
+namespace wtasim::h5 {
+namespace {
+enum kind { k_file = 1, k_group, k_dataset, k_dataspace, k_attribute, k_plist, k_datatype };
+
+void close(hid id, int kind) {
+    if (id < 0) return;
+    switch (kind) {
+        case k_file:
+            H5Fclose(id);
+            break;
+        case k_group:
+            H5Gclose(id);
+            break;
+        case k_dataset:
+            H5Dclose(id);
+            break;
+        case k_dataspace:
+            H5Sclose(id);
+            break;
+        case k_attribute:
+            H5Aclose(id);
+            break;
+        case k_plist:
+            H5Pclose(id);
+            break;
+        case k_datatype:
+            H5Tclose(id);
+            break;
+        default:
+            break;
+    }
+}
+
+struct quiet_errors {
+    quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const quiet_errors quiet;
+
+std::vector<hsize_t> dims_of(const shape_t& shape) {
+    return {shape.begin(), shape.end()};
+}
+}  // namespace
+
+object& object::operator=(object&& o) noexcept {
+    if (this != &o) {
+        close(id_, kind_);
+        id_ = o.id_;
+        kind_ = o.kind_;
+        o.id_ = -1;
+    }
+    return *this;
+}
+
+object::~object() {
+    close(id_, kind_);
+}
+
+file::file(const std::string& path, mode m) : path_(path) {
+    hid id = m == mode::create ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                               : H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0)
+        throw io_error(path + ": cannot " + std::string(m == mode::create ? "create" : "open") + " as an HDF5 file");
+    id_ = object(id, k_file);
+}
+
+bool file::exists(const std::string& name) const {
+    if (name == "/") return true;
+    // every prefix must exist for H5Lexists to be safe
+    std::size_t pos = 0;
+    while ((pos = name.find('/', pos + 1)) != std::string::npos)
+        if (H5Lexists(id_.id(), name.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+    return H5Lexists(id_.id(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+void file::create_group(const std::string& name) {
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = name.find('/', pos + 1);
+        const std::string prefix = name.substr(0, pos);
+        if (prefix.empty() || exists(prefix)) continue;
+        object g(WTASIM_H5_CHECK(H5Gcreate2(id_.id(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), prefix),
+                 k_group);
+    }
+}
+
+std::vector<std::string> file::children(const std::string& group) const {
+    object g(WTASIM_H5_CHECK(H5Gopen2(id_.id(), group.c_str(), H5P_DEFAULT), group), k_group);
+    H5G_info_t info;
+    WTASIM_H5_CHECK(H5Gget_info(g.id(), &info), group);
+    std::vector<std::string> names;
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const auto len = WTASIM_H5_CHECK(
+            H5Lget_name_by_idx(g.id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT), group);
+        std::string name(static_cast<std::size_t>(len), '\0');
+        H5Lget_name_by_idx(g.id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
+        names.push_back(name);
+    }
+    return names;
+}
+
+namespace {
+template <class T>
+hid native_type() {
+    if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+    if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+    if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+    if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
+    if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
+}
+template <class T>
+hid file_type() {  // little-endian on disk, whatever the machine
+    if constexpr (std::is_same_v<T, float>) return H5T_IEEE_F32LE;
+    if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_STD_U8LE;
+    if constexpr (std::is_same_v<T, std::int32_t>) return H5T_STD_I32LE;
+    if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_STD_U32LE;
+    if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_STD_U16LE;
+}
+}  // namespace
+
+template <class T>
+static void write_dataset(file& f, hid fid, const std::string& path_, const std::string& name, const shape_t& shape,
+                          const T* data, bool compress) {
+    const std::size_t slash = name.rfind('/');
+    if (slash != std::string::npos && slash > 0) f.create_group(name.substr(0, slash));
+    const auto dims = dims_of(shape);
+    object space(WTASIM_H5_CHECK(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), name),
+                 k_dataspace);
+    object plist(WTASIM_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE), name), k_plist);
+    std::size_t total = 1;
+    for (auto d : shape) total *= d;
+    if (compress && total > 0 && !shape.empty()) {
+        // Chunks of about 64 KiB along the leading axis, whole along the others.
+        std::vector<hsize_t> chunk = dims;
+        const std::size_t row = total / shape[0];
+        chunk[0] = std::clamp<hsize_t>(65536 / std::max<std::size_t>(1, row * sizeof(T)), 1, dims[0]);
+        WTASIM_H5_CHECK(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()), name);
+        WTASIM_H5_CHECK(H5Pset_deflate(plist.id(), 4), name);
+    }
+    object ds(
+        WTASIM_H5_CHECK(H5Dcreate2(fid, name.c_str(), file_type<T>(), space.id(), H5P_DEFAULT, plist.id(), H5P_DEFAULT),
+                        name),
+        k_dataset);
+    if (total > 0) WTASIM_H5_CHECK(H5Dwrite(ds.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name);
+}
+
+void file::write(const std::string& name, const shape_t& shape, const float* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+void file::write(const std::string& name, const shape_t& shape, const std::uint8_t* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+void file::write(const std::string& name, const shape_t& shape, const std::int32_t* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+void file::write(const std::string& name, const shape_t& shape, const std::uint32_t* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+void file::write(const std::string& name, const shape_t& shape, const std::uint16_t* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+
+shape_t file::shape(const std::string& name) const {
+    if (!exists(name)) throw io_error(path_ + ": dataset " + name + " is missing");
+    object ds(WTASIM_H5_CHECK(H5Dopen2(id_.id(), name.c_str(), H5P_DEFAULT), name), k_dataset);
+    object space(WTASIM_H5_CHECK(H5Dget_space(ds.id()), name), k_dataspace);
+    const int rank = WTASIM_H5_CHECK(H5Sget_simple_extent_ndims(space.id()), name);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    WTASIM_H5_CHECK(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr), name);
+    return {dims.begin(), dims.end()};
+}
+
+template <class T>
+static std::vector<T> read_dataset(const file& f, hid fid, const std::string& path_, const std::string& name) {
+    const shape_t shape = f.shape(name);
+    std::size_t total = 1;
+    for (auto d : shape) total *= d;
+    std::vector<T> out(total);
+    object ds(WTASIM_H5_CHECK(H5Dopen2(fid, name.c_str(), H5P_DEFAULT), name), k_dataset);
+    object type(WTASIM_H5_CHECK(H5Dget_type(ds.id()), name), k_datatype);
+    const H5T_class_t cls = H5Tget_class(type.id());
+    const bool want_float = std::is_same_v<T, float>;
+    if ((cls == H5T_FLOAT) != want_float || (cls != H5T_FLOAT && cls != H5T_INTEGER))
+        throw io_error(path_ + ": dataset " + name + " has the wrong element type, expected " +
+                       (want_float ? "float" : "integer"));
+    if (total > 0) WTASIM_H5_CHECK(H5Dread(ds.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), name);
+    return out;
+}
+
+tensor<float> file::read_floats(const std::string& name) const {
+    return tensor<float>(shape(name), read_dataset<float>(*this, id_.id(), path_, name));
+}
+std::vector<std::uint8_t> file::read_bytes(const std::string& name) const {
+    return read_dataset<std::uint8_t>(*this, id_.id(), path_, name);
+}
+std::vector<std::int32_t> file::read_ints(const std::string& name) const {
+    return read_dataset<std::int32_t>(*this, id_.id(), path_, name);
+}
+std::vector<std::uint32_t> file::read_uints(const std::string& name) const {
+    return read_dataset<std::uint32_t>(*this, id_.id(), path_, name);
+}
+
+void file::set_attr(const std::string& obj, const std::string& name, const std::string& value) {
+    object type(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
+    WTASIM_H5_CHECK(H5Tset_size(type.id(), std::max<std::size_t>(1, value.size())), name);
+    WTASIM_H5_CHECK(H5Tset_cset(type.id(), H5T_CSET_UTF8), name);
+    object space(WTASIM_H5_CHECK(H5Screate(H5S_SCALAR), name), k_dataspace);
+    if (H5Aexists_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+        WTASIM_H5_CHECK(H5Adelete_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT), name);
+    object attr(WTASIM_H5_CHECK(H5Acreate_by_name(id_.id(), obj.c_str(), name.c_str(), type.id(), space.id(),
+                                                  H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                obj + "@" + name),
+                k_attribute);
+    const std::string padded = value.empty() ? std::string(1, '\0') : value;
+    WTASIM_H5_CHECK(H5Awrite(attr.id(), type.id(), padded.data()), obj + "@" + name);
+}
+
+void file::set_attr(const std::string& obj, const std::string& name, std::int64_t value) {
+    object space(WTASIM_H5_CHECK(H5Screate(H5S_SCALAR), name), k_dataspace);
+    if (H5Aexists_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+        WTASIM_H5_CHECK(H5Adelete_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT), name);
+    object attr(WTASIM_H5_CHECK(H5Acreate_by_name(id_.id(), obj.c_str(), name.c_str(), H5T_STD_I64LE, space.id(),
+                                                  H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                obj + "@" + name),
+                k_attribute);
+    WTASIM_H5_CHECK(H5Awrite(attr.id(), H5T_NATIVE_INT64, &value), obj + "@" + name);
+}
+
+bool file::has_attr(const std::string& obj, const std::string& name) const {
+    return exists(obj) && H5Aexists_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+std::string file::attr_string(const std::string& obj, const std::string& name) const {
+    if (!has_attr(obj, name)) throw io_error(path_ + ": attribute " + obj + "@" + name + " is missing");
+    object attr(WTASIM_H5_CHECK(H5Aopen_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), name),
+                k_attribute);
+    object type(WTASIM_H5_CHECK(H5Aget_type(attr.id()), name), k_datatype);
+    if (H5Tget_class(type.id()) != H5T_STRING)
+        throw io_error(path_ + ": attribute " + obj + "@" + name + " is not a string");
+    if (H5Tis_variable_str(type.id()) > 0) {
+        char* s = nullptr;
+        object mem(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
+        WTASIM_H5_CHECK(H5Tset_size(mem.id(), H5T_VARIABLE), name);
+        WTASIM_H5_CHECK(H5Aread(attr.id(), mem.id(), &s), name);
+        std::string out = s ? s : "";
+        H5free_memory(s);
+        return out;
+    }
+    const std::size_t size = H5Tget_size(type.id());
+    std::string out(size, '\0');
+    WTASIM_H5_CHECK(H5Aread(attr.id(), type.id(), out.data()), name);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::int64_t file::attr_int(const std::string& obj, const std::string& name) const {
+    if (!has_attr(obj, name)) throw io_error(path_ + ": attribute " + obj + "@" + name + " is missing");
+    object attr(WTASIM_H5_CHECK(H5Aopen_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), name),
+                k_attribute);
+    std::int64_t v = 0;
+    WTASIM_H5_CHECK(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), name);
+    return v;
+}
+
+void file::flush() {
+    WTASIM_H5_CHECK(H5Fflush(id_.id(), H5F_SCOPE_GLOBAL), std::string("flush"));
+}
+
+}  // namespace wtasim::h5

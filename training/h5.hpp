@@ -1,0 +1,70 @@
+// A thin RAII layer over the HDF5 C API: files, groups, typed datasets (optionally chunked and
+// gzip-compressed so that h5py, HDFView and h5web open them without wtasim) and attributes. Every HDF5
+// call goes through WTASIM_H5_CHECK, which throws io_error naming the file, the object and the call;
+// HDF5's own error printing is switched off.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace wtasim::h5 {
+
+using hid = std::int64_t;  // hid_t, without including hdf5.h here
+
+class object {
+public:
+    object() = default;
+    object(hid id, int kind) : id_(id), kind_(kind) {}
+    object(object&& o) noexcept : id_(o.id_), kind_(o.kind_) { o.id_ = -1; }
+    object& operator=(object&& o) noexcept;
+    object(const object&) = delete;
+    object& operator=(const object&) = delete;
+    ~object();
+    hid id() const { return id_; }
+
+private:
+    hid id_ = -1;
+    int kind_ = 0;
+};
+
+enum class mode { read, create };
+
+class file {
+public:
+    file(const std::string& path, mode m);
+    const std::string& path() const { return path_; }
+
+    bool exists(const std::string& name) const;  // a link at this path ("/params/x")
+    void create_group(const std::string& name);  // creates missing parents too
+    std::vector<std::string> children(const std::string& group) const;
+
+    // Datasets. `compress` = chunked + gzip level 4 (for traces); checkpoints stay contiguous.
+    void write(const std::string& name, const shape_t& shape, const float* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const std::uint8_t* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const std::int32_t* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const std::uint32_t* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const std::uint16_t* data, bool compress = false);
+    shape_t shape(const std::string& name) const;
+    tensor<float> read_floats(const std::string& name) const;
+    std::vector<std::uint8_t> read_bytes(const std::string& name) const;
+    std::vector<std::int32_t> read_ints(const std::string& name) const;
+    std::vector<std::uint32_t> read_uints(const std::string& name) const;
+
+    // Attributes on an object ("/" for the root).
+    void set_attr(const std::string& object, const std::string& name, const std::string& value);
+    void set_attr(const std::string& object, const std::string& name, std::int64_t value);
+    std::string attr_string(const std::string& object, const std::string& name) const;
+    std::int64_t attr_int(const std::string& object, const std::string& name) const;
+    bool has_attr(const std::string& object, const std::string& name) const;
+
+    void flush();
+
+private:
+    std::string path_;
+    object id_;
+};
+
+}  // namespace wtasim::h5
