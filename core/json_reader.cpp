@@ -1,0 +1,101 @@
+// json_reader (core/json_reader.hpp).
+#include "core/json_reader.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace wtasim {
+
+json_reader::json_reader(const nlohmann::json& value, std::string origin, std::string pointer)
+    : value_(&value), origin_(std::move(origin)), pointer_(std::move(pointer)) {
+    if (!value.is_object())
+        throw config_error(origin_ + ": " + (pointer_.empty() ? "/" : pointer_) + " = " + value.dump() +
+                           ", expected an object");
+}
+
+nlohmann::json json_reader::parse(const std::string& text, const std::string& origin) {
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw config_error(origin + ": not valid JSON: " + e.what());
+    }
+}
+
+void json_reader::fail(const std::string& key, const nlohmann::json& value, const std::string& expected) const {
+    throw config_error(where(key) + " = " + value.dump() + ", " + expected);
+}
+
+bool json_reader::has(const std::string& key) const {
+    return value_->contains(key);
+}
+
+std::uint64_t json_reader::get_uint(const std::string& key, std::uint64_t fallback, std::uint64_t min,
+                                    std::uint64_t max) {
+    known_.insert(key);
+    if (!has(key)) return fallback;
+    const auto& v = (*value_)[key];
+    if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
+        fail(key, v, "expected a non-negative integer");
+    const auto x = v.get<std::uint64_t>();
+    if (x < min) fail(key, v, "must be >= " + std::to_string(min));
+    if (x > max) fail(key, v, "must be <= " + std::to_string(max));
+    return x;
+}
+
+double json_reader::get_number(const std::string& key, double fallback, double min, double max, bool min_open) {
+    known_.insert(key);
+    if (!has(key)) return fallback;
+    const auto& v = (*value_)[key];
+    if (!v.is_number() || !std::isfinite(v.get<double>())) fail(key, v, "expected a finite number");
+    const double x = v.get<double>();
+    auto fmt = [](double d) {
+        std::string s = nlohmann::json(d).dump();
+        return s;
+    };
+    if (min_open ? !(x > min) : !(x >= min))
+        fail(key, v, std::string("must be ") + (min_open ? "> " : ">= ") + fmt(min));
+    if (!(x <= max)) fail(key, v, "must be <= " + fmt(max));
+    return x;
+}
+
+bool json_reader::get_bool(const std::string& key, bool fallback) {
+    known_.insert(key);
+    if (!has(key)) return fallback;
+    const auto& v = (*value_)[key];
+    if (!v.is_boolean()) fail(key, v, "expected true or false");
+    return v.get<bool>();
+}
+
+std::string json_reader::get_string(const std::string& key, const std::string& fallback,
+                                    std::initializer_list<const char*> allowed) {
+    known_.insert(key);
+    if (!has(key)) return fallback;
+    const auto& v = (*value_)[key];
+    if (!v.is_string()) fail(key, v, "expected a string");
+    const std::string s = v.get<std::string>();
+    if (allowed.size() == 0) return s;
+    std::string list;
+    for (const char* a : allowed) {
+        if (s == a) return s;
+        list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+    }
+    fail(key, v, "expected one of " + list);
+}
+
+json_reader json_reader::object(const std::string& key) {
+    known_.insert(key);
+    if (!has(key)) return json_reader(empty_ = nlohmann::json::object(), origin_, pointer_ + "/" + key);
+    return json_reader((*value_)[key], origin_, pointer_ + "/" + key);
+}
+
+void json_reader::finish() const {
+    for (const auto& [key, v] : value_->items()) {
+        if (known_.count(key)) continue;
+        std::string list;
+        for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+        fail(key, v, "unknown key, expected one of: " + list);
+    }
+}
+
+}  // namespace wtasim

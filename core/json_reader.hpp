@@ -1,0 +1,44 @@
+// Reading user JSON (model configs, scenarios) with one clear error per problem: every error names the
+// origin (file), the JSON pointer, the value and what was expected, e.g.
+//   "scenarios/x.json: /model/attention/k = 0, must be >= 1"
+// A reader remembers the keys it was asked for; `finish()` rejects any other key (a typo is an error,
+// not a silently ignored option).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+namespace wtasim {
+
+class json_reader {
+public:
+    // `origin` is the file name (or "command line"); `pointer` the JSON pointer of `value` in it.
+    json_reader(const nlohmann::json& value, std::string origin, std::string pointer = "");
+    static nlohmann::json parse(const std::string& text, const std::string& origin);
+
+    bool has(const std::string& key) const;
+    std::uint64_t get_uint(const std::string& key, std::uint64_t fallback, std::uint64_t min = 0,
+                           std::uint64_t max = UINT64_MAX);
+    double get_number(const std::string& key, double fallback, double min, double max, bool min_open = false);
+    bool get_bool(const std::string& key, bool fallback);
+    std::string get_string(const std::string& key, const std::string& fallback,
+                           std::initializer_list<const char*> allowed = {});
+    // The nested object at `key` (an empty object when absent).
+    json_reader object(const std::string& key);
+    // Throws for any key that was never asked for.
+    void finish() const;
+
+    std::string where(const std::string& key) const { return origin_ + ": " + pointer_ + "/" + key; }
+    [[noreturn]] void fail(const std::string& key, const nlohmann::json& value, const std::string& expected) const;
+
+private:
+    const nlohmann::json* value_;
+    nlohmann::json empty_;
+    std::string origin_, pointer_;
+    std::set<std::string> known_;
+};
+
+}  // namespace wtasim

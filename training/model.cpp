@@ -1,0 +1,280 @@
+// Whole language models (training/model.hpp).
+#include "training/model.hpp"
+
+#include <cmath>
+
+#include "attention/linear.hpp"
+#include "core/error.hpp"
+#include "core/json_reader.hpp"
+
+namespace wtasim {
+
+model_config model_config::from_json(const std::string& json_text, const std::string& where) {
+    const nlohmann::json j = json_reader::parse(json_text, where);
+    json_reader r(j, where);
+    model_config c;
+    c.vocab = r.get_uint("vocab", c.vocab, 2, 1u << 24);
+    c.D = r.get_uint("d_model", c.D, 1, 1u << 16);
+    c.H = r.get_uint("heads", c.H, 1, c.D);
+    if (c.D % c.H != 0) r.fail("heads", c.H, "must divide d_model = " + std::to_string(c.D));
+    c.F = r.get_uint("d_ff", 4 * c.D, 1, 1u << 18);
+    c.L = r.get_uint("layers", c.L, 1, 256);
+    c.T = r.get_uint("T", c.T, 1, 64);
+    c.max_len = r.get_uint("max_len", c.max_len, 1, 1u << 20);
+    c.spiking = r.get_bool("spiking", c.spiking);
+    c.causal = r.get_bool("causal", c.causal);
+    if (!c.spiking && r.has("T") && c.T != 1) r.fail("T", c.T, "the ANN twin runs one step: T must be 1");
+    if (!c.spiking) c.T = 1;
+    block_config& b = c.block;
+    b.D = c.D;
+    b.H = c.H;
+    b.F = c.F;
+    b.neuron = neuron_kind_from_name(r.get_string("neuron", "lif", {"lif", "nilif"}));
+    b.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
+    json_reader a = r.object("attention");
+    b.attn.kind = attention_kind_from_name(a.get_string("kind", "wta", {"wta", "ssa", "softmax"}));
+    b.attn.k = static_cast<int>(a.get_uint("k", 1, 1, 64));
+    b.attn.v_th_attn = static_cast<float>(a.get_number("v_th_attn", 0.5, 0.0, 1e6, true));
+    b.attn.alpha_wta = static_cast<float>(a.get_number("alpha_wta", 1.0, 0.0, 1e6, true));
+    b.attn.causal = c.causal;
+    a.finish();
+    json_reader l = r.object("lif");
+    b.lif.tau = static_cast<float>(l.get_number("tau", 2.0, 1.0, 1e6, true));
+    b.lif.v_th = static_cast<float>(l.get_number("v_th", 1.0, -1e6, 1e6));
+    b.lif.v_reset = static_cast<float>(l.get_number("v_reset", 0.0, -1e6, 1e6));
+    b.lif.decay_input = l.get_bool("decay_input", true);
+    b.lif.detach_reset = l.get_bool("detach_reset", true);
+    b.lif.reset = l.get_string("reset", "hard", {"hard", "soft"}) == "hard" ? reset_mode::hard : reset_mode::soft;
+    b.lif.sg.kind = surrogate_kind_from_name(l.get_string("surrogate", "sigmoid", {"sigmoid", "atan"}));
+    b.lif.sg.alpha =
+        static_cast<float>(l.get_number("alpha", b.lif.sg.kind == surrogate_kind::sigmoid ? 4.0 : 2.0, 0.0, 1e6, true));
+    if (b.lif.reset == reset_mode::hard && !(b.lif.v_reset < b.lif.v_th))
+        l.fail("v_reset", b.lif.v_reset, "must be < v_th = " + std::to_string(b.lif.v_th) + " for a hard reset");
+    l.finish();
+    json_reader n = r.object("nilif");
+    b.nilif.levels = static_cast<int>(n.get_uint("levels", 4, 1, 255));
+    b.nilif.beta = static_cast<float>(n.get_number("beta", 0.5, 0.0, 1.0));
+    n.finish();
+    r.finish();
+    return c;
+}
+
+std::string model_config::to_json() const {
+    const block_config& b = block;
+    nlohmann::json j = {{"vocab", vocab},
+                        {"d_model", D},
+                        {"heads", H},
+                        {"d_ff", F},
+                        {"layers", L},
+                        {"T", T},
+                        {"max_len", max_len},
+                        {"spiking", spiking},
+                        {"causal", causal},
+                        {"neuron", b.neuron == neuron_kind::lif ? "lif" : "nilif"},
+                        {"backend", b.backend},
+                        {"attention",
+                         {{"kind", attention_kind_name(b.attn.kind)},
+                          {"k", b.attn.k},
+                          {"v_th_attn", b.attn.v_th_attn},
+                          {"alpha_wta", b.attn.alpha_wta}}},
+                        {"lif",
+                         {{"tau", b.lif.tau},
+                          {"v_th", b.lif.v_th},
+                          {"v_reset", b.lif.v_reset},
+                          {"decay_input", b.lif.decay_input},
+                          {"detach_reset", b.lif.detach_reset},
+                          {"reset", b.lif.reset == reset_mode::hard ? "hard" : "soft"},
+                          {"surrogate", surrogate_kind_name(b.lif.sg.kind)},
+                          {"alpha", b.lif.sg.alpha}}},
+                        {"nilif", {{"levels", b.nilif.levels}, {"beta", b.nilif.beta}}}};
+    return j.dump();
+}
+
+language_model::language_model(const model_config& cfg)
+    : cfg_(cfg),
+      tok_({cfg.vocab, cfg.D}),
+      pos_({cfg.max_len, cfg.D}),
+      head_w_({cfg.vocab, cfg.D}),
+      head_b_({cfg.vocab}),
+      norm_g_({cfg.D}, 1.0f),
+      norm_b_({cfg.D}),
+      dtok_({cfg.vocab, cfg.D}),
+      dpos_({cfg.max_len, cfg.D}),
+      dhead_w_({cfg.vocab, cfg.D}),
+      dhead_b_({cfg.vocab}),
+      dnorm_g_({cfg.D}),
+      dnorm_b_({cfg.D}) {
+    for (std::size_t l = 0; l < cfg.L; ++l) {
+        const std::string prefix = "blocks." + std::to_string(l) + ".";
+        if (cfg.spiking)
+            blocks_.push_back(std::make_unique<spiking_block>(cfg.block, prefix));
+        else
+            ann_blocks_.push_back(
+                std::make_unique<ann_block>(ann_block_config{cfg.D, cfg.H, cfg.F, cfg.causal}, prefix));
+    }
+    if (cfg.spiking)
+        final_sn_ = std::make_unique<neuron_layer>(cfg.block.neuron, cfg.block.lif, cfg.block.nilif,
+                                                   neuron_backend_named(cfg.block.backend));
+}
+
+void language_model::init(std::uint64_t seed) {
+    const counter_rng rng(seed);
+    rng.fill_normal(tok_.data(), tok_.size(), 0, 0, 0.0f, 1.0f);
+    rng.fill_normal(pos_.data(), pos_.size(), 1, 0, 0.0f, 0.1f);
+    const float bound = 1.0f / std::sqrt(static_cast<float>(cfg_.D));
+    rng.fill_uniform(head_w_.data(), head_w_.size(), 2, 0, -bound, bound);
+    head_b_.fill(0.0f);
+    for (std::size_t l = 0; l < cfg_.L; ++l) {
+        if (cfg_.spiking)
+            blocks_[l]->init(rng, 100 + 10 * l);
+        else
+            ann_blocks_[l]->init(rng, 100 + 10 * l);
+    }
+}
+
+void language_model::forward(float* logits, const std::int32_t* tokens, std::size_t B, std::size_t N,
+                             const std::vector<std::uint8_t>& token_mask, bool training) {
+    const std::size_t D = cfg_.D, T = cfg_.T, V = cfg_.vocab;
+    if (N > cfg_.max_len)
+        throw config_error("model: sequence of " + std::to_string(N) +
+                           " tokens, longer than max_len = " + std::to_string(cfg_.max_len));
+    for (std::size_t i = 0; i < B * N; ++i)
+        if (tokens[i] < 0 || static_cast<std::size_t>(tokens[i]) >= V)
+            throw config_error("model: token id " + std::to_string(tokens[i]) + " outside the vocabulary [0, " +
+                               std::to_string(V) + ")");
+    B_ = B;
+    N_ = N;
+    tokens_.assign(tokens, tokens + B * N);
+    mask_ = token_mask;
+    const seq_shape shape{T, B, N};
+    acts_.assign(cfg_.L + 1, std::vector<float>(shape.rows() * D));
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t b = 0; b < B; ++b)
+            for (std::size_t n = 0; n < N; ++n) {
+                const float* e = tok_.data() + static_cast<std::size_t>(tokens[b * N + n]) * D;
+                const float* p = pos_.data() + n * D;
+                float* x = acts_[0].data() + shape.row(t, b, n) * D;
+                for (std::size_t c = 0; c < D; ++c) x[c] = e[c] + p[c];
+            }
+    for (std::size_t l = 0; l < cfg_.L; ++l) {
+        if (cfg_.spiking)
+            blocks_[l]->forward(acts_[l + 1].data(), acts_[l].data(), shape, mask_, training);
+        else
+            ann_blocks_[l]->forward(acts_[l + 1].data(), acts_[l].data(), B, N, mask_);
+    }
+    readout_.assign(B * N * D, 0.0f);
+    if (cfg_.spiking) {
+        sf_.resize(shape.rows() * D);
+        final_sn_->forward(sf_.data(), acts_[cfg_.L].data(), T, B * N * D);
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t i = 0; i < B * N * D; ++i) readout_[i] += sf_[t * B * N * D + i];
+        for (float& r : readout_) r /= static_cast<float>(T);
+    } else {
+        norm_mean_.resize(B * N);
+        norm_rstd_.resize(B * N);
+        layernorm_forward(readout_.data(), norm_mean_.data(), norm_rstd_.data(), acts_[cfg_.L].data(), norm_g_.data(),
+                          norm_b_.data(), B * N, D);
+    }
+    cpu::linear_forward_dense(logits, readout_.data(), head_w_.data(), B * N, D, V);
+    for (std::size_t r = 0; r < B * N; ++r)
+        for (std::size_t v = 0; v < V; ++v) logits[r * V + v] += head_b_.data()[v];
+}
+
+void language_model::backward(const float* dlogits) {
+    const std::size_t D = cfg_.D, T = cfg_.T, V = cfg_.vocab, rows = B_ * N_;
+    cpu::linear_backward_weight_dense(dhead_w_.data(), dlogits, readout_.data(), rows, D, V);
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t v = 0; v < V; ++v) dhead_b_.data()[v] += dlogits[r * V + v];
+    std::vector<float> dreadout(rows * D);
+    cpu::linear_backward_input(dreadout.data(), dlogits, head_w_.data(), rows, D, V);
+    std::vector<float> dx(T * rows * D), dprev(T * rows * D);
+    if (cfg_.spiking) {
+        std::vector<float> dsf(T * rows * D);
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t i = 0; i < rows * D; ++i) dsf[t * rows * D + i] = dreadout[i] / static_cast<float>(T);
+        final_sn_->backward(dx.data(), dsf.data());
+    } else {
+        layernorm_backward(dx.data(), dnorm_g_.data(), dnorm_b_.data(), dreadout.data(), acts_[cfg_.L].data(),
+                           norm_mean_.data(), norm_rstd_.data(), norm_g_.data(), rows, D);
+    }
+    for (std::size_t l = cfg_.L; l-- > 0;) {
+        if (cfg_.spiking)
+            blocks_[l]->backward(dprev.data(), dx.data());
+        else
+            ann_blocks_[l]->backward(dprev.data(), dx.data());
+        std::swap(dx, dprev);
+    }
+    const seq_shape shape{T, B_, N_};
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t b = 0; b < B_; ++b)
+            for (std::size_t n = 0; n < N_; ++n) {
+                const float* g = dx.data() + shape.row(t, b, n) * D;
+                float* de = dtok_.data() + static_cast<std::size_t>(tokens_[b * N_ + n]) * D;
+                float* dp = dpos_.data() + n * D;
+                for (std::size_t c = 0; c < D; ++c) {
+                    de[c] += g[c];
+                    dp[c] += g[c];
+                }
+            }
+}
+
+std::vector<param_ref> language_model::parameters() {
+    std::vector<param_ref> all{{"embed.tok.weight", &tok_, &dtok_}, {"embed.pos.weight", &pos_, &dpos_}};
+    for (auto& b : blocks_)
+        for (auto& p : b->parameters()) all.push_back(p);
+    for (auto& b : ann_blocks_)
+        for (auto& p : b->parameters()) all.push_back(p);
+    if (!cfg_.spiking) {
+        all.push_back({"final_norm.weight", &norm_g_, &dnorm_g_});
+        all.push_back({"final_norm.bias", &norm_b_, &dnorm_b_});
+    }
+    all.push_back({"head.weight", &head_w_, &dhead_w_});
+    all.push_back({"head.bias", &head_b_, &dhead_b_});
+    return all;
+}
+
+std::vector<param_ref> language_model::buffers() {
+    std::vector<param_ref> all;
+    for (auto& b : blocks_)
+        for (auto& p : b->buffers()) all.push_back(p);
+    return all;
+}
+
+void language_model::zero_grad() {
+    for (auto& p : parameters()) p.grad->fill(0.0f);
+}
+
+op_counts language_model::counts() const {
+    const std::uint64_t D = cfg_.D, V = cfg_.vocab, T = cfg_.T;
+    std::uint64_t tokens = 0;
+    for (std::size_t i = 0; i < B_ * N_; ++i) tokens += (mask_.empty() || mask_[i]) ? 1 : 0;
+    op_counts ops;
+    ops.add(op_class::ac, tokens * D);  // the position add, once per token (not per step)
+    if (cfg_.spiking) {
+        for (const auto& b : blocks_) ops += b->counts();
+        const auto valid = row_validity(seq_shape{T, B_, N_}, mask_);
+        ops += final_sn_->counts(valid.data(), D);
+        ops.add(op_class::ac, final_sn_->events(valid.data(), D) * V + tokens * V);  // head: events x V, bias once
+    } else {
+        for (const auto& b : ann_blocks_) ops += b->counts();
+        ops.add(op_class::mac, tokens * (4 * D + D * V));  // final LayerNorm, head
+        ops.add(op_class::div, tokens);
+        ops.add(op_class::ac, tokens * V);
+    }
+    return ops;
+}
+
+std::vector<double> language_model::firing_rates() const {
+    std::vector<double> rates;
+    const auto valid = row_validity(seq_shape{cfg_.T, B_, N_}, mask_);
+    std::uint64_t real_rows = 0;
+    for (auto v : valid) real_rows += v;
+    for (const auto& b : blocks_) {
+        const block_spikes s = b->spikes();
+        const double events = double(s.s1 + s.q + s.k + s.v + s.z + s.s2 + s.h);
+        rates.push_back(events / double(real_rows * (6 * cfg_.D + cfg_.F)));
+    }
+    return rates;
+}
+
+}  // namespace wtasim

@@ -1,0 +1,64 @@
+// WE-/WD-Spikingformer and the ANN twin as whole language models (SPEC §4):
+//   X0[t, n] = E[token_n] + P[n]  (repeated over T)
+//   L blocks (attention/block.hpp, or attention/ann_block.hpp for the twin, T = 1)
+//   Sf = SN(X) (spiking) or LN(X) (twin);  logits[n] = W_head mean_t(Sf[t, n]) + b
+// Forward on token ids [B, N] with a mask, backward from dlogits, parameters under SPEC §8 names
+// (embed.tok.weight, embed.pos.weight, blocks.<l>...., head.weight, head.bias; the twin adds
+// final_norm.weight / final_norm.bias). The configuration is a JSON object, validated with clear errors.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attention/ann_block.hpp"
+#include "attention/block.hpp"
+
+namespace wtasim {
+
+struct model_config {
+    std::size_t vocab = 1000, D = 64, H = 4, F = 256, L = 2, T = 4, max_len = 128;
+    bool spiking = true;  // false: the ANN twin
+    bool causal = true;   // decoder (WD) when true, encoder (WE) when false
+    block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
+
+    // From JSON text (the "model" object of a scenario); `where` prefixes error messages ("x.json: /model").
+    static model_config from_json(const std::string& json_text, const std::string& where = "model");
+    std::string to_json() const;
+};
+
+class language_model {
+public:
+    explicit language_model(const model_config& cfg);
+
+    void init(std::uint64_t seed);
+    // logits [B, N, vocab] from tokens [B, N]; token_mask [B, N] (empty: all real).
+    void forward(float* logits, const std::int32_t* tokens, std::size_t B, std::size_t N,
+                 const std::vector<std::uint8_t>& token_mask, bool training);
+    // Accumulates parameter gradients from dlogits [B, N, vocab].
+    void backward(const float* dlogits);
+
+    std::vector<param_ref> parameters();
+    std::vector<param_ref> buffers();
+    void zero_grad();
+    op_counts counts() const;  // of the last forward, SPEC §7 (embedding position add, blocks, head)
+    const model_config& config() const { return cfg_; }
+    // Mean firing rate per block's neuron layers in the last forward (events per neuron per step).
+    std::vector<double> firing_rates() const;
+
+private:
+    model_config cfg_;
+    tensor<float> tok_, pos_, head_w_, head_b_, norm_g_, norm_b_;
+    tensor<float> dtok_, dpos_, dhead_w_, dhead_b_, dnorm_g_, dnorm_b_;
+    std::vector<std::unique_ptr<spiking_block>> blocks_;
+    std::vector<std::unique_ptr<ann_block>> ann_blocks_;
+    std::unique_ptr<neuron_layer> final_sn_;
+    // last forward
+    std::size_t B_ = 0, N_ = 0;
+    std::vector<std::int32_t> tokens_;
+    std::vector<std::uint8_t> mask_;
+    std::vector<std::vector<float>> acts_;  // input of each block, then the last block's output
+    std::vector<float> sf_, readout_, norm_mean_, norm_rstd_;
+};
+
+}  // namespace wtasim
