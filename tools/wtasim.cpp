@@ -7,6 +7,9 @@
 
 #include "core/error.hpp"
 #include "tools/demo_neurons.hpp"
+#include "training/trainer.hpp"
+
+#include <unistd.h>
 
 int main(int argc, char** argv) {
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
@@ -23,9 +26,35 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--profile", demo.profile,
                          "Energy profile: a shipped name (horowitz45-fp32, -fp16, -int8) or a JSON file");
 
+    std::string scenario_path, checkpoint_path, split = "valid";
+    bool resume = false;
+    std::size_t threads = 0, batches = 16;
+    auto* train_cmd = app.add_subcommand("train", "Pretrain a model as a training scenario describes (SPEC §4, §5)");
+    train_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
+    train_cmd->add_flag("--resume", resume, "Continue from <output>/checkpoint.h5, bit for bit");
+    train_cmd->add_option("--threads", threads, "Threads (overrides the scenario; 0 = the scenario's)");
+    auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the validation or test split");
+    eval_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
+    eval_cmd->add_option("--split", split, "valid or test")->check(CLI::IsMember({"valid", "test"}));
+    eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")
+        ->check(CLI::PositiveNumber);
+
     try {
         app.parse(argc, argv);
         if (*demo_cmd) return wtasim::run_demo(demo, std::cout);
+        if (*train_cmd) {
+            wtasim::train_scenario s = wtasim::train_scenario::load(scenario_path);
+            if (threads) s.threads = threads;
+            wtasim::train_options o;
+            o.resume = resume;
+            o.progress_bar = isatty(fileno(stdout)) != 0;
+            wtasim::train(s, o, std::cout);
+            return 0;
+        }
+        if (*eval_cmd) {
+            wtasim::evaluate_checkpoint(checkpoint_path, split, batches, std::cout);
+            return 0;
+        }
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     } catch (const wtasim::error& e) {

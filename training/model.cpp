@@ -9,9 +9,10 @@
 
 namespace wtasim {
 
-model_config model_config::from_json(const std::string& json_text, const std::string& where) {
-    const nlohmann::json j = json_reader::parse(json_text, where);
-    json_reader r(j, where);
+model_config model_config::from_json(const std::string& json_text, const std::string& origin,
+                                     const std::string& pointer) {
+    const nlohmann::json j = json_reader::parse(json_text, origin);
+    json_reader r(j, origin, pointer);
     model_config c;
     c.vocab = r.get_uint("vocab", c.vocab, 2, 1u << 24);
     c.D = r.get_uint("d_model", c.D, 1, 1u << 16);

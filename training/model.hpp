@@ -22,8 +22,10 @@ struct model_config {
     bool causal = true;   // decoder (WD) when true, encoder (WE) when false
     block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
 
-    // From JSON text (the "model" object of a scenario); `where` prefixes error messages ("x.json: /model").
-    static model_config from_json(const std::string& json_text, const std::string& where = "model");
+    // From JSON text (the "model" object of a scenario). Errors read "<origin>: <pointer>/<key> = <value>, ...",
+    // e.g. "x.json: /model/attention/k = 0, must be >= 1".
+    static model_config from_json(const std::string& json_text, const std::string& origin = "model config",
+                                  const std::string& pointer = "");
     std::string to_json() const;
 };
 

@@ -203,20 +203,19 @@ TEST_CASE("model: config JSON round-trips and bad values name the JSON path") {
     CHECK(back.to_json() == c.to_json());
     auto error_of = [](const std::string& json) {
         try {
-            model_config::from_json(json, "x.json: /model");
+            model_config::from_json(json, "x.json", "/model");
         } catch (const config_error& e) {
             return std::string(e.what());
         }
         return std::string();
     };
-    CHECK(error_of(R"({"attention": {"k": 0}})") == "x.json: /model: /attention/k = 0, must be >= 1");
-    CHECK(error_of(R"({"d_model": 10, "heads": 4})") == "x.json: /model: /heads = 4, must divide d_model = 10");
+    CHECK(error_of(R"({"attention": {"k": 0}})") == "x.json: /model/attention/k = 0, must be >= 1");
+    CHECK(error_of(R"({"d_model": 10, "heads": 4})") == "x.json: /model/heads = 4, must divide d_model = 10");
     CHECK(error_of(R"({"neuron": "izhikevich"})") ==
-          "x.json: /model: /neuron = \"izhikevich\", expected one of \"lif\", \"nilif\"");
-    CHECK(error_of(R"({"layerz": 2})").find("x.json: /model: /layerz = 2, unknown key, expected one of:") == 0);
-    CHECK(error_of(R"({"lif": {"tau": 1.0}})") == "x.json: /model: /lif/tau = 1.0, must be > 1.0");
-    CHECK(error_of(R"({"T": "four"})") == "x.json: /model: /T = \"four\", expected a non-negative integer");
-    CHECK(error_of(R"({"spiking": false, "T": 4})") ==
-          "x.json: /model: /T = 4, the ANN twin runs one step: T must be 1");
-    CHECK(error_of("{").find("x.json: /model: not valid JSON") == 0);
+          "x.json: /model/neuron = \"izhikevich\", expected one of \"lif\", \"nilif\"");
+    CHECK(error_of(R"({"layerz": 2})").find("x.json: /model/layerz = 2, unknown key, expected one of:") == 0);
+    CHECK(error_of(R"({"lif": {"tau": 1.0}})") == "x.json: /model/lif/tau = 1.0, must be > 1.0");
+    CHECK(error_of(R"({"T": "four"})") == "x.json: /model/T = \"four\", expected a non-negative integer");
+    CHECK(error_of(R"({"spiking": false, "T": 4})") == "x.json: /model/T = 4, the ANN twin runs one step: T must be 1");
+    CHECK(error_of("{").find("x.json: not valid JSON") == 0);
 }

@@ -1,0 +1,393 @@
+// The trainer (training/trainer.hpp).
+#include "training/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/json_reader.hpp"
+#include "core/parallel.hpp"
+#include "training/checkpoint.hpp"
+#include "training/corpus.hpp"
+#include "training/tokenizer.hpp"
+
+namespace wtasim {
+namespace fs = std::filesystem;
+
+train_scenario train_scenario::from_json(const std::string& json_text, const std::string& origin) {
+    const nlohmann::json j = json_reader::parse(json_text, origin);
+    json_reader r(j, origin);
+    train_scenario s;
+    s.origin = origin;
+    s.json = j.dump();
+    r.object("model");  // marks the key as known; model_config validates its contents below
+    const nlohmann::json model_json = j.contains("model") ? j["model"] : nlohmann::json::object();
+    if (!model_json.is_object()) r.fail("model", model_json, "expected an object");
+    nlohmann::json mj = model_json;
+    const bool vocab_given = mj.contains("vocab");
+    if (!vocab_given) mj["vocab"] = 2;  // placeholder: the tokenizer decides
+    s.model = model_config::from_json(mj.dump(), origin, "/model");
+    if (!vocab_given) s.model.vocab = 0;
+
+    json_reader d = r.object("data");
+    s.corpus = d.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
+    s.data_path = d.get_string("path", "");
+    s.data_dir = d.get_string("data_dir", "data");
+    s.valid_fraction = d.get_number("valid_fraction", 0.05, 0.0, 0.5, true);
+    s.test_fraction = d.get_number("test_fraction", 0.05, 0.0, 0.5, true);
+    s.max_documents = d.get_uint("max_documents", 0);
+    if (!s.data_path.empty() && !fs::exists(s.data_path)) d.fail("path", s.data_path, "no such file");
+    d.finish();
+
+    json_reader t = r.object("tokenizer");
+    s.vocab_size = t.get_uint("vocab_size", 2000, 16, 1u << 20);
+    s.tokenizer_model = t.get_string("model", "");
+    if (!s.tokenizer_model.empty() && !fs::exists(s.tokenizer_model))
+        t.fail("model", s.tokenizer_model, "no such file");
+    t.finish();
+
+    json_reader o = r.object("train");
+    s.objective = o.get_string("objective", s.model.causal ? "clm" : "mlm", {"clm", "mlm"});
+    if (s.objective == "clm" && !s.model.causal)
+        o.fail("objective", "clm",
+               "needs a causal model (/model/causal = true); a bidirectional encoder trains with \"mlm\"");
+    s.steps = o.get_uint("steps", 100, 1);
+    s.batch = o.get_uint("batch", 8, 1, 4096);
+    s.seq_len = o.get_uint("seq_len", 64, 2, s.model.max_len);
+    s.accumulate = o.get_uint("accumulate", 1, 1, 1024);
+    s.threads = o.get_uint("threads", 0, 0, 1024);
+    s.log_every = o.get_uint("log_every", 10, 1);
+    s.eval_every = o.get_uint("eval_every", 50, 1);
+    s.eval_batches = o.get_uint("eval_batches", 4, 1);
+    s.checkpoint_every = o.get_uint("checkpoint_every", 50, 1);
+    s.seed = o.get_uint("seed", 1);
+    s.opt.lr = o.get_number("lr", 1e-3, 0.0, 10.0, true);
+    s.opt.min_lr = o.get_number("min_lr", s.opt.lr * 0.1, 0.0, s.opt.lr);
+    s.opt.warmup = o.get_uint("warmup", std::min<std::size_t>(100, s.steps / 10));
+    s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
+    s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
+    s.opt.total = s.steps;
+    o.finish();
+    s.output = r.get_string("output", "runs/default");
+    r.finish();
+    return s;
+}
+
+train_scenario train_scenario::load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw io_error(path + ": cannot open scenario");
+    std::stringstream text;
+    text << in.rdbuf();
+    return from_json(text.str(), path);
+}
+
+namespace {
+// A tokenized split: documents as <s> ids </s>, concatenated; bytes of their text for bits per byte.
+struct token_stream {
+    std::vector<std::int32_t> ids;
+    std::size_t text_bytes = 0, text_tokens = 0;
+};
+
+token_stream tokenize(const tokenizer& tok, const std::vector<document>& docs) {
+    token_stream s;
+    for (const auto& d : docs) {
+        const auto ids = tok.encode(d.text);
+        s.ids.push_back(tokenizer::bos_id);
+        s.ids.insert(s.ids.end(), ids.begin(), ids.end());
+        s.ids.push_back(tokenizer::eos_id);
+        s.text_bytes += d.text.size();
+        s.text_tokens += ids.size();
+    }
+    return s;
+}
+
+struct data {
+    tokenizer tok;
+    token_stream train, valid, test;
+};
+
+data load_data(const train_scenario& s, const std::vector<std::uint8_t>* tokenizer_bytes, std::ostream& out) {
+    std::vector<document> docs;
+    if (!s.data_path.empty())
+        docs = s.data_path.ends_with(".jsonl") ? read_jsonl(s.data_path) : read_text_file(s.data_path);
+    else
+        docs = read_corpus(s.corpus, s.data_dir);
+    if (s.max_documents && docs.size() > s.max_documents) docs.resize(s.max_documents);
+    const auto train_docs = select(docs, split::train, s.valid_fraction, s.test_fraction);
+    const auto valid_docs = select(docs, split::valid, s.valid_fraction, s.test_fraction);
+    const auto test_docs = select(docs, split::test, s.valid_fraction, s.test_fraction);
+    if (train_docs.empty() || valid_docs.empty())
+        throw config_error(s.origin + ": /data: " + std::to_string(docs.size()) +
+                           " documents give an empty training or validation split; use more documents");
+    auto tok = [&] {
+        if (tokenizer_bytes) return tokenizer::from_bytes(*tokenizer_bytes, "checkpoint");
+        if (!s.tokenizer_model.empty()) return tokenizer::from_file(s.tokenizer_model);
+        std::vector<std::string> texts;
+        for (const auto& d : train_docs) texts.push_back(d.text);
+        return tokenizer::train(texts, s.vocab_size);
+    }();
+    data d{std::move(tok), {}, {}, {}};
+    d.train = tokenize(d.tok, train_docs);
+    d.valid = tokenize(d.tok, valid_docs);
+    d.test = tokenize(d.tok, test_docs);
+    out << "data: " << docs.size() << " documents (" << train_docs.size() << " train, " << valid_docs.size()
+        << " valid, " << test_docs.size() << " test); " << d.train.ids.size() << " training tokens, vocabulary "
+        << d.tok.vocab_size() << "\n";
+    return d;
+}
+
+struct batch {
+    std::vector<std::int32_t> inputs, targets;
+    std::vector<std::uint8_t> mask;
+};
+
+// Batch `micro` of `step`: windows at positions drawn from (seed, step, micro, row) — a pure function.
+batch draw_batch(const train_scenario& s, const token_stream& stream, const tokenizer& tok, std::uint64_t step,
+                 std::size_t micro) {
+    const std::size_t B = s.batch, N = s.seq_len;
+    if (stream.ids.size() < N + 1)
+        throw config_error(s.origin + ": /train/seq_len = " + std::to_string(N) + ", longer than the training data (" +
+                           std::to_string(stream.ids.size()) + " tokens)");
+    const counter_rng rng(s.seed);
+    batch b{std::vector<std::int32_t>(B * N), {}, std::vector<std::uint8_t>(B * N, 1)};
+    const std::uint64_t key = (step * s.accumulate + micro) * B;
+    for (std::size_t r = 0; r < B; ++r) {
+        const std::uint64_t span = stream.ids.size() - N;
+        const std::uint64_t start = (std::uint64_t{rng.bits(7, key + r)[0]} << 32 | rng.bits(7, key + r)[1]) % span;
+        std::copy_n(stream.ids.begin() + static_cast<std::ptrdiff_t>(start), N, b.inputs.begin() + r * N);
+    }
+    if (s.objective == "clm") {
+        b.targets = clm_targets(b.inputs, b.mask, B, N);
+    } else {
+        mlm_batch mb = mlm_mask(b.inputs, b.mask, tok.vocab_size(), tokenizer::mask_id, tok.special_ids(),
+                                counter_rng(s.seed ^ 0x6d6c6dULL), key);
+        b.inputs = std::move(mb.inputs);
+        b.targets = std::move(mb.targets);
+    }
+    return b;
+}
+
+eval_result evaluate(language_model& m, const train_scenario& s, const token_stream& stream, const tokenizer& tok,
+                     std::size_t batches) {
+    const std::size_t B = s.batch, N = s.seq_len, V = m.config().vocab;
+    double nats = 0, correct = 0;
+    std::size_t counted = 0;
+    std::vector<float> logits(B * N * V), d(logits.size());
+    for (std::size_t k = 0; k < batches; ++k) {
+        batch b{std::vector<std::int32_t>(B * N), {}, std::vector<std::uint8_t>(B * N, 1)};
+        bool any = false;
+        for (std::size_t r = 0; r < B; ++r) {
+            const std::size_t start = (k * B + r) * N;  // consecutive, non-overlapping windows
+            if (start + N > stream.ids.size()) {
+                std::fill_n(b.mask.begin() + r * N, N, 0);
+                continue;
+            }
+            any = true;
+            std::copy_n(stream.ids.begin() + static_cast<std::ptrdiff_t>(start), N, b.inputs.begin() + r * N);
+        }
+        if (!any) break;
+        if (s.objective == "clm") {
+            b.targets = clm_targets(b.inputs, b.mask, B, N);
+        } else {
+            mlm_batch mb = mlm_mask(b.inputs, b.mask, tok.vocab_size(), tokenizer::mask_id, tok.special_ids(),
+                                    counter_rng(0x5eedULL), k);
+            b.inputs = std::move(mb.inputs);
+            b.targets = std::move(mb.targets);
+        }
+        m.forward(logits.data(), b.inputs.data(), B, N, b.mask, false);
+        const loss_result r = cross_entropy(d.data(), logits.data(), b.targets.data(), B * N, V);
+        nats += r.loss * double(r.count);
+        correct += double(r.correct);
+        counted += r.count;
+    }
+    eval_result e;
+    e.tokens = counted;
+    if (counted == 0) return e;
+    e.loss = nats / double(counted);
+    e.perplexity = std::exp(e.loss);
+    // bits per byte: nats per token x (tokens per byte of the split's text) / ln 2
+    const double tokens_per_byte = double(stream.text_tokens) / double(std::max<std::size_t>(1, stream.text_bytes));
+    e.bits_per_byte = e.loss * tokens_per_byte / std::log(2.0);
+    e.masked_accuracy = correct / double(counted);
+    return e;
+}
+
+void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const train_scenario& s, const tokenizer& tok,
+                   std::uint64_t step) {
+    c.config = m.config().to_json();
+    c.step = static_cast<std::int64_t>(step);
+    c.params.clear();
+    c.buffers.clear();
+    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    c.optimizer = opt.state();
+    c.tokenizer = tok.bytes();
+    c.rng = nlohmann::json{{"generator", "philox4x32-10"},
+                           {"seed", s.seed},
+                           {"scenario", nlohmann::json::parse(s.json)},
+                           {"origin", s.origin}}
+                .dump();
+}
+
+void from_checkpoint(language_model& m, const checkpoint& c, const std::string& path) {
+    for (auto& p : m.parameters()) {
+        const auto it = c.params.find(p.name);
+        if (it == c.params.end()) throw io_error(path + ": /params/" + p.name + " is missing");
+        if (it->second.shape() != p.value->shape())
+            throw io_error(path + ": /params/" + p.name + " has shape " + shape_string(it->second.shape()) +
+                           ", the model expects " + shape_string(p.value->shape()));
+        *p.value = it->second;
+    }
+    for (auto& b : m.buffers()) {
+        const auto it = c.buffers.find(b.name);
+        if (it == c.buffers.end()) throw io_error(path + ": /buffers/" + b.name + " is missing");
+        *b.value = it->second;
+    }
+}
+
+std::string format_eval(const eval_result& e, const std::string& objective) {
+    char line[256];
+    if (objective == "clm")
+        std::snprintf(line, sizeof line, "loss %.4f, perplexity %.2f, bits per byte %.4f (%zu tokens)", e.loss,
+                      e.perplexity, e.bits_per_byte, e.tokens);
+    else
+        std::snprintf(line, sizeof line, "loss %.4f, perplexity %.2f, masked accuracy %.4f (%zu masked tokens)", e.loss,
+                      e.perplexity, e.masked_accuracy, e.tokens);
+    return line;
+}
+
+nlohmann::json eval_json(std::uint64_t step, const char* split_name, const eval_result& e) {
+    return {{"step", step},
+            {"split", split_name},
+            {"loss", e.loss},
+            {"perplexity", e.perplexity},
+            {"bits_per_byte", e.bits_per_byte},
+            {"masked_accuracy", e.masked_accuracy},
+            {"tokens", e.tokens}};
+}
+}  // namespace
+
+eval_result train(const train_scenario& scenario, const train_options& o, std::ostream& out) {
+    thread_limit limit(scenario.threads);
+    fs::create_directories(scenario.output);
+    const std::string ckpt_path = scenario.output + "/checkpoint.h5", metrics_path = scenario.output + "/metrics.jsonl";
+    std::optional<checkpoint> resumed;
+    if (o.resume && fs::exists(ckpt_path)) resumed = load_checkpoint(ckpt_path);
+    data d = load_data(scenario, resumed ? &resumed->tokenizer : nullptr, out);
+    train_scenario s = scenario;
+    if (s.model.vocab == 0) s.model.vocab = d.tok.vocab_size();
+    if (s.model.vocab != d.tok.vocab_size())
+        throw config_error(s.origin + ": /model/vocab = " + std::to_string(s.model.vocab) + ", the tokenizer has " +
+                           std::to_string(d.tok.vocab_size()) + " pieces");
+    language_model m(s.model);
+    m.init(s.seed);
+    adamw opt(s.opt);
+    std::uint64_t step = 0;
+    if (resumed) {
+        from_checkpoint(m, *resumed, ckpt_path);
+        opt.load_state(resumed->optimizer);
+        step = static_cast<std::uint64_t>(resumed->step);
+        out << "resumed from " << ckpt_path << " at step " << step << "\n";
+    }
+    // Metrics: keep the lines up to the resumed step, so the file is the curve of one uninterrupted run.
+    {
+        std::vector<std::string> kept;
+        if (resumed && fs::exists(metrics_path)) {
+            std::ifstream in(metrics_path);
+            std::string line;
+            while (std::getline(in, line)) {
+                const auto j = nlohmann::json::parse(line, nullptr, false);
+                if (!j.is_discarded() && j.value("step", std::uint64_t{0}) <= step) kept.push_back(line);
+            }
+        }
+        std::ofstream(metrics_path, std::ios::trunc) << [&] {
+            std::string all;
+            for (const auto& l : kept) all += l + "\n";
+            return all;
+        }();
+    }
+    std::ofstream metrics(metrics_path, std::ios::app);
+    const std::size_t V = s.model.vocab, B = s.batch, N = s.seq_len;
+    std::vector<float> logits(B * N * V), dlogits(logits.size());
+    auto params = m.parameters();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::size_t tokens_this_run = 0, steps_this_run = 0;
+    eval_result last;
+    auto save = [&](std::uint64_t at) {
+        checkpoint c;
+        to_checkpoint(c, m, opt, s, d.tok, at);
+        save_checkpoint(ckpt_path, c);
+    };
+    while (step < s.steps) {
+        m.zero_grad();
+        double loss = 0;
+        for (std::size_t micro = 0; micro < s.accumulate; ++micro) {
+            const batch b = draw_batch(s, d.train, d.tok, step, micro);
+            m.forward(logits.data(), b.inputs.data(), B, N, b.mask, true);
+            const loss_result r = cross_entropy(dlogits.data(), logits.data(), b.targets.data(), B * N, V);
+            m.backward(dlogits.data());
+            loss += r.loss / double(s.accumulate);
+            tokens_this_run += B * N;
+        }
+        const double lr = s.opt.learning_rate(opt.steps());
+        const double norm = opt.step(params, 1.0 / double(s.accumulate));
+        ++step;
+        ++steps_this_run;
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double tokens_per_s = double(tokens_this_run) / std::max(seconds, 1e-9);
+        if (step % s.log_every == 0 || step == s.steps) {
+            nlohmann::json j = {
+                {"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", norm}, {"tokens_per_s", tokens_per_s}};
+            if (s.model.spiking) j["firing_rate"] = m.firing_rates();
+            metrics << j.dump() << "\n" << std::flush;
+            const double eta = double(s.steps - step) * seconds / double(steps_this_run);
+            char line[200];
+            std::snprintf(line, sizeof line, "step %llu/%zu  loss %.4f  lr %.2e  %.0f tokens/s  ETA %dm%02ds",
+                          static_cast<unsigned long long>(step), s.steps, loss, lr, tokens_per_s, int(eta) / 60,
+                          int(eta) % 60);
+            if (o.progress_bar) {
+                const int width = 24, filled = int(double(width) * double(step) / double(s.steps));
+                out << "\r[" << std::string(static_cast<std::size_t>(filled), '=')
+                    << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << line << std::flush;
+            } else {
+                out << line << "\n";
+            }
+        }
+        if (step % s.eval_every == 0 || step == s.steps) {
+            last = evaluate(m, s, d.valid, d.tok, s.eval_batches);
+            metrics << eval_json(step, "valid", last).dump() << "\n" << std::flush;
+            if (o.progress_bar) out << "\n";
+            out << "eval step " << step << " (valid): " << format_eval(last, s.objective) << "\n";
+        }
+        if (step % s.checkpoint_every == 0 || step == s.steps) save(step);
+        if (o.stop_after && steps_this_run >= o.stop_after) break;
+    }
+    return last;
+}
+
+eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,
+                                std::ostream& out) {
+    const checkpoint c = load_checkpoint(path);
+    const auto rng = nlohmann::json::parse(c.rng.empty() ? "{}" : c.rng, nullptr, false);
+    if (rng.is_discarded() || !rng.contains("scenario"))
+        throw io_error(path + ": the checkpoint records no training scenario (root attribute rng/scenario)");
+    train_scenario s = train_scenario::from_json(rng["scenario"].dump(), rng.value("origin", path));
+    s.model = model_config::from_json(c.config, path, "@config");
+    data d = load_data(s, &c.tokenizer, out);
+    language_model m(s.model);
+    from_checkpoint(m, c, path);
+    const token_stream& stream = split_name == "test" ? d.test : d.valid;
+    if (split_name != "test" && split_name != "valid")
+        throw config_error("eval: split \"" + split_name + "\" is unknown, expected \"valid\" or \"test\"");
+    const eval_result e = evaluate(m, s, stream, d.tok, batches);
+    out << "eval " << path << " (" << split_name << ", step " << c.step << "): " << format_eval(e, s.objective) << "\n";
+    return e;
+}
+
+}  // namespace wtasim

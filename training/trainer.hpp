@@ -1,0 +1,68 @@
+// The trainer as a user runs it (`wtasim train <scenario.json>`, `wtasim eval <checkpoint>`):
+// a training scenario names the model, the data, the tokenizer and the optimisation; the trainer
+// tokenizes the corpus (training the SentencePiece model on the training split unless one is given),
+// draws batches as pure functions of (seed, step) — so a resumed run sees exactly the batches an
+// uninterrupted one would — and writes metrics as JSONL, progress to the terminal, and atomic HDF5
+// checkpoints (SPEC §8) that `--resume` continues bit for bit.
+//
+// Scenario (JSON; every key optional except where noted):
+//   {"model": {...model_config...},
+//    "data": {"corpus": "kjv" | "brown" | "spam-assassin", or "path": "file.txt|file.jsonl", "data_dir": "data",
+//             "valid_fraction": 0.05, "test_fraction": 0.05, "max_documents": 0 (all)},
+//    "tokenizer": {"vocab_size": 2000} or {"model": "user.model"},
+//    "train": {"objective": "clm" | "mlm", "steps", "batch", "seq_len", "accumulate", "lr", "min_lr", "warmup",
+//              "weight_decay", "clip", "seed", "threads", "log_every", "eval_every", "eval_batches",
+//              "checkpoint_every"},
+//    "output": "runs/name"}
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "training/model.hpp"
+#include "training/objectives.hpp"
+
+namespace wtasim {
+
+struct train_scenario {
+    std::string origin;  // the scenario file, for messages
+    std::string json;    // the scenario as given (stored in checkpoints)
+    model_config model;
+    // data
+    std::string corpus = "kjv", data_path, data_dir = "data";
+    double valid_fraction = 0.05, test_fraction = 0.05;
+    std::size_t max_documents = 0;
+    // tokenizer
+    std::size_t vocab_size = 2000;
+    std::string tokenizer_model;
+    // optimisation
+    std::string objective = "clm";
+    std::size_t steps = 100, batch = 8, seq_len = 64, accumulate = 1, threads = 0;
+    std::size_t log_every = 10, eval_every = 50, eval_batches = 4, checkpoint_every = 50;
+    std::uint64_t seed = 1;
+    adamw_config opt;
+    std::string output = "runs/default";
+
+    static train_scenario from_json(const std::string& json_text, const std::string& origin);
+    static train_scenario load(const std::string& path);
+};
+
+struct eval_result {
+    double loss = 0, perplexity = 0, bits_per_byte = 0, masked_accuracy = 0;
+    std::size_t tokens = 0;
+};
+
+struct train_options {
+    bool resume = false;
+    bool progress_bar = false;   // a live bar (terminal) instead of plain lines
+    std::size_t stop_after = 0;  // stop (without a final checkpoint) after this many steps this run; 0 = never
+};
+
+// Runs (or resumes) the scenario; returns the final validation result.
+eval_result train(const train_scenario& s, const train_options& o, std::ostream& out);
+// Evaluates a checkpoint on a split ("valid" or "test") of the data its scenario names.
+eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,
+                                std::ostream& out);
+
+}  // namespace wtasim
