@@ -78,7 +78,7 @@ object::~object() {
 
 file::file(const std::string& path, mode m) : path_(path) {
     hid id = m == mode::create ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                               : H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+                               : H5Fopen(path.c_str(), m == mode::update ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0)
         throw io_error(path + ": cannot " + std::string(m == mode::create ? "create" : "open") + " as an HDF5 file");
     id_ = object(id, k_file);
@@ -244,6 +244,26 @@ void file::set_attr(const std::string& obj, const std::string& name, std::int64_
                                 obj + "@" + name),
                 k_attribute);
     WTASIM_H5_CHECK(H5Awrite(attr.id(), H5T_NATIVE_INT64, &value), obj + "@" + name);
+}
+
+void file::set_attr(const std::string& obj, const std::string& name, double value) {
+    object space(WTASIM_H5_CHECK(H5Screate(H5S_SCALAR), name), k_dataspace);
+    if (H5Aexists_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+        WTASIM_H5_CHECK(H5Adelete_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT), name);
+    object attr(WTASIM_H5_CHECK(H5Acreate_by_name(id_.id(), obj.c_str(), name.c_str(), H5T_IEEE_F64LE, space.id(),
+                                                  H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                obj + "@" + name),
+                k_attribute);
+    WTASIM_H5_CHECK(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, &value), obj + "@" + name);
+}
+
+double file::attr_double(const std::string& obj, const std::string& name) const {
+    if (!has_attr(obj, name)) throw io_error(path_ + ": attribute " + obj + "@" + name + " is missing");
+    object attr(WTASIM_H5_CHECK(H5Aopen_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), name),
+                k_attribute);
+    double v = 0;
+    WTASIM_H5_CHECK(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v), name);
+    return v;
 }
 
 bool file::has_attr(const std::string& obj, const std::string& name) const {

@@ -30,7 +30,7 @@ private:
     int kind_ = 0;
 };
 
-enum class mode { read, create };
+enum class mode { read, create, update };  // update: open an existing file read-write
 
 class file {
 public:
@@ -56,8 +56,10 @@ public:
     // Attributes on an object ("/" for the root).
     void set_attr(const std::string& object, const std::string& name, const std::string& value);
     void set_attr(const std::string& object, const std::string& name, std::int64_t value);
+    void set_attr(const std::string& object, const std::string& name, double value);
     std::string attr_string(const std::string& object, const std::string& name) const;
     std::int64_t attr_int(const std::string& object, const std::string& name) const;
+    double attr_double(const std::string& object, const std::string& name) const;
     bool has_attr(const std::string& object, const std::string& name) const;
 
     void flush();

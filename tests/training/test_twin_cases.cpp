@@ -1,0 +1,83 @@
+// Writes the "twin cases": a tiny model's checkpoint plus one batch, the loss, the logits and every
+// parameter gradient computed by wtasim, for tools/torch_twin.py to recompute with PyTorch autograd and
+// compare (CTest tests training.twin.*). Parameters are rounded to multiples of 1/64 so that the sums
+// feeding the first neurons are exact in any summation order, as in the block goldens.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "training/checkpoint.hpp"
+#include "training/h5.hpp"
+#include "training/model.hpp"
+#include "training/objectives.hpp"
+
+using namespace wtasim;
+
+namespace {
+void write_case(const std::string& name, const std::string& model_json, bool clm) {
+    const char* out = std::getenv("WTASIM_FIXTURE_DIR");
+    if (out == nullptr) return;  // only when run as the CTest fixture
+    std::filesystem::create_directories(out);
+    const model_config cfg = model_config::from_json(model_json, name);
+    language_model m(cfg);
+    m.init(17);
+    for (auto& p : m.parameters())
+        for (float& w : *p.value) w = std::round(w * 64.0f) / 64.0f;
+    for (auto& p : m.parameters())  // BN shifts that keep every layer firing in so small a model
+        if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
+    const std::size_t B = 2, N = 6, V = cfg.vocab;
+    const std::vector<std::int32_t> tokens{1, 5, 9, 2, 7, 3, 4, 12, 6, 8, 11, 0};
+    const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+    std::vector<std::int32_t> targets = clm ? clm_targets(tokens, mask, B, N) : std::vector<std::int32_t>(B * N, -1);
+    if (!clm)
+        for (std::size_t i = 0; i < B * N; i += 2)
+            targets[i] = mask[i] ? (tokens[i] + 3) % static_cast<std::int32_t>(V) : -1;
+    checkpoint c;
+    c.config = cfg.to_json();
+    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    const std::string path = std::string(out) + "/twin_" + name + ".h5";
+    save_checkpoint(path, c);
+    std::vector<float> logits(B * N * V), d(logits.size());
+    m.zero_grad();
+    m.forward(logits.data(), tokens.data(), B, N, mask, true);
+    const loss_result r = cross_entropy(d.data(), logits.data(), targets.data(), B * N, V);
+    m.backward(d.data());
+    h5::file f(path, h5::mode::update);
+    f.write("/batch/tokens", {B, N}, tokens.data());
+    f.write("/batch/mask", {B, N}, mask.data());
+    f.write("/batch/targets", {B * N}, targets.data());
+    f.set_attr("/", "expected_loss", r.loss);
+    f.write("/expected/logits", {B * N, V}, logits.data());
+    for (auto& p : m.parameters()) f.write("/expected/grads/" + p.name, p.grad->shape(), p.grad->data());
+    if (cfg.spiking) CHECK(m.firing_rates()[0] > 0.01);
+}
+}  // namespace
+
+TEST_CASE("twin case: spiking WD, LIF, WTA k=1, causal") {
+    write_case("wd_lif_wta", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})",
+               true);
+}
+TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, bidirectional") {
+    write_case("we_nilif_wta", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})",
+               false);
+}
+TEST_CASE("twin case: spiking SSA, causal") {
+    write_case("wd_lif_ssa", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 1, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125}})",
+               true);
+}
+TEST_CASE("twin case: spiking softmax kind, bidirectional") {
+    write_case("we_lif_softmax", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 1, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25}})",
+               false);
+}
+TEST_CASE("twin case: the ANN twin, causal") {
+    write_case("ann_causal", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1,
+        "max_len": 8, "causal": true, "spiking": false})",
+               true);
+}
