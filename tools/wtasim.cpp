@@ -39,8 +39,15 @@ int main(int argc, char** argv) {
     eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")
         ->check(CLI::PositiveNumber);
 
+    auto* base_cmd = app.add_subcommand("baselines", "Unigram and bigram perplexity of a training scenario's data");
+    base_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
+
     try {
         app.parse(argc, argv);
+        if (*base_cmd) {
+            wtasim::baselines(wtasim::train_scenario::load(scenario_path), std::cout);
+            return 0;
+        }
         if (*demo_cmd) return wtasim::run_demo(demo, std::cout);
         if (*train_cmd) {
             wtasim::train_scenario s = wtasim::train_scenario::load(scenario_path);

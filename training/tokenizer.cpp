@@ -4,6 +4,10 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -56,7 +60,18 @@ tokenizer tokenizer::train(const std::vector<std::string>& texts, std::size_t vo
                              " --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 --user_defined_symbols=<mask>"
                              " --character_coverage=0.9995 --num_threads=1 --shuffle_input_sentence=false"
                              " --input_sentence_size=0 --hard_vocab_limit=false --minloglevel=2";
+    // SentencePiece logs its command line to stderr before it reads --minloglevel; its errors come back in
+    // the returned status, so stderr is silenced for the duration of the call.
+    std::fflush(stderr);
+    const int saved = ::dup(2), devnull = ::open("/dev/null", O_WRONLY);
+    if (saved >= 0 && devnull >= 0) ::dup2(devnull, 2);
     const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &model);
+    if (saved >= 0 && devnull >= 0) {
+        std::fflush(stderr);
+        ::dup2(saved, 2);
+    }
+    if (saved >= 0) ::close(saved);
+    if (devnull >= 0) ::close(devnull);
     if (!status.ok()) throw config_error("tokenizer: SentencePiece training failed: " + status.ToString());
     return from_bytes(std::vector<std::uint8_t>(model.begin(), model.end()), "trained model");
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -369,6 +370,54 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
         if (o.stop_after && steps_this_run >= o.stop_after) break;
     }
     return last;
+}
+
+ngram_baselines baselines(const train_scenario& s, std::ostream& out) {
+    const data d = load_data(s, nullptr, out);
+    const std::size_t V = d.tok.vocab_size();
+    std::vector<double> uni(V, 1.0);  // add-one
+    std::map<std::pair<std::int32_t, std::int32_t>, double> bi;
+    std::vector<double> context(V, 0.0), types(V, 0.0);
+    for (std::size_t i = 0; i < d.train.ids.size(); ++i) {
+        uni[static_cast<std::size_t>(d.train.ids[i])] += 1.0;
+        if (i + 1 < d.train.ids.size()) {
+            const auto key = std::make_pair(d.train.ids[i], d.train.ids[i + 1]);
+            if (bi[key]++ == 0) types[static_cast<std::size_t>(key.first)] += 1.0;
+            context[static_cast<std::size_t>(key.first)] += 1.0;
+        }
+    }
+    double total = 0;
+    for (double c : uni) total += c;
+    // Predict every token of the validation stream after its predecessor (as CLM does).
+    double nats_uni = 0, nats_bi = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 1; i < d.valid.ids.size(); ++i) {
+        const auto prev = static_cast<std::size_t>(d.valid.ids[i - 1]), cur = static_cast<std::size_t>(d.valid.ids[i]);
+        const double p_uni = uni[cur] / total;
+        double p_bi = p_uni;
+        if (context[prev] > 0) {
+            const double lambda = context[prev] / (context[prev] + types[prev]);
+            const auto it = bi.find({d.valid.ids[i - 1], d.valid.ids[i]});
+            const double ml = it == bi.end() ? 0.0 : it->second / context[prev];
+            p_bi = lambda * ml + (1 - lambda) * p_uni;
+        }
+        nats_uni -= std::log(p_uni);
+        nats_bi -= std::log(p_bi);
+        ++n;
+    }
+    const double tokens_per_byte = double(d.valid.text_tokens) / double(std::max<std::size_t>(1, d.valid.text_bytes));
+    auto result = [&](double nats) {
+        eval_result e;
+        e.tokens = n;
+        e.loss = nats / double(n);
+        e.perplexity = std::exp(e.loss);
+        e.bits_per_byte = e.loss * tokens_per_byte / std::log(2.0);
+        return e;
+    };
+    ngram_baselines b{result(nats_uni), result(nats_bi)};
+    out << "baseline unigram (valid): " << format_eval(b.unigram, "clm") << "\n";
+    out << "baseline bigram  (valid): " << format_eval(b.bigram, "clm") << "\n";
+    return b;
 }
 
 eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,

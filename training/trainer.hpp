@@ -61,6 +61,13 @@ struct train_options {
 
 // Runs (or resumes) the scenario; returns the final validation result.
 eval_result train(const train_scenario& s, const train_options& o, std::ostream& out);
+// Unigram (add-one) and bigram (Witten-Bell interpolated with the unigram) models of the training split,
+// evaluated on the validation split with the same tokenizer: the baselines a language model must beat.
+struct ngram_baselines {
+    eval_result unigram, bigram;
+};
+ngram_baselines baselines(const train_scenario& s, std::ostream& out);
+
 // Evaluates a checkpoint on a split ("valid" or "test") of the data its scenario names.
 eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,
                                 std::ostream& out);

@@ -103,3 +103,13 @@ TEST_CASE("trainer: scenario errors name the file, the JSON path and the value")
     CHECK(error_of(R"({"outptu": "x"})").find("s.json: /outptu = \"x\", unknown key") == 0);
     CHECK(error_of(R"({"model": []})") == "s.json: /model = [], expected an object");
 }
+
+TEST_CASE("trainer: n-gram baselines on the validation split — bigram beats unigram beats uniform") {
+    std::ostringstream log;
+    const ngram_baselines b = baselines(tiny("unused"), log);
+    CHECK(b.unigram.tokens > 100);
+    CHECK(b.unigram.perplexity < 200.0);  // uniform over the 200-piece vocabulary
+    CHECK(b.bigram.perplexity < b.unigram.perplexity);
+    CHECK(b.bigram.bits_per_byte > 0.5);
+    CHECK(log.str().find("baseline bigram") != std::string::npos);
+}
