@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""PyTorch twin of wtasim's language model (SPEC §2-§5, §8): a check of the C++ gradients and a speed baseline.
+
+Model (training mode, float32 on CPU unless said otherwise):
+  spiking:  X0[t,b,n] = E[tok[b,n]] + P[n] for every t; X = block_l(X) for l < L (SPEC §4 membrane-shortcut
+            block, BN with batch statistics over the real rows of T x B x N, running statistics updated);
+            Sf = SN(X) (fresh neuron layer of the model's kind); logits = mean_t(Sf) W_head^T + b_head.
+  ANN twin: X0 = E[tok] + P[n]; L pre-LN blocks; LayerNorm(final_norm, eps 1e-5); the same head.
+  Loss: mean cross-entropy over the rows whose target is >= 0 (log-sum-exp in float64, as wtasim).
+The block maths (attention kinds with the WTA surrogate backward, candidate masks, the ANN block) comes from
+tools/gen_block_golden.py. Re-implemented here because that file hard-codes values a config can change:
+LIF (tau, v_th, v_reset, decay_input, detach_reset, soft reset, atan surrogate), NI-LIF (levels, beta),
+the spiking linear's BatchNorm (it starts its running statistics from 0/1 instead of the checkpoint's
+buffers, and asserts against torch on every call) and so the spiking block that calls them.
+
+Commands:
+  torch_twin.py check CASE.h5 [-v]
+      CASE.h5 is a wtasim checkpoint plus /batch/{tokens,mask,targets}, the root attribute expected_loss,
+      /expected/logits [B*N, V], /expected/grads/<param> and optionally /expected/buffers/<buffer>.
+      Tolerances (cpp = the file's value, ours = this twin's, per tensor; G = the largest |cpp| over all
+      parameter gradients of the case):
+        loss:      |ours - cpp| <= 1e-4 |cpp|
+        logits:    |ours - cpp| <= 1e-4 max|cpp|                               (elementwise)
+        gradients: |ours - cpp| <= 1e-4 max|cpp| + 1e-4 |cpp| + 1e-6 G          (elementwise)
+        buffers:   as logits.
+      The 1e-6 G floor only matters for a tensor whose exact gradient is 0 (the ANN twin's attn.k.bias:
+      softmax ignores a shift shared by all scores of a query), where both sides hold float noise only.
+      Prints one line per failing tensor and "twin: N tensors checked, M failed, loss ours=... cpp=...";
+      N counts the loss, the logits, every gradient and every expected buffer. Exit 0 iff all pass, 1 if
+      some fail, 2 if the file cannot be used. With -v (or on failure) also prints spikes per layer and the
+      smallest distance of a real row to a threshold (a flip there explains a failure).
+  torch_twin.py bench --config JSON_FILE_OR_STRING --batch B --seq-len N --steps S --threads K [--seed S]
+      S AdamW training steps (wtasim's defaults: lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01 on
+      linear weights only, global norm clip 1.0) on random tokens and targets; prints
+      "torch_twin bench: tokens/s=<float> peak_rss_mb=<float>" (tokens = B*N per step; the first step is
+      warm-up and not timed).
+  torch_twin.py selftest [--keep DIR]
+      Writes four case files from random parameters (the expectations computed by this twin in float64),
+      checks that "check" passes on each and fails once one gradient element is perturbed.
+Run with Debian's interpreter: /usr/bin/python3 tools/torch_twin.py ...
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_block_golden as g  # noqa: E402  (sets 1 thread and deterministic algorithms; bench resets threads)
+
+LINEARS = g.LINEARS            # attn.q, attn.k, attn.v, attn.o, mlp.fc1, mlp.fc2
+BN_EPS, BN_MOMENTUM = g.BN_EPS, g.BN_MOMENTUM
+LAYERS = ("s1", "q", "k", "v", "z", "s2", "h")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Config (defaults and checks as training/model.cpp model_config::from_json)
+# ----------------------------------------------------------------------------------------------------
+def normalise_config(raw):
+    c = dict(raw)
+    c.setdefault("vocab", 1000)
+    c.setdefault("d_model", 64)
+    c.setdefault("heads", 4)
+    c.setdefault("d_ff", 4 * c["d_model"])
+    c.setdefault("layers", 2)
+    c.setdefault("max_len", 128)
+    c.setdefault("spiking", True)
+    c.setdefault("causal", True)
+    c.setdefault("neuron", "lif")
+    c["T"] = c.get("T", 4) if c["spiking"] else 1
+    att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0)
+    att.update(c.get("attention", {}))
+    lif = dict(tau=2.0, v_th=1.0, v_reset=0.0, decay_input=True, detach_reset=True, reset="hard",
+               surrogate="sigmoid")
+    lif.update(c.get("lif", {}))
+    lif.setdefault("alpha", 4.0 if lif["surrogate"] == "sigmoid" else 2.0)
+    nilif = dict(levels=4, beta=0.5)
+    nilif.update(c.get("nilif", {}))
+    c.update(attention=att, lif=lif, nilif=nilif)
+    if c["d_model"] % c["heads"]:
+        raise ValueError(f"config: heads = {c['heads']} must divide d_model = {c['d_model']}")
+    if att["kind"] not in ("wta", "ssa", "softmax") or c["neuron"] not in ("lif", "nilif"):
+        raise ValueError(f"config: attention kind {att['kind']!r} / neuron {c['neuron']!r} unknown")
+    if lif["surrogate"] not in ("sigmoid", "atan") or lif["reset"] not in ("hard", "soft"):
+        raise ValueError(f"config: surrogate {lif['surrogate']!r} / reset {lif['reset']!r} unknown")
+    return c
+
+
+# ----------------------------------------------------------------------------------------------------
+# Neurons with the config's parameters (gen_block_golden's lif_neuron / nilif_neuron hard-code them)
+# ----------------------------------------------------------------------------------------------------
+class AtanSpikeFn(torch.autograd.Function):
+    """Forward: 1[u >= 0]. Backward: (alpha/2) / (1 + (pi/2 alpha u)^2) (SPEC §2.1 atan surrogate)."""
+
+    @staticmethod
+    def forward(ctx, u, alpha):
+        ctx.save_for_backward(u)
+        ctx.alpha = alpha
+        return (u >= 0).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (u,) = ctx.saved_tensors
+        w = math.pi / 2 * ctx.alpha * u
+        return grad_out * (ctx.alpha / 2) / (1 + w * w), None
+
+
+def lif(x, p, v_th=None, keep=None):
+    """Binary LIF over axis 0 of x (SPEC §2.1 and neurons/lif.hpp: soft reset charges towards 0 and
+    subtracts v_th). keep (a list), if given, receives the stacked pre-reset membranes minus v_th."""
+    v_th = p["v_th"] if v_th is None else v_th
+    tau, hard = p["tau"], p["reset"] == "hard"
+    v_reset = p["v_reset"] if hard else 0.0
+    fire = g.SpikeFn if p["surrogate"] == "sigmoid" else AtanSpikeFn
+    v = torch.full_like(x[0], v_reset)
+    out, margins = [], []
+    for t in range(x.shape[0]):
+        if p["decay_input"]:
+            h = v + (x[t] - (v - v_reset)) / tau
+        else:
+            h = v - (v - v_reset) / tau + x[t]
+        s = fire.apply(h - v_th, p["alpha"])
+        r = s.detach() if p["detach_reset"] else s
+        v = r * v_reset + (1.0 - r) * h if hard else h - r * v_th
+        out.append(s)
+        if keep is not None:
+            margins.append((h - v_th).detach())
+    if keep is not None:
+        keep.append(torch.stack(margins))
+    return torch.stack(out)
+
+
+def nilif(x, p, keep=None):
+    """NI-LIF over axis 0 (SPEC §2.2); keep receives U - round boundary offsets (distance = |.|)."""
+    levels, beta = float(p["levels"]), p["beta"]
+    hm = torch.zeros_like(x[0])
+    out, margins = [], []
+    for t in range(x.shape[0]):
+        u = hm + x[t]
+        s = g.LevelFn.apply(u, levels)
+        hm = beta * (u - levels * s)
+        out.append(s)
+        if keep is not None:
+            ud = u.detach()
+            margins.append(ud - torch.floor(ud) - 0.5)
+    if keep is not None:
+        keep.append(torch.stack(margins))
+    return torch.stack(out)
+
+
+def neuron(cfg, kind, x, keep=None):
+    return lif(x, cfg["lif"], keep=keep) if kind == "lif" else nilif(x, cfg["nilif"], keep=keep)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Spiking linear: bias-free linear + masked BatchNorm1d, statistics in float64 as attention/batchnorm.cpp
+# ----------------------------------------------------------------------------------------------------
+def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None):
+    """x [T,B,N,in] -> BN(x W^T); row_mask [T,B,N] (1 real). running = (mean, var) buffers updated in place."""
+    y = torch.matmul(x, weight.t())
+    yd, m = y.double(), row_mask.double().unsqueeze(-1)
+    mean = (yd * m).sum(dim=(0, 1, 2)) / n_rows
+    centred = yd - mean
+    var = (centred * centred * m).sum(dim=(0, 1, 2)) / n_rows
+    rstd = 1.0 / torch.sqrt(var + BN_EPS)
+    out = (y - mean.to(y.dtype)) * rstd.to(y.dtype) * gamma + beta
+    if running is not None:
+        with torch.no_grad():
+            rm, rv = running
+            rm.copy_((1 - BN_MOMENTUM) * rm.double() + BN_MOMENTUM * mean.detach())
+            rv.copy_((1 - BN_MOMENTUM) * rv.double() + BN_MOMENTUM * var.detach() * n_rows / (n_rows - 1))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# The model
+# ----------------------------------------------------------------------------------------------------
+def param_shapes(cfg):
+    V, D, F_, Lmax = cfg["vocab"], cfg["d_model"], cfg["d_ff"], cfg["max_len"]
+    shapes = {"embed.tok.weight": (V, D), "embed.pos.weight": (Lmax, D)}
+    dims = {"attn.q": (D, D), "attn.k": (D, D), "attn.v": (D, D), "attn.o": (D, D),
+            "mlp.fc1": (F_, D), "mlp.fc2": (D, F_)}
+    for l in range(cfg["layers"]):
+        pre = f"blocks.{l}."
+        if cfg["spiking"]:
+            for n in LINEARS:
+                shapes[pre + n + ".weight"] = dims[n]
+                shapes[pre + n + ".bn.weight"] = shapes[pre + n + ".bn.bias"] = (dims[n][0],)
+        else:
+            for n in ("ln1", "ln2"):
+                shapes[pre + n + ".weight"] = shapes[pre + n + ".bias"] = (D,)
+            for n in LINEARS:
+                shapes[pre + n + ".weight"] = dims[n]
+                shapes[pre + n + ".bias"] = (dims[n][0],)
+    if not cfg["spiking"]:
+        shapes["final_norm.weight"] = shapes["final_norm.bias"] = (D,)
+    shapes["head.weight"], shapes["head.bias"] = (V, D), (V,)
+    return shapes
+
+
+def buffer_shapes(cfg):
+    shapes = {}
+    if cfg["spiking"]:
+        for l in range(cfg["layers"]):
+            for n, (out_dim, _) in param_shapes(cfg).items():
+                if n.startswith(f"blocks.{l}.") and n.endswith(".bn.weight"):
+                    base = n[: -len("weight")]
+                    shapes[base + "running_mean"] = shapes[base + "running_var"] = (out_dim,)
+    return shapes
+
+
+class Twin:
+    def __init__(self, cfg, dtype=torch.float32):
+        self.cfg, self.dtype = cfg, dtype
+        self.params = {}
+        self.buffers = {}
+
+    def load(self, params, buffers):
+        """params / buffers: name -> array; every name the config implies must be there, with its shape."""
+        for kind, want, given, dst in (("param", param_shapes(self.cfg), params, self.params),
+                                       ("buffer", buffer_shapes(self.cfg), buffers, self.buffers)):
+            missing = sorted(set(want) - set(given))
+            if missing:
+                raise KeyError(f"{kind}s missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+            for n, shape in want.items():
+                t = torch.as_tensor(np.asarray(given[n]), dtype=self.dtype).clone()
+                if tuple(t.shape) != tuple(shape):
+                    raise ValueError(f"{kind} {n}: shape {tuple(t.shape)}, expected {tuple(shape)}")
+                dst[n] = t.requires_grad_(kind == "param")
+
+    def init_random(self, seed):
+        """Random init drawn like language_model::init (not the same numbers: torch's generator)."""
+        gen = torch.Generator().manual_seed(seed)
+        p, b = {}, {}
+        for n, shape in param_shapes(self.cfg).items():
+            if n == "embed.tok.weight":
+                t = torch.randn(shape, generator=gen)
+            elif n == "embed.pos.weight":
+                t = torch.randn(shape, generator=gen) * 0.1
+            elif n.endswith(".bn.weight") or (n.endswith(".weight") and len(shape) == 1):
+                t = torch.ones(shape)
+            elif len(shape) == 2:
+                bound = 1.0 / math.sqrt(shape[1])
+                t = (torch.rand(shape, generator=gen) * 2 - 1) * bound
+            else:
+                t = torch.zeros(shape)
+            p[n] = t
+        for n, shape in buffer_shapes(self.cfg).items():
+            b[n] = torch.zeros(shape) if n.endswith("running_mean") else torch.ones(shape)
+        self.load(p, b)
+
+    def block(self, l, x, mask, rec):
+        """The spiking block of SPEC §4 (as gen_block_golden.spiking_block, with this file's neurons and BN)."""
+        cfg, att = self.cfg, self.cfg["attention"]
+        T, B, N, D = x.shape
+        H = cfg["heads"]
+        pre = f"blocks.{l}."
+        P = self.params
+        row_mask = mask.to(x.dtype)[None].expand(T, B, N)
+        n_rows = int(mask.sum()) * T
+        if n_rows < 2:
+            raise ValueError(f"batchnorm: {n_rows} real-token rows, training statistics need at least 2")
+        cand = g.candidate_mask(mask, cfg["causal"])
+        keep = {} if rec is not None else None
+
+        def k(name):
+            if keep is None:
+                return None
+            keep[name] = []
+            return keep[name]
+
+        def sl(name, inp):
+            run = (self.buffers[pre + name + ".bn.running_mean"], self.buffers[pre + name + ".bn.running_var"])
+            return spiking_linear(inp, P[pre + name + ".weight"], P[pre + name + ".bn.weight"],
+                                  P[pre + name + ".bn.bias"], row_mask, n_rows, run)
+
+        kind = cfg["neuron"]
+        s1 = neuron(cfg, kind, x, k("s1"))
+        q = lif(sl("attn.q", s1), cfg["lif"], keep=k("q"))
+        kk = lif(sl("attn.k", s1), cfg["lif"], keep=k("k"))
+        v = lif(sl("attn.v", s1), cfg["lif"], keep=k("v"))
+        heads = lambda a: a.reshape(T, B, N, H, D // H)
+        o = g.attention(att["kind"], heads(q), heads(kk), heads(v), cand, int(att["k"]), float(att["alpha_wta"]))
+        z = lif(o.reshape(T, B, N, D), cfg["lif"], v_th=att["v_th_attn"], keep=k("z"))
+        x1 = x + sl("attn.o", z)
+        s2 = neuron(cfg, kind, x1, k("s2"))
+        hh = neuron(cfg, kind, sl("mlp.fc1", s2), k("h"))
+        y = x1 + sl("mlp.fc2", hh)
+        if rec is not None:
+            spikes = dict(s1=s1, q=q, k=kk, v=v, z=z, s2=s2, h=hh)
+            kinds = dict(s1=kind, q="lif", k="lif", v="lif", z="lif", s2=kind, h=kind)
+            rec[f"block{l}"] = {n: self._layer_stats(spikes[n], kinds[n], keep[n][0], mask) for n in LAYERS}
+        return y
+
+    def _layer_stats(self, s, kind, margin, mask):
+        """(events on real rows, capacity, smallest |distance to threshold| on real rows)."""
+        real = (mask > 0)[None, :, :, None].expand_as(s)
+        levels = self.cfg["nilif"]["levels"] if kind == "nilif" else 1
+        events = int(round(float((s.detach().double() * levels)[real].sum())))
+        dist = margin.abs()[real]
+        return events, int(real.sum()) * levels, float(dist.min()) if dist.numel() else float("inf")
+
+    def forward(self, tokens, mask, rec=None):
+        """tokens [B,N] int64, mask [B,N] int64 -> logits [B*N, V]; rec (a dict) receives spike statistics."""
+        cfg, P = self.cfg, self.params
+        B, N = tokens.shape
+        if N > cfg["max_len"]:
+            raise ValueError(f"sequence of {N} tokens, longer than max_len = {cfg['max_len']}")
+        x0 = P["embed.tok.weight"][tokens] + P["embed.pos.weight"][:N]
+        if cfg["spiking"]:
+            T = cfg["T"]
+            x = x0.unsqueeze(0).expand(T, B, N, cfg["d_model"])
+            for l in range(cfg["layers"]):
+                x = self.block(l, x, mask, rec)
+            keep = [] if rec is not None else None
+            sf = neuron(cfg, cfg["neuron"], x, keep)
+            if rec is not None:
+                rec["final"] = {"sf": self._layer_stats(sf, cfg["neuron"], keep[0], mask)}
+            readout = sf.sum(0) / T
+        else:
+            x = x0
+            for l in range(cfg["layers"]):
+                pre = f"blocks.{l}."
+                sub = {n[len(pre):]: t for n, t in P.items() if n.startswith(pre)}
+                x = g.ann_block(x, sub, mask, cfg["causal"], cfg["heads"])
+            readout = F.layer_norm(x, (cfg["d_model"],), P["final_norm.weight"], P["final_norm.bias"], eps=1e-5)
+        logits = torch.matmul(readout, P["head.weight"].t()) + P["head.bias"]
+        return logits.reshape(B * N, cfg["vocab"])
+
+
+def cross_entropy(logits, targets):
+    """Mean over rows with target >= 0 of -log softmax(logits)[target], in float64 (0 if no row counts)."""
+    valid = targets >= 0
+    if not bool(valid.any()):
+        return logits.sum().double() * 0.0
+    lp = F.log_softmax(logits.double(), dim=-1)
+    return -lp[valid, targets[valid]].mean()
+
+
+# ----------------------------------------------------------------------------------------------------
+# check
+# ----------------------------------------------------------------------------------------------------
+def read_attr_str(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray):
+        return read_attr_str(value.item())
+    return str(value)
+
+
+def read_case(path):
+    with h5py.File(path, "r") as f:
+        fmt = read_attr_str(f.attrs.get("format", ""))
+        if fmt != "wtasim-checkpoint":
+            raise ValueError(f"{path}: root attribute format = {fmt!r}, expected 'wtasim-checkpoint'")
+        case = dict(config=json.loads(read_attr_str(f.attrs["config"])),
+                    params={n: d[()] for n, d in f["params"].items()},
+                    buffers={n: d[()] for n, d in f["buffers"].items()} if "buffers" in f else {},
+                    tokens=f["batch/tokens"][()], mask=f["batch/mask"][()], targets=f["batch/targets"][()],
+                    loss=float(f.attrs["expected_loss"]), logits=f["expected/logits"][()],
+                    grads={n: d[()] for n, d in f["expected/grads"].items()},
+                    out_buffers={n: d[()] for n, d in f["expected/buffers"].items()}
+                    if "expected/buffers" in f else {})
+    return case
+
+
+def run_case(case, dtype=torch.float32, rec=None):
+    """Forward + backward of a case: (loss float, logits, grads dict, updated buffers dict, twin)."""
+    cfg = normalise_config(case["config"])
+    twin = Twin(cfg, dtype)
+    twin.load(case["params"], case["buffers"])
+    tokens = torch.as_tensor(np.asarray(case["tokens"]), dtype=torch.int64)
+    mask = torch.as_tensor(np.asarray(case["mask"]), dtype=torch.int64)
+    targets = torch.as_tensor(np.asarray(case["targets"]), dtype=torch.int64).reshape(-1)
+    logits = twin.forward(tokens, mask, rec)
+    loss = cross_entropy(logits, targets)
+    loss.backward()
+    grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)).detach() for n, p in twin.params.items()}
+    return float(loss), logits.detach(), grads, {n: b.detach() for n, b in twin.buffers.items()}, twin
+
+
+def compare(name, ours, cpp, rel_max, rel_elem=0.0, floor=0.0):
+    """Returns None if within tolerance, else a failure line."""
+    ours = np.asarray(ours, dtype=np.float64)
+    cpp = np.asarray(cpp, dtype=np.float64)
+    if ours.shape != cpp.shape:
+        return f"FAIL {name}: shape ours {ours.shape} cpp {cpp.shape}"
+    diff = np.abs(ours - cpp)
+    scale = float(np.abs(cpp).max()) if cpp.size else 0.0
+    bound = rel_max * scale + rel_elem * np.abs(cpp) + floor
+    bad = ~(diff <= bound)  # NaN counts as bad
+    if bad.any():
+        return (f"FAIL {name}: max|diff|={float(np.nanmax(diff)) if diff.size else float('nan'):.3e} "
+                f"max|cpp|={scale:.3e} ({int(bad.sum())}/{bad.size} elements out)")
+    return None
+
+
+def print_spikes(rec):
+    for block, layers in rec.items():
+        txt = " ".join(f"{n}={e}/{c}(margin {m:.1e})" for n, (e, c, m) in layers.items())
+        print(f"  spikes {block}: {txt}")
+
+
+def cmd_check(path, verbose=False):
+    try:
+        case = read_case(path)
+        rec = {}
+        loss, logits, grads, bufs, twin = run_case(case, rec=rec)
+    except (OSError, KeyError, ValueError) as e:
+        print(f"torch_twin check: {path}: {e}", file=sys.stderr)
+        return 2
+    failures, checked = [], 0
+    checked += 1
+    if not abs(loss - case["loss"]) <= 1e-4 * abs(case["loss"]):
+        failures.append(f"FAIL loss: ours={loss:.9g} cpp={case['loss']:.9g}")
+    checked += 1
+    msg = compare("logits", logits.numpy(), np.asarray(case["logits"]).reshape(logits.shape), 1e-4)
+    failures += [msg] if msg else []
+    cpp_grads = case["grads"]
+    names = sorted(set(grads) | set(cpp_grads))
+    G = max((float(np.abs(a).max()) for a in cpp_grads.values() if np.asarray(a).size), default=0.0)
+    for n in names:
+        checked += 1
+        if n not in cpp_grads or n not in grads:
+            failures.append(f"FAIL {n}: gradient {'missing in the file' if n not in cpp_grads else 'unknown to the twin'}")
+            continue
+        msg = compare(n, grads[n].numpy(), cpp_grads[n], 1e-4, 1e-4, 1e-6 * G)
+        failures += [msg] if msg else []
+    for n, cpp in sorted(case["out_buffers"].items()):
+        checked += 1
+        if n not in bufs:
+            failures.append(f"FAIL {n}: buffer unknown to the twin")
+            continue
+        msg = compare(n, bufs[n].numpy(), cpp, 1e-4)
+        failures += [msg] if msg else []
+    for line in failures:
+        print(line)
+    if verbose or failures:
+        print_spikes(rec)
+    print(f"twin: {checked} tensors checked, {len(failures)} failed, loss ours={loss:.9g} cpp={case['loss']:.9g}")
+    return 0 if not failures else 1
+
+
+# ----------------------------------------------------------------------------------------------------
+# bench
+# ----------------------------------------------------------------------------------------------------
+def decays(name):
+    """As training/objectives.cpp decays(): linear weight matrices only."""
+    if name.startswith("embed.") or name.endswith(".bias") or name.startswith("final_norm."):
+        return False
+    return not (".bn." in name or "ln1." in name or "ln2." in name)
+
+
+def cmd_bench(args):
+    text = args.config
+    raw = json.load(open(text)) if os.path.isfile(text) else json.loads(text)
+    cfg = normalise_config(raw.get("model", raw))
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    twin = Twin(cfg)
+    twin.init_random(args.seed)
+    groups = [{"params": [p for n, p in twin.params.items() if decays(n)], "weight_decay": 0.01},
+              {"params": [p for n, p in twin.params.items() if not decays(n)], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    B, N, V = args.batch, args.seq_len, cfg["vocab"]
+    mask = torch.ones(B, N, dtype=torch.int64)
+    batches = [(torch.randint(0, V, (B, N), generator=gen), torch.randint(0, V, (B * N,), generator=gen))
+               for _ in range(args.steps)]
+    all_params = list(twin.params.values())
+    times, losses = [], []
+    for tokens, targets in batches:
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = cross_entropy(twin.forward(tokens, mask), targets)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(all_params, 1.0)
+        opt.step()
+        times.append(time.perf_counter() - start)
+        losses.append(float(loss))
+    timed = times[1:] if len(times) > 1 else times
+    tokens_per_s = B * N * len(timed) / sum(timed)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"torch_twin bench: {args.steps} steps, threads {args.threads}, first step {times[0]:.3f} s, "
+          f"loss {losses[0]:.4f} -> {losses[-1]:.4f}", file=sys.stderr)
+    print(f"torch_twin bench: tokens/s={tokens_per_s:.1f} peak_rss_mb={peak_rss_mb:.1f}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------------
+# selftest
+# ----------------------------------------------------------------------------------------------------
+SELFTEST_CASES = [
+    ("wd_lif_wta", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3, "max_len": 8,
+                    "causal": True, "neuron": "lif", "attention": {"kind": "wta", "k": 1}}, True),
+    ("we_nilif_wta", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3, "max_len": 8,
+                      "causal": False, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}},
+     False),
+    ("wd_lif_ssa", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3, "max_len": 8,
+                    "causal": True, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125}}, True),
+    ("ann_causal", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1, "max_len": 8,
+                    "causal": True, "spiking": False}, True),
+]
+
+
+def make_case(cfg_raw, clm, seed):
+    """Parameters like the C++ twin cases (rounded to 1/64, every BN shift 0.75); B 2, N 6, one padded token."""
+    cfg = normalise_config(cfg_raw)
+    twin = Twin(cfg)
+    twin.init_random(seed)
+    params = {n: (torch.round(p.detach() * 64) / 64).numpy() for n, p in twin.params.items()}
+    for n in params:
+        if n.endswith(".bn.bias"):
+            params[n][:] = 0.75
+    gen = torch.Generator().manual_seed(seed + 1)
+    buffers = {n: (torch.rand(b.shape, generator=gen) * (0.5 if n.endswith("mean") else 1) + 0.5 * n.endswith("var"))
+               .numpy() for n, b in twin.buffers.items()}
+    B, N, V = 2, 6, cfg["vocab"]
+    tokens = np.array([[1, 5, 9, 2, 7, 3], [4, 12, 6, 8, 11, 0]], dtype=np.int32)
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0]], dtype=np.uint8)
+    flat_t, flat_m = tokens.reshape(-1), mask.reshape(-1)
+    targets = np.full(B * N, -1, dtype=np.int32)
+    for b in range(B):
+        for n in range(N):
+            i = b * N + n
+            if clm and n + 1 < N and flat_m[i] and flat_m[i + 1]:
+                targets[i] = flat_t[i + 1]
+            if not clm and i % 2 == 0 and flat_m[i]:
+                targets[i] = (flat_t[i] + 3) % V
+    return dict(config=cfg, params=params, buffers=buffers, tokens=tokens, mask=mask, targets=targets)
+
+
+def write_case(path, case, loss, logits, grads, out_buffers):
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "wtasim-checkpoint"
+        f.attrs["format_version"] = np.int64(1)
+        f.attrs["config"] = json.dumps(case["config"])
+        f.attrs["step"] = np.int64(0)
+        for n, a in case["params"].items():
+            f[f"params/{n}"] = np.asarray(a, dtype=np.float32)
+        f.create_group("buffers")
+        for n, a in case["buffers"].items():
+            f[f"buffers/{n}"] = np.asarray(a, dtype=np.float32)
+        f["batch/tokens"] = case["tokens"]
+        f["batch/mask"] = case["mask"]
+        f["batch/targets"] = case["targets"]
+        f.attrs["expected_loss"] = np.float64(loss)
+        f["expected/logits"] = np.asarray(logits, dtype=np.float32)
+        for n, a in grads.items():
+            f[f"expected/grads/{n}"] = np.asarray(a, dtype=np.float32)
+        for n, a in out_buffers.items():
+            f[f"expected/buffers/{n}"] = np.asarray(a, dtype=np.float32)
+
+
+def run_check_cli(path):
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "check", path], capture_output=True, text=True)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+def cmd_selftest(keep_dir=None):
+    out_dir = keep_dir or tempfile.mkdtemp(prefix="torch_twin_")
+    os.makedirs(out_dir, exist_ok=True)
+    ok = True
+    for idx, (name, cfg_raw, clm) in enumerate(SELFTEST_CASES):
+        case = make_case(cfg_raw, clm, seed=1000 + idx)
+        # Expectations in float64 (so "check" compares float32 against a differently rounded reference);
+        # the spike pattern of both precisions must agree, else the case would test nothing sensible.
+        rec64, rec32 = {}, {}
+        loss, logits, grads, bufs, _ = run_case(case, torch.float64, rec64)
+        run_case(case, torch.float32, rec32)
+        counts = lambda rec: {b: {n: v[0] for n, v in ls.items()} for b, ls in rec.items()}
+        if counts(rec64) != counts(rec32):
+            print(f"selftest {name}: float32 and float64 spike counts differ: {counts(rec32)} vs {counts(rec64)}")
+            ok = False
+        zero = [n for n, t in grads.items() if not bool((t != 0).any())]
+        silent = [f"{b}.{n}" for b, ls in rec64.items() for n, v in ls.items() if v[0] == 0]
+        path = os.path.join(out_dir, f"twin_{name}.h5")
+        write_case(path, case, loss, logits.numpy(), {n: t.numpy() for n, t in grads.items()},
+                   {n: t.numpy() for n, t in bufs.items()})
+        rc_pass, out_pass = run_check_cli(path)
+        # Perturb one element of one gradient (the largest of the first block's fc1 weight, or of the head
+        # weight) by 1e-3 of the tensor's max: 10x the tolerance.
+        target = "blocks.0.mlp.fc1.weight"
+        with h5py.File(path, "r+") as f:
+            d = f[f"expected/grads/{target}"]
+            a = d[()]
+            i = np.unravel_index(np.argmax(np.abs(a)), a.shape)
+            a[i] += 1e-3 * np.abs(a).max() * (1 if a[i] >= 0 else -1)
+            d[...] = a
+        rc_fail, out_fail = run_check_cli(path)
+        passed = rc_pass == 0 and rc_fail == 1 and f"FAIL {target}" in out_fail and "1 failed" in out_fail
+        ok &= passed
+        rates = " ".join(f"{b}:" + ",".join(str(v[0]) for v in ls.values()) for b, ls in rec32.items())
+        print(f"selftest {name:13s} {'ok' if passed else 'FAILED'}: loss {loss:.6f}, "
+              f"zero-gradient tensors {zero or 'none'}, silent layers {silent or 'none'}")
+        if rec32:
+            print(f"  spikes (s1,q,k,v,z,s2,h per block; final) {rates}")
+        print(f"  clean:     rc={rc_pass} {out_pass.splitlines()[-1] if out_pass else ''}")
+        print(f"  perturbed: rc={rc_fail} " + " | ".join(l for l in out_fail.splitlines() if not l.startswith("  ")))
+    print(f"selftest: {'all passed' if ok else 'FAILED'} (files in {out_dir})")
+    return 0 if ok else 1
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="compare a C++ twin case with PyTorch autograd")
+    c.add_argument("case")
+    c.add_argument("-v", "--verbose", action="store_true")
+    b = sub.add_parser("bench", help="train steps/s of the same model in PyTorch")
+    b.add_argument("--config", required=True, help="JSON file or JSON string (a model config or {model: ...})")
+    b.add_argument("--batch", type=int, required=True)
+    b.add_argument("--seq-len", type=int, required=True)
+    b.add_argument("--steps", type=int, required=True)
+    b.add_argument("--threads", type=int, default=1)
+    b.add_argument("--seed", type=int, default=1)
+    s = sub.add_parser("selftest", help="write synthetic cases and check that check passes / fails")
+    s.add_argument("--keep", help="write the case files here (default: a temporary folder)")
+    args = ap.parse_args(argv)
+    if args.cmd == "check":
+        return cmd_check(args.case, args.verbose)
+    if args.cmd == "bench":
+        return cmd_bench(args)
+    return cmd_selftest(args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
