@@ -15,22 +15,12 @@
 #include "attention/linear.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "tools/bench_common.hpp"
 
 using namespace wtasim;
-using clock_type = std::chrono::steady_clock;
+using bench::best_seconds;
 
 namespace {
-template <class F>
-double best_seconds(int repeats, F&& f) {
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
-        const auto t0 = clock_type::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(clock_type::now() - t0).count());
-    }
-    return best;
-}
-
 std::vector<float> normal(std::size_t n, std::uint64_t stream, float mean) {
     std::vector<float> v(n);
     counter_rng(3).fill_normal(v.data(), n, stream, 0, mean, 1.0f);

@@ -14,22 +14,12 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "neurons/backend.hpp"
+#include "tools/bench_common.hpp"
 
 using namespace wtasim;
-using clock_type = std::chrono::steady_clock;
+using bench::best_seconds;
 
 namespace {
-template <class F>
-double best_seconds(int repeats, F&& f) {
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
-        const auto t0 = clock_type::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(clock_type::now() - t0).count());
-    }
-    return best;
-}
-
 // memcpy split over the allowed threads, in 1 MiB pieces.
 double copy_bytes_per_s(std::vector<char>& dst, const std::vector<char>& src, int repeats) {
     const std::size_t piece = 1 << 20, pieces = src.size() / piece;

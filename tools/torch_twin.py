@@ -210,11 +210,10 @@ def param_shapes(cfg):
 def buffer_shapes(cfg):
     shapes = {}
     if cfg["spiking"]:
-        for l in range(cfg["layers"]):
-            for n, (out_dim, _) in param_shapes(cfg).items():
-                if n.startswith(f"blocks.{l}.") and n.endswith(".bn.weight"):
-                    base = n[: -len("weight")]
-                    shapes[base + "running_mean"] = shapes[base + "running_var"] = (out_dim,)
+        for n, shape in param_shapes(cfg).items():
+            if n.endswith(".bn.weight"):
+                base = n[: -len("weight")]
+                shapes[base + "running_mean"] = shapes[base + "running_var"] = shape
     return shapes
 
 
@@ -522,8 +521,10 @@ def make_case(cfg_raw, clm, seed):
         if n.endswith(".bn.bias"):
             params[n][:] = 0.75
     gen = torch.Generator().manual_seed(seed + 1)
-    buffers = {n: (torch.rand(b.shape, generator=gen) * (0.5 if n.endswith("mean") else 1) + 0.5 * n.endswith("var"))
-               .numpy() for n, b in twin.buffers.items()}
+    buffers = {}  # running statistics "before the forward": not the init's 0/1, so the update is tested
+    for n, b in twin.buffers.items():
+        r = torch.rand(b.shape, generator=gen)
+        buffers[n] = (r * 0.5 if n.endswith("running_mean") else 0.5 + r).numpy()
     B, N, V = 2, 6, cfg["vocab"]
     tokens = np.array([[1, 5, 9, 2, 7, 3], [4, 12, 6, 8, 11, 0]], dtype=np.int32)
     mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0]], dtype=np.uint8)
@@ -571,11 +572,15 @@ def cmd_selftest(keep_dir=None):
     os.makedirs(out_dir, exist_ok=True)
     ok = True
     for idx, (name, cfg_raw, clm) in enumerate(SELFTEST_CASES):
-        case = make_case(cfg_raw, clm, seed=1000 + idx)
-        # Expectations in float64 (so "check" compares float32 against a differently rounded reference);
-        # the spike pattern of both precisions must agree, else the case would test nothing sensible.
-        rec64, rec32 = {}, {}
-        loss, logits, grads, bufs, _ = run_case(case, torch.float64, rec64)
+        # Expectations in float64 (so "check" compares float32 against a differently rounded reference).
+        # The first of 20 seeds whose layers all fire on real tokens is used, so that every gradient path
+        # is exercised; the spike counts of both precisions must agree, else the case tests nothing sensible.
+        for seed in range(1000 + 100 * idx, 1020 + 100 * idx):
+            case = make_case(cfg_raw, clm, seed)
+            rec64, rec32 = {}, {}
+            loss, logits, grads, bufs, _ = run_case(case, torch.float64, rec64)
+            if all(v[0] > 0 for ls in rec64.values() for v in ls.values()):
+                break
         run_case(case, torch.float32, rec32)
         counts = lambda rec: {b: {n: v[0] for n, v in ls.items()} for b, ls in rec.items()}
         if counts(rec64) != counts(rec32):
@@ -587,8 +592,7 @@ def cmd_selftest(keep_dir=None):
         write_case(path, case, loss, logits.numpy(), {n: t.numpy() for n, t in grads.items()},
                    {n: t.numpy() for n, t in bufs.items()})
         rc_pass, out_pass = run_check_cli(path)
-        # Perturb one element of one gradient (the largest of the first block's fc1 weight, or of the head
-        # weight) by 1e-3 of the tensor's max: 10x the tolerance.
+        # Perturb the largest element of one gradient by 1e-3 of the tensor's max: about 5x the tolerance.
         target = "blocks.0.mlp.fc1.weight"
         with h5py.File(path, "r+") as f:
             d = f[f"expected/grads/{target}"]
@@ -600,7 +604,7 @@ def cmd_selftest(keep_dir=None):
         passed = rc_pass == 0 and rc_fail == 1 and f"FAIL {target}" in out_fail and "1 failed" in out_fail
         ok &= passed
         rates = " ".join(f"{b}:" + ",".join(str(v[0]) for v in ls.values()) for b, ls in rec32.items())
-        print(f"selftest {name:13s} {'ok' if passed else 'FAILED'}: loss {loss:.6f}, "
+        print(f"selftest {name:13s} {'ok' if passed else 'FAILED'}: seed {seed}, loss {loss:.6f}, "
               f"zero-gradient tensors {zero or 'none'}, silent layers {silent or 'none'}")
         if rec32:
             print(f"  spikes (s1,q,k,v,z,s2,h per block; final) {rates}")

@@ -21,6 +21,16 @@ attention_config attention_from(const nlohmann::json& a) {
     if (a.contains("v_th_attn")) c.v_th_attn = a["v_th_attn"];
     return c;
 }
+// Copies the golden case's parameter values into the model's tensors, by name.
+void load_params(const std::vector<param_ref>& params, const nlohmann::json& values_by_name) {
+    for (const auto& p : params) {
+        CAPTURE(p.name);
+        REQUIRE(values_by_name.contains(p.name));
+        const auto values = floats(values_by_name[p.name]);
+        REQUIRE(values.size() == p.value->size());
+        std::copy(values.begin(), values.end(), p.value->begin());
+    }
+}
 }  // namespace
 
 TEST_CASE("golden: attention kinds forward and backward equal PyTorch autograd") {
@@ -64,13 +74,7 @@ TEST_CASE("golden: the spiking block in training mode equals PyTorch autograd") 
         cfg.attn = attention_from(c["attention"]);
         cfg.nilif = {c["neuron_params"]["nilif"]["levels"], c["neuron_params"]["nilif"]["beta"]};
         spiking_block block(cfg);
-        for (auto& p : block.parameters()) {
-            CAPTURE(p.name);
-            REQUIRE(c["params"].contains(p.name));
-            const auto values = floats(c["params"][p.name]);
-            REQUIRE(values.size() == p.value->size());
-            std::copy(values.begin(), values.end(), p.value->begin());
-        }
+        load_params(block.parameters(), c["params"]);
         block.zero_grad();
         const seq_shape shape{c["T"], c["B"], c["N"]};
         const auto mask = test::mask_of(c["mask"]);
@@ -108,13 +112,7 @@ TEST_CASE("golden: the ANN twin block equals PyTorch autograd") {
         CAPTURE(name);
         ann_block_config cfg{c["D"], c["H"], c["F"], c["causal"]};
         ann_block block(cfg);
-        for (auto& p : block.parameters()) {
-            CAPTURE(p.name);
-            REQUIRE(c["params"].contains(p.name));
-            const auto values = floats(c["params"][p.name]);
-            REQUIRE(values.size() == p.value->size());
-            std::copy(values.begin(), values.end(), p.value->begin());
-        }
+        load_params(block.parameters(), c["params"]);
         block.zero_grad();
         const auto mask = test::mask_of(c["mask"]);
         const auto x = floats(c["x"]), dy = floats(c["dy"]);
