@@ -35,8 +35,10 @@ Commands:
       "torch_twin bench: tokens/s=<float> peak_rss_mb=<float>" (tokens = B*N per step; the first step is
       warm-up and not timed).
   torch_twin.py selftest [--keep DIR]
-      Writes four case files from random parameters (the expectations computed by this twin in float64),
-      checks that "check" passes on each and fails once one gradient element is perturbed.
+      Checks this file's neurons and spiking block against tests/data/{neurons,block}_golden.json (written by
+      gen_neuron_golden.py / gen_block_golden.py); then writes five case files from random parameters, their
+      expectations computed by this twin in float64, and checks that "check" (float32) passes on each and
+      fails once one gradient element is perturbed by about 5x its tolerance.
 Run with Debian's interpreter: /usr/bin/python3 tools/torch_twin.py ...
 """
 import argparse
@@ -44,6 +46,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,9 +167,17 @@ def neuron(cfg, kind, x, keep=None):
 # ----------------------------------------------------------------------------------------------------
 # Spiking linear: bias-free linear + masked BatchNorm1d, statistics in float64 as attention/batchnorm.cpp
 # ----------------------------------------------------------------------------------------------------
-def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None):
-    """x [T,B,N,in] -> BN(x W^T); row_mask [T,B,N] (1 real). running = (mean, var) buffers updated in place."""
+def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None, fast=False):
+    """x [T,B,N,in] -> BN(x W^T); row_mask [T,B,N] (1 real). running = (mean, var) buffers updated in place.
+
+    fast (bench only, every row real): torch's own float32 batch_norm, the same semantics without the
+    float64 statistics that make "check" agree with wtasim to the last bit of a spike decision."""
     y = torch.matmul(x, weight.t())
+    if fast and n_rows == row_mask.numel():
+        rm, rv = running if running is not None else (None, None)
+        C = y.shape[-1]
+        return F.batch_norm(y.reshape(-1, C), rm, rv, gamma, beta, training=True, momentum=BN_MOMENTUM,
+                            eps=BN_EPS).reshape(y.shape)
     yd, m = y.double(), row_mask.double().unsqueeze(-1)
     mean = (yd * m).sum(dim=(0, 1, 2)) / n_rows
     centred = yd - mean
@@ -220,6 +231,7 @@ def buffer_shapes(cfg):
 class Twin:
     def __init__(self, cfg, dtype=torch.float32):
         self.cfg, self.dtype = cfg, dtype
+        self.fast = False  # bench: torch's batch_norm when every row is real (see spiking_linear)
         self.params = {}
         self.buffers = {}
 
@@ -280,7 +292,7 @@ class Twin:
         def sl(name, inp):
             run = (self.buffers[pre + name + ".bn.running_mean"], self.buffers[pre + name + ".bn.running_var"])
             return spiking_linear(inp, P[pre + name + ".weight"], P[pre + name + ".bn.weight"],
-                                  P[pre + name + ".bn.bias"], row_mask, n_rows, run)
+                                  P[pre + name + ".bn.bias"], row_mask, n_rows, run, self.fast)
 
         kind = cfg["neuron"]
         s1 = neuron(cfg, kind, x, k("s1"))
@@ -380,6 +392,11 @@ def run_case(case, dtype=torch.float32, rec=None):
     tokens = torch.as_tensor(np.asarray(case["tokens"]), dtype=torch.int64)
     mask = torch.as_tensor(np.asarray(case["mask"]), dtype=torch.int64)
     targets = torch.as_tensor(np.asarray(case["targets"]), dtype=torch.int64).reshape(-1)
+    if tokens.dim() != 2 or tuple(mask.shape) != tuple(tokens.shape) or targets.numel() != tokens.numel():
+        raise ValueError(f"batch shapes: tokens {tuple(tokens.shape)}, mask {tuple(mask.shape)}, "
+                         f"targets {tuple(targets.shape)}")
+    if bool((tokens < 0).any() or (tokens >= cfg["vocab"]).any() or (targets >= cfg["vocab"]).any()):
+        raise ValueError(f"a token or target id outside the vocabulary [0, {cfg['vocab']})")
     logits = twin.forward(tokens, mask, rec)
     loss = cross_entropy(logits, targets)
     loss.backward()
@@ -422,7 +439,10 @@ def cmd_check(path, verbose=False):
     if not abs(loss - case["loss"]) <= 1e-4 * abs(case["loss"]):
         failures.append(f"FAIL loss: ours={loss:.9g} cpp={case['loss']:.9g}")
     checked += 1
-    msg = compare("logits", logits.numpy(), np.asarray(case["logits"]).reshape(logits.shape), 1e-4)
+    cpp_logits = np.asarray(case["logits"])
+    if cpp_logits.size == logits.numel():
+        cpp_logits = cpp_logits.reshape(logits.shape)
+    msg = compare("logits", logits.numpy(), cpp_logits, 1e-4)
     failures += [msg] if msg else []
     cpp_grads = case["grads"]
     names = sorted(set(grads) | set(cpp_grads))
@@ -430,7 +450,8 @@ def cmd_check(path, verbose=False):
     for n in names:
         checked += 1
         if n not in cpp_grads or n not in grads:
-            failures.append(f"FAIL {n}: gradient {'missing in the file' if n not in cpp_grads else 'unknown to the twin'}")
+            where = "missing in the file" if n not in cpp_grads else "unknown to the twin"
+            failures.append(f"FAIL {n}: gradient {where}")
             continue
         msg = compare(n, grads[n].numpy(), cpp_grads[n], 1e-4, 1e-4, 1e-6 * G)
         failures += [msg] if msg else []
@@ -461,12 +482,17 @@ def decays(name):
 
 def cmd_bench(args):
     text = args.config
-    raw = json.load(open(text)) if os.path.isfile(text) else json.loads(text)
+    if os.path.isfile(text):
+        with open(text) as f:
+            raw = json.load(f)
+    else:
+        raw = json.loads(text)
     cfg = normalise_config(raw.get("model", raw))
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     twin = Twin(cfg)
     twin.init_random(args.seed)
+    twin.fast = True
     groups = [{"params": [p for n, p in twin.params.items() if decays(n)], "weight_decay": 0.01},
               {"params": [p for n, p in twin.params.items() if not decays(n)], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
@@ -506,6 +532,8 @@ SELFTEST_CASES = [
      False),
     ("wd_lif_ssa", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3, "max_len": 8,
                     "causal": True, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125}}, True),
+    ("we_lif_softmax", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 1, "T": 3, "max_len": 8,
+                        "causal": False, "neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25}}, False),
     ("ann_causal", {"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1, "max_len": 8,
                     "causal": True, "spiking": False}, True),
 ]
@@ -567,10 +595,68 @@ def run_check_cli(path):
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
+def check_neuron_goldens(path):
+    """This file's LIF / NI-LIF (every config option) against tests/data/neurons_golden.json (s and dx)."""
+    with open(path) as f:
+        cases = json.load(f)["cases"]
+    ok = True
+    for c in cases:
+        x = torch.tensor(c["x"]).reshape(c["T"], c["n"]).requires_grad_()
+        p = normalise_config({c["kind"]: c["params"]})[c["kind"]]
+        s = lif(x, p) if c["kind"] == "lif" else nilif(x, p)
+        s.backward(torch.tensor(c["ds"]).reshape(s.shape))
+        good = torch.equal(s.detach().reshape(-1), torch.tensor(c["s"])) and \
+            torch.allclose(x.grad.reshape(-1), torch.tensor(c["dx"]), rtol=1e-5, atol=1e-6)
+        ok &= good
+        print(f"golden neuron {c['name']:19s} {'ok' if good else 'FAILED'}")
+    return ok
+
+
+def check_block_goldens(path):
+    """This file's spiking block (config neurons, float64 BN statistics) against gen_block_golden's block
+    cases (tests/data/block_golden.json): y (padding rows too), dx, parameter gradients, running statistics."""
+    with open(path) as f:
+        cases = json.load(f)["block_cases"]
+    ok = True
+    for c in cases:
+        T, B, N, D = c["T"], c["B"], c["N"], c["D"]
+        cfg = normalise_config({"d_model": D, "heads": c["H"], "d_ff": c["F"], "layers": 1, "T": T,
+                                "causal": c["attention"]["causal"], "neuron": c["neuron"],
+                                "attention": {k: v for k, v in c["attention"].items() if k != "causal"},
+                                "lif": c["neuron_params"]["lif"], "nilif": c["neuron_params"]["nilif"]})
+        twin = Twin(cfg)
+        twin.params = {"blocks.0." + n: torch.tensor(v).reshape(param_shapes(cfg)["blocks.0." + n]).requires_grad_()
+                       for n, v in c["params"].items()}
+        twin.buffers = {n: (torch.zeros if n.endswith("mean") else torch.ones)(shape)
+                        for n, shape in buffer_shapes(cfg).items()}
+        mask = torch.tensor(c["mask"], dtype=torch.int64).reshape(B, N)
+        x = torch.tensor(c["x"]).reshape(T, B, N, D).requires_grad_()
+        rec = {}
+        y = twin.block(0, x, mask, rec)
+        y.backward(torch.tensor(c["dy"]).reshape(T, B, N, D))
+        bad = []
+        for what, ours, ref, rtol, atol in [("y", y, c["y"], 1e-5, 1e-5), ("dx", x.grad, c["dx"], 1e-4, 1e-5)] + \
+                [(n, twin.params["blocks.0." + n].grad, v, 1e-4, 1e-5) for n, v in c["grads"].items()] + \
+                [(n, twin.buffers["blocks.0." + n], v, 1e-5, 1e-6) for n, v in c["running_out"].items()]:
+            if not torch.allclose(ours.detach().reshape(-1), torch.tensor(ref), rtol=rtol, atol=atol):
+                bad.append(what)
+        ok &= not bad
+        more = f" (+{len(bad) - 4} more)" if len(bad) > 4 else ""
+        print(f"golden block  {c['name']:19s} {'ok' if not bad else 'FAILED ' + ', '.join(bad[:4]) + more}")
+    return ok
+
+
 def cmd_selftest(keep_dir=None):
     out_dir = keep_dir or tempfile.mkdtemp(prefix="torch_twin_")
     os.makedirs(out_dir, exist_ok=True)
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
     ok = True
+    for name, fn in (("neurons_golden.json", check_neuron_goldens), ("block_golden.json", check_block_goldens)):
+        path = os.path.join(data, name)
+        if os.path.exists(path):
+            ok &= fn(path)
+        else:
+            print(f"selftest: {path} not found, skipped")
     for idx, (name, cfg_raw, clm) in enumerate(SELFTEST_CASES):
         # Expectations in float64 (so "check" compares float32 against a differently rounded reference).
         # The first of 20 seeds whose layers all fire on real tokens is used, so that every gradient path
@@ -594,23 +680,27 @@ def cmd_selftest(keep_dir=None):
         rc_pass, out_pass = run_check_cli(path)
         # Perturb the largest element of one gradient by 1e-3 of the tensor's max: about 5x the tolerance.
         target = "blocks.0.mlp.fc1.weight"
-        with h5py.File(path, "r+") as f:
+        bad_path = os.path.join(out_dir, f"twin_{name}_perturbed.h5")
+        shutil.copyfile(path, bad_path)
+        with h5py.File(bad_path, "r+") as f:
             d = f[f"expected/grads/{target}"]
             a = d[()]
             i = np.unravel_index(np.argmax(np.abs(a)), a.shape)
             a[i] += 1e-3 * np.abs(a).max() * (1 if a[i] >= 0 else -1)
             d[...] = a
-        rc_fail, out_fail = run_check_cli(path)
+        rc_fail, out_fail = run_check_cli(bad_path)
         passed = rc_pass == 0 and rc_fail == 1 and f"FAIL {target}" in out_fail and "1 failed" in out_fail
         ok &= passed
         rates = " ".join(f"{b}:" + ",".join(str(v[0]) for v in ls.values()) for b, ls in rec32.items())
-        print(f"selftest {name:13s} {'ok' if passed else 'FAILED'}: seed {seed}, loss {loss:.6f}, "
+        print(f"selftest {name:14s} {'ok' if passed else 'FAILED'}: seed {seed}, loss {loss:.6f}, "
               f"zero-gradient tensors {zero or 'none'}, silent layers {silent or 'none'}")
         if rec32:
             print(f"  spikes (s1,q,k,v,z,s2,h per block; final) {rates}")
         print(f"  clean:     rc={rc_pass} {out_pass.splitlines()[-1] if out_pass else ''}")
         print(f"  perturbed: rc={rc_fail} " + " | ".join(l for l in out_fail.splitlines() if not l.startswith("  ")))
-    print(f"selftest: {'all passed' if ok else 'FAILED'} (files in {out_dir})")
+    print(f"selftest: {'all passed' if ok else 'FAILED'}" + (f" (files in {out_dir})" if keep_dir else ""))
+    if not keep_dir:
+        shutil.rmtree(out_dir, ignore_errors=True)
     return 0 if ok else 1
 
 

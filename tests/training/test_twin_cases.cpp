@@ -52,7 +52,16 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     f.set_attr("/", "expected_loss", r.loss);
     f.write("/expected/logits", {B * N, V}, logits.data());
     for (auto& p : m.parameters()) f.write("/expected/grads/" + p.name, p.grad->shape(), p.grad->data());
-    if (cfg.spiking) CHECK(m.firing_rates()[0] > 0.01);
+    if (cfg.spiking) {
+        CHECK(m.firing_rates()[0] > 0.01);
+        // the attention output neuron must fire, or the case would not test the attention kind at all
+        for (auto& p : m.parameters())
+            if (p.name.ends_with("attn.o.weight")) {
+                double g = 0;
+                for (float x : p.grad->values()) g += std::abs(x);
+                CHECK_MESSAGE(g > 0.0, p.name << ": SN_a silent, raise its input or lower v_th_attn");
+            }
+    }
 }
 }  // namespace
 
@@ -68,12 +77,12 @@ TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, bidirectional") {
 }
 TEST_CASE("twin case: spiking SSA, causal") {
     write_case("wd_lif_ssa", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 1, "T": 3,
-        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125}})",
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.03125}})",
                true);
 }
 TEST_CASE("twin case: spiking softmax kind, bidirectional") {
     write_case("we_lif_softmax", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 1, "T": 3,
-        "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25}})",
+        "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.0625}})",
                false);
 }
 TEST_CASE("twin case: the ANN twin, causal") {
