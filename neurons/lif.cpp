@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "neurons/step.hpp"
+
 namespace wtasim {
 
 std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
@@ -15,19 +17,8 @@ std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std
     for (std::size_t t = 0; t < T; ++t) {
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t k = t * n + i;
-            float charged;
-            if (p.decay_input)
-                charged = v[i] + (x[k] - (v[i] - v_reset)) / p.tau;
-            else
-                charged = v[i] - (v[i] - v_reset) / p.tau + x[k];
-            const bool fire = charged >= p.v_th;
-            h[k] = charged;
-            s[k] = fire ? 1.0f : 0.0f;
-            spikes += fire ? 1 : 0;
-            if (p.reset == reset_mode::hard)
-                v[i] = fire ? v_reset : charged;
-            else
-                v[i] = charged - s[k] * p.v_th;
+            s[k] = lif_step(v[i], x[k], p, v_reset, h[k]);
+            spikes += s[k] != 0.0f ? 1 : 0;
         }
     }
     if (ops) ops->add(op_class::nu, T * n);

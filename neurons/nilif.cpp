@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "neurons/step.hpp"
+
 namespace wtasim {
 
 std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, std::size_t n, const nilif_params& p,
@@ -16,16 +18,8 @@ std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, s
     for (std::size_t t = 0; t < T; ++t) {
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t k = t * n + i;
-            const float membrane = hm[i] + x[k];
-            // nearbyint rounds half to even in the default rounding mode, like torch.round. The clip is
-            // written so that a rounded -0 becomes +0: silent neurons emit exactly +0 on every backend.
-            float level = std::nearbyint(membrane);
-            level = level > 0.0f ? level : 0.0f;
-            level = level < levels ? level : levels;
-            u[k] = membrane;
-            s[k] = level / levels;
-            events += static_cast<std::uint64_t>(level);
-            hm[i] = p.beta * (membrane - levels * s[k]);
+            s[k] = nilif_step(hm[i], x[k], p, u[k]);
+            events += static_cast<std::uint64_t>(s[k] * levels + 0.5f);
         }
     }
     if (ops) ops->add(op_class::nu, T * n);

@@ -1,0 +1,219 @@
+// The event-driven engine (sim/engine.hpp).
+#include "sim/engine.hpp"
+
+#include <cmath>
+
+#include "attention/head_kernels.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "neurons/step.hpp"
+
+namespace wtasim {
+namespace {
+// Spike events of one population in one step: (token, neuron, value) in token then neuron order.
+struct events {
+    std::vector<std::uint32_t> token, neuron;
+    std::vector<float> value;  // 1, or the NI-LIF level m / D_lv
+    void clear() {
+        token.clear();
+        neuron.clear();
+        value.clear();
+    }
+};
+
+// A neuron population of N x C neurons, stepped one time step at a time with exactly the float operations
+// of the trainer's multi-step kernels (neurons/lif.cpp, neurons/nilif.cpp).
+struct population {
+    neuron_kind kind;
+    lif_params lif;
+    nilif_params nilif;
+    std::size_t C;
+    std::vector<float> state;
+    layer_stats* stats;
+
+    void reset(std::size_t N) {
+        const float v0 = kind == neuron_kind::lif && lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+        state.assign(N * C, v0);
+    }
+    // Integrates the currents x [N, C], fires; writes the dense spike values to s and the events to ev.
+    void step(float* s, events& ev, const float* x, std::size_t N) {
+        ev.clear();
+        const float levels = static_cast<float>(nilif.levels);
+        const float v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t c = 0; c < C; ++c) {
+                const std::size_t i = n * C + c;
+                float membrane;
+                const float out = kind == neuron_kind::lif ? lif_step(state[i], x[i], lif, v_reset, membrane)
+                                                           : nilif_step(state[i], x[i], nilif, membrane);
+                s[i] = out;
+                if (out != 0.0f) {
+                    ev.token.push_back(static_cast<std::uint32_t>(n));
+                    ev.neuron.push_back(static_cast<std::uint32_t>(c));
+                    ev.value.push_back(out);
+                    stats->events +=
+                        static_cast<std::uint64_t>(std::llround(out * (kind == neuron_kind::nilif ? levels : 1.0f)));
+                }
+            }
+        stats->ops.add(op_class::nu, N * C);
+        stats->neurons += N * C;
+    }
+};
+
+// Input currents of a folded linear from events: bias per token, then one weight row per event.
+void linear_from_events(float* y, const events& ev, const folded_linear& f, std::size_t N, int levels,
+                        layer_stats& st) {
+    for (std::size_t n = 0; n < N; ++n)
+        for (std::size_t o = 0; o < f.out; ++o) y[n * f.out + o] = 0.0f;
+    for (std::size_t e = 0; e < ev.token.size(); ++e) {
+        float* yr = y + ev.token[e] * f.out;
+        const float* w = f.wt.data() + ev.neuron[e] * f.out;
+        const float v = ev.value[e];
+        if (v == 1.0f)
+            for (std::size_t o = 0; o < f.out; ++o) yr[o] += w[o];
+        else
+            for (std::size_t o = 0; o < f.out; ++o) yr[o] += v * w[o];
+        st.ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(v * static_cast<float>(levels))) * f.out);
+    }
+    for (std::size_t n = 0; n < N; ++n)
+        for (std::size_t o = 0; o < f.out; ++o) y[n * f.out + o] += f.bias[o];
+    st.ops.add(op_class::ac, N * f.out);
+}
+
+struct block_state {
+    population sn1, nq, nk, nv, na, sn2, snh;
+    layer_stats *lq, *lk, *lv, *lo, *l1, *l2, *attn, *residual;
+};
+}  // namespace
+
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens) {
+    const model_config& cfg = net.cfg;
+    const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H;
+    if (N == 0 || N > cfg.max_len)
+        throw config_error("simulate: " + std::to_string(N) +
+                           " tokens, expected 1 to max_len = " + std::to_string(cfg.max_len));
+    for (auto t : tokens)
+        if (t < 0 || static_cast<std::size_t>(t) >= V)
+            throw config_error("simulate: token id " + std::to_string(t) + " outside the vocabulary [0, " +
+                               std::to_string(V) + ")");
+    sim_result r;
+    // Layer table, in running order.
+    const block_config& bc = cfg.block;
+    lif_params attn_lif = bc.lif;
+    attn_lif.v_th = bc.attn.v_th_attn;
+    r.layers.reserve(16 * cfg.L + 4);
+    auto layer = [&](const std::string& name) {
+        r.layers.push_back({name, {}, 0, 0});
+        return &r.layers.back();
+    };
+    layer_stats* embed = layer("embed");
+    std::vector<block_state> blocks;
+    for (std::size_t l = 0; l < cfg.L; ++l) {
+        const std::string p = "blocks." + std::to_string(l) + ".";
+        block_state b;
+        b.sn1 = {bc.neuron, bc.lif, bc.nilif, D, {}, layer(p + "sn1")};
+        b.lq = layer(p + "attn.q");
+        b.lk = layer(p + "attn.k");
+        b.lv = layer(p + "attn.v");
+        b.nq = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_q")};
+        b.nk = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_k")};
+        b.nv = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_v")};
+        b.attn = layer(p + "attn.select");
+        b.na = {neuron_kind::lif, attn_lif, bc.nilif, D, {}, layer(p + "attn.sn_a")};
+        b.lo = layer(p + "attn.o");
+        b.residual = layer(p + "residual");
+        b.sn2 = {bc.neuron, bc.lif, bc.nilif, D, {}, layer(p + "sn2")};
+        b.l1 = layer(p + "mlp.fc1");
+        b.snh = {bc.neuron, bc.lif, bc.nilif, F, {}, layer(p + "mlp.sn_h")};
+        b.l2 = layer(p + "mlp.fc2");
+        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) pop->reset(N);
+        blocks.push_back(b);
+    }
+    population final_sn{bc.neuron, bc.lif, bc.nilif, D, {}, layer("sn_final")};
+    final_sn.reset(N);
+    layer_stats* head = layer("head");
+
+    // X0 = E[token] + P[n]: the position add once per token, not per step.
+    std::vector<float> x0(N * D);
+    for (std::size_t n = 0; n < N; ++n)
+        for (std::size_t c = 0; c < D; ++c)
+            x0[n * D + c] = net.tok[static_cast<std::size_t>(tokens[n]) * D + c] + net.pos[n * D + c];
+    embed->ops.add(op_class::ac, N * D);
+
+    const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
+    std::vector<float> x(N * D), s1(N * D), cur(N * F), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D), x1(N * D),
+        s2(N * D), hs(N * F), head_acc(N * V, 0.0f), sf(N * D);
+    events ev, evq, evk, evv;
+    std::vector<std::int32_t> step_winners;
+    const std::size_t kw = static_cast<std::size_t>(bc.attn.k);
+    if (bc.attn.kind == attention_kind::wta) r.winners.assign(cfg.L * T * H * N * kw, -1);
+    for (std::size_t t = 0; t < T; ++t) {
+        x = x0;
+        for (std::size_t l = 0; l < cfg.L; ++l) {
+            block_state& b = blocks[l];
+            const sim_block& w = net.blocks[l];
+            b.sn1.step(s1.data(), ev, x.data(), N);
+            linear_from_events(cur.data(), ev, w.q, N, lv, *b.lq);
+            b.nq.step(q.data(), evq, cur.data(), N);
+            linear_from_events(cur.data(), ev, w.k, N, lv, *b.lk);
+            b.nk.step(k.data(), evk, cur.data(), N);
+            linear_from_events(cur.data(), ev, w.v, N, lv, *b.lv);
+            b.nv.step(v.data(), evv, cur.data(), N);
+            // attention on this step's spikes, one head at a time (the shared kernel of the trainer)
+            const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
+            step_winners.assign(bc.attn.kind == attention_kind::wta ? H * N * kw : 0, -1);
+            for (std::size_t h = 0; h < H; ++h) {
+                const detail::head_view hv{&dims, 0, 0, h};
+                detail::head_forward(o.data(), step_winners.empty() ? nullptr : step_winners.data(), v.data(), hv,
+                                     bc.attn, detail::dot_score{q.data(), k.data(), hv});
+            }
+            b.attn->ops += attention_counts(q.data(), k.data(), v.data(),
+                                            step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);
+            if (!step_winners.empty())
+                std::copy(step_winners.begin(), step_winners.end(),
+                          r.winners.begin() + static_cast<std::ptrdiff_t>(((l * T + t) * H) * N * kw));
+            b.na.step(z.data(), ev, o.data(), N);
+            linear_from_events(cur.data(), ev, w.o, N, 1, *b.lo);
+            for (std::size_t i = 0; i < N * D; ++i) x1[i] = x[i] + cur[i];
+            b.sn2.step(s2.data(), ev, x1.data(), N);
+            linear_from_events(cur.data(), ev, w.fc1, N, lv, *b.l1);
+            b.snh.step(hs.data(), ev, cur.data(), N);
+            linear_from_events(cur.data(), ev, w.fc2, N, lv, *b.l2);
+            for (std::size_t i = 0; i < N * D; ++i) x[i] = x1[i] + cur[i];
+            b.residual->ops.add(op_class::ac, 2 * N * D);
+        }
+        final_sn.step(sf.data(), ev, x.data(), N);
+        // the head: one weight row per final event, accumulated over the steps
+        for (std::size_t e = 0; e < ev.token.size(); ++e) {
+            float* acc = head_acc.data() + ev.token[e] * V;
+            const float* wr = net.head_wt.data() + ev.neuron[e] * V;
+            const float val = ev.value[e];
+            for (std::size_t u = 0; u < V; ++u) acc[u] += val * wr[u];
+            head->ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * V);
+        }
+    }
+    r.logits.resize(N * V);
+    for (std::size_t n = 0; n < N; ++n)
+        for (std::size_t u = 0; u < V; ++u)
+            r.logits[n * V + u] = head_acc[n * V + u] / static_cast<float>(T) + net.head_b[u];
+    head->ops.add(op_class::ac, N * V);  // the bias, once per token
+    for (const auto& st : r.layers) r.total += st.ops;
+    return r;
+}
+
+std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
+                                       const std::string& backend) {
+    std::vector<sim_result> out(sequences.size());
+    if (backend == "reference") {
+        for (std::size_t i = 0; i < sequences.size(); ++i) out[i] = simulate(net, sequences[i]);
+    } else if (backend == "cpu") {
+        parallel_for(sequences.size(), 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) out[i] = simulate(net, sequences[i]);
+        });
+    } else {
+        throw backend_error("simulator backend \"" + backend + "\" is not available, expected one of reference, cpu");
+    }
+    return out;
+}
+
+}  // namespace wtasim

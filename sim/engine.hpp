@@ -1,0 +1,44 @@
+// The event-driven simulator (SPEC §6). A sequence runs step by step; in each step the layers run in
+// order, each consuming the previous layer's spike events (token, neuron, level) and emitting its own:
+//   - a spiking linear adds, for every input event, one row of its folded weight to the input currents of
+//     its targets (events x D_out AC), plus its folded-BN bias per token (D_out AC);
+//   - a neuron population integrates its currents (one NU per neuron), fires, and emits the next events;
+//   - attention builds per-head Q/K coincidence counts from the Q and K events, selects winners per query
+//     (WSSA / CWSSA) and gathers only the winners' V events (or applies SSA / softmax);
+//   - the LM head adds a weight row per final event over all steps; the 1/T mean and the bias come last.
+// Only events cost accumulates; silent neurons cost only their state update. Counts are kept per layer and
+// per operation class. Sequences of a batch are independent and run in parallel on the cpu backend.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "energy/op_counts.hpp"
+#include "sim/network.hpp"
+
+namespace wtasim {
+
+struct layer_stats {
+    std::string name;  // "blocks.0.attn.q", "blocks.0.sn_q", "head", ...
+    op_counts ops;
+    std::uint64_t events = 0;   // spikes emitted (NI-LIF: levels); 0 for linears
+    std::uint64_t neurons = 0;  // population size x steps (NU) for neuron layers
+};
+
+struct sim_result {
+    std::vector<float> logits;  // [N, V]
+    std::vector<layer_stats> layers;
+    op_counts total;
+    std::vector<std::int32_t> winners;  // per block [T, H, N, k] concatenated (wta), -1 = none
+};
+
+// One sequence of real tokens.
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens);
+
+// A batch of sequences; backend "reference" (one after another) or "cpu" (TBB over sequences). Results
+// are identical whatever the backend and the thread count.
+std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
+                                       const std::string& backend = "cpu");
+
+}  // namespace wtasim

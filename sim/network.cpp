@@ -1,0 +1,57 @@
+// Folding a checkpoint for the event-driven engine (sim/network.hpp).
+#include "sim/network.hpp"
+
+#include "attention/batchnorm.hpp"
+#include "attention/linear.hpp"
+#include "core/error.hpp"
+
+namespace wtasim {
+namespace {
+const tensor<float>& need(const std::map<std::string, tensor<float>>& m, const std::string& group,
+                          const std::string& name, const shape_t& shape, const std::string& origin) {
+    const auto it = m.find(name);
+    if (it == m.end()) throw io_error(origin + ": " + group + "/" + name + " is missing");
+    if (it->second.shape() != shape)
+        throw io_error(origin + ": " + group + "/" + name + " has shape " + shape_string(it->second.shape()) +
+                       ", expected " + shape_string(shape));
+    return it->second;
+}
+
+folded_linear fold(const checkpoint& c, const std::string& prefix, std::size_t in, std::size_t out,
+                   const std::string& origin) {
+    const auto& w = need(c.params, "/params", prefix + ".weight", {out, in}, origin);
+    const auto& g = need(c.params, "/params", prefix + ".bn.weight", {out}, origin);
+    const auto& b = need(c.params, "/params", prefix + ".bn.bias", {out}, origin);
+    const auto& rm = need(c.buffers, "/buffers", prefix + ".bn.running_mean", {out}, origin);
+    const auto& rv = need(c.buffers, "/buffers", prefix + ".bn.running_var", {out}, origin);
+    folded_linear f{in, out, std::vector<float>(in * out), std::vector<float>(out)};
+    std::vector<float> w_folded(in * out);
+    batchnorm_fold(w_folded.data(), f.bias.data(), w.data(), g.data(), b.data(), rm.data(), rv.data(), out, in);
+    transpose(f.wt.data(), w_folded.data(), out, in);
+    return f;
+}
+}  // namespace
+
+sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string& origin) {
+    sim_network n;
+    n.cfg = model_config::from_json(c.config, origin, "@config");
+    if (!n.cfg.spiking)
+        throw config_error(origin +
+                           ": @config/spiking = false: the ANN twin runs densely (wtasim eval), not as events");
+    const std::size_t D = n.cfg.D, F = n.cfg.F, V = n.cfg.vocab;
+    n.tok = need(c.params, "/params", "embed.tok.weight", {V, D}, origin).values();
+    n.pos = need(c.params, "/params", "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
+    for (std::size_t l = 0; l < n.cfg.L; ++l) {
+        const std::string p = "blocks." + std::to_string(l) + ".";
+        n.blocks.push_back({fold(c, p + "attn.q", D, D, origin), fold(c, p + "attn.k", D, D, origin),
+                            fold(c, p + "attn.v", D, D, origin), fold(c, p + "attn.o", D, D, origin),
+                            fold(c, p + "mlp.fc1", D, F, origin), fold(c, p + "mlp.fc2", F, D, origin)});
+    }
+    const auto& hw = need(c.params, "/params", "head.weight", {V, D}, origin);
+    n.head_wt.resize(D * V);
+    transpose(n.head_wt.data(), hw.data(), V, D);
+    n.head_b = need(c.params, "/params", "head.bias", {V}, origin).values();
+    return n;
+}
+
+}  // namespace wtasim

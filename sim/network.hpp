@@ -1,0 +1,36 @@
+// A trained spiking checkpoint prepared for event-driven inference (SPEC §6): every spiking linear's
+// BatchNorm folded into its weight and a per-output bias (W' = W s, bias = beta - running_mean s,
+// s = gamma / sqrt(running_var + eps)), weights stored transposed ([in, out]) so that one input event
+// adds one contiguous weight row to its targets' input currents.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "training/checkpoint.hpp"
+#include "training/model.hpp"
+
+namespace wtasim {
+
+struct folded_linear {
+    std::size_t in = 0, out = 0;
+    std::vector<float> wt;    // [in, out]
+    std::vector<float> bias;  // [out]
+};
+
+struct sim_block {
+    folded_linear q, k, v, o, fc1, fc2;
+};
+
+struct sim_network {
+    model_config cfg;
+    std::vector<float> tok, pos;  // [V, D], [max_len, D]
+    std::vector<sim_block> blocks;
+    std::vector<float> head_wt, head_b;  // [D, V] (the 1/T mean stays a division, as in the trainer), [V]
+
+    // Throws io_error naming the file and the missing or mis-shaped tensor; config_error for an ANN twin
+    // checkpoint (the twin runs densely through the trainer's forward, not through the event engine).
+    static sim_network from_checkpoint(const checkpoint& c, const std::string& origin);
+};
+
+}  // namespace wtasim

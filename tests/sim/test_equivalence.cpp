@@ -1,0 +1,115 @@
+// SPEC §6's contract: on the same checkpoint and tokens, the event-driven simulator's logits equal the
+// trainer's evaluation forward (BN with running statistics; the simulator folds BN into its weights)
+// within 1e-4 of the largest logit, and its operation counts — rebuilt from its own events — equal the
+// trainer's SPEC §7 counts, for every attention kind and both neuron kinds; results do not depend on the
+// backend or the thread count.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "core/parallel.hpp"
+#include "core/rng.hpp"
+#include "sim/engine.hpp"
+
+using namespace wtasim;
+
+namespace {
+struct fixture {
+    model_config cfg;
+    checkpoint ckpt;
+    std::vector<std::vector<std::int32_t>> seqs;
+    std::vector<float> trainer_logits;
+    op_counts trainer_counts;
+};
+
+fixture make(const std::string& model_json) {
+    fixture f;
+    f.cfg = model_config::from_json(model_json);
+    language_model m(f.cfg);
+    m.init(23);
+    const counter_rng rng(24);
+    std::uint64_t stream = 0;
+    for (auto& p : m.parameters()) {
+        if (p.name.ends_with(".bn.bias")) p.value->fill(0.5f);  // layers that fire
+        if (p.name.ends_with(".bn.weight")) rng.fill_uniform(p.value->data(), p.value->size(), stream++, 0, 0.8f, 1.2f);
+    }
+    for (auto& b : m.buffers()) {  // trained-looking running statistics
+        if (b.name.ends_with("running_mean"))
+            rng.fill_normal(b.value->data(), b.value->size(), stream++, 0, 0.0f, 0.3f);
+        if (b.name.ends_with("running_var"))
+            rng.fill_uniform(b.value->data(), b.value->size(), stream++, 0, 0.5f, 2.0f);
+    }
+    const std::size_t B = 3, N = 7, V = f.cfg.vocab;
+    std::vector<std::int32_t> tokens(B * N);
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        tokens[i] = static_cast<std::int32_t>(rng.below(99, i, static_cast<std::uint32_t>(V)));
+    for (std::size_t b = 0; b < B; ++b) f.seqs.emplace_back(tokens.begin() + b * N, tokens.begin() + (b + 1) * N);
+    f.trainer_logits.resize(B * N * V);
+    m.forward(f.trainer_logits.data(), tokens.data(), B, N, {}, false);
+    f.trainer_counts = m.counts();
+    f.ckpt.config = f.cfg.to_json();
+    for (auto& p : m.parameters()) f.ckpt.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) f.ckpt.buffers.emplace(b.name, *b.value);
+    return f;
+}
+
+void check_equivalent(const std::string& model_json) {
+    const fixture f = make(model_json);
+    const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
+    const auto results = simulate_batch(net, f.seqs, "cpu");
+    std::vector<float> logits;
+    op_counts counts;
+    for (const auto& r : results) {
+        logits.insert(logits.end(), r.logits.begin(), r.logits.end());
+        counts += r.total;
+    }
+    REQUIRE(logits.size() == f.trainer_logits.size());
+    double scale = 0, worst = 0;
+    for (float v : f.trainer_logits) scale = std::max(scale, double(std::abs(v)));
+    for (std::size_t i = 0; i < logits.size(); ++i)
+        worst = std::max(worst, double(std::abs(logits[i] - f.trainer_logits[i])));
+    CHECK(worst <= 1e-4 * scale);
+    for (std::size_t c = 0; c < n_op_classes; ++c) {
+        CAPTURE(op_class_name(static_cast<op_class>(c)));
+        CHECK(counts.n[c] == f.trainer_counts.n[c]);
+    }
+    CHECK(counts[op_class::ac] > 0);
+    // the reference backend and any thread count give the same bits
+    for (std::size_t threads : {1u, 2u}) {
+        thread_limit limit(threads);
+        const auto again = simulate_batch(net, f.seqs, threads == 1 ? "reference" : "cpu");
+        for (std::size_t i = 0; i < again.size(); ++i) {
+            CHECK(std::memcmp(again[i].logits.data(), results[i].logits.data(), again[i].logits.size() * 4) == 0);
+            CHECK(again[i].total == results[i].total);
+        }
+    }
+}
+
+const char* base = R"("vocab": 40, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 8)";
+std::string config(const std::string& rest) {
+    return std::string("{") + base + ", " + rest + "}";
+}
+}  // namespace
+
+TEST_CASE("sim: WD-Spikingformer (CWSSA, LIF) equals the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})"));
+}
+TEST_CASE("sim: WE-Spikingformer (WSSA k=2, NI-LIF) equals the trainer") {
+    check_equivalent(
+        config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25})"));
+}
+TEST_CASE("sim: SSA and softmax kinds equal the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.0625})"));
+    check_equivalent(
+        config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "softmax", "v_th_attn": 0.125})"));
+}
+TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
+    fixture f = make(config(R"("causal": true, "neuron": "lif")"));
+    f.ckpt.params.erase("blocks.1.attn.k.weight");
+    CHECK_THROWS_WITH_AS(sim_network::from_checkpoint(f.ckpt, "x.h5"),
+                         "x.h5: /params/blocks.1.attn.k.weight is missing", io_error);
+    checkpoint ann;
+    ann.config = model_config::from_json(R"({"spiking": false, "T": 1})").to_json();
+    CHECK_THROWS_AS(sim_network::from_checkpoint(ann, "ann.h5"), config_error);
+}
