@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "tools/demo_neurons.hpp"
+#include "tools/simulate.hpp"
 #include "training/trainer.hpp"
 
 #include <unistd.h>
@@ -39,11 +40,23 @@ int main(int argc, char** argv) {
     eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")
         ->check(CLI::PositiveNumber);
 
+    wtasim::simulate_options sim;
+    auto* sim_cmd =
+        app.add_subcommand("simulate", "Run a spiking checkpoint event by event on a prompt, with its energy report");
+    sim_cmd->add_option("checkpoint", sim.checkpoint, "Checkpoint (HDF5) of a spiking model")->required();
+    sim_cmd->add_option("--text", sim.text, "Prompt");
+    sim_cmd->add_option("--generate", sim.generate, "Greedy tokens to generate after the prompt");
+    sim_cmd->add_option("--profile", sim.profile, "Energy profile: a shipped name or a JSON file");
+    sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON");
+    sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
+    sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
+    sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
     auto* base_cmd = app.add_subcommand("baselines", "Unigram and bigram perplexity of a training scenario's data");
     base_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
 
     try {
         app.parse(argc, argv);
+        if (*sim_cmd) return wtasim::run_simulate(sim, std::cout);
         if (*base_cmd) {
             wtasim::baselines(wtasim::train_scenario::load(scenario_path), std::cout);
             return 0;

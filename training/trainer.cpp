@@ -357,7 +357,7 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
                 out << "\r[" << std::string(static_cast<std::size_t>(filled), '=')
                     << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << line << std::flush;
             } else {
-                out << line << "\n";
+                out << line << std::endl;  // a live line in logs too
             }
         }
         if (step % s.eval_every == 0 || step == s.steps) {
