@@ -2,12 +2,14 @@
 // Every wtasim::error becomes one line on stderr and exit status 1; bad options exit with CLI11's code.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "core/error.hpp"
 #include "tools/demo_neurons.hpp"
 #include "tools/simulate.hpp"
+#include "training/checkpoint.hpp"
 #include "training/trainer.hpp"
 
 #include <unistd.h>
@@ -34,6 +36,10 @@ int main(int argc, char** argv) {
     train_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
     train_cmd->add_flag("--resume", resume, "Continue from <output>/checkpoint.h5, bit for bit");
     train_cmd->add_option("--threads", threads, "Threads (overrides the scenario; 0 = the scenario's)");
+    std::size_t steps_override = 0;
+    std::string output_override;
+    train_cmd->add_option("--steps", steps_override, "Train this many steps instead (a quick run of a scenario)");
+    train_cmd->add_option("--output", output_override, "Output folder instead of the scenario's");
     auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the validation or test split");
     eval_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
     eval_cmd->add_option("--split", split, "valid or test")->check(CLI::IsMember({"valid", "test"}));
@@ -51,12 +57,24 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
     sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
+    std::string export_out;
+    auto* export_cmd = app.add_subcommand("export", "Copy a checkpoint without its optimizer state (for inference)");
+    export_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
+    export_cmd->add_option("output", export_out, "Output checkpoint (HDF5)")->required();
     auto* base_cmd = app.add_subcommand("baselines", "Unigram and bigram perplexity of a training scenario's data");
     base_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
 
     try {
         app.parse(argc, argv);
         if (*sim_cmd) return wtasim::run_simulate(sim, std::cout);
+        if (*export_cmd) {
+            wtasim::checkpoint c = wtasim::load_checkpoint(checkpoint_path);
+            c.optimizer.clear();
+            wtasim::save_checkpoint(export_out, c);
+            std::cout << "exported " << checkpoint_path << " (step " << c.step << ") to " << export_out
+                      << " without optimizer state\n";
+            return 0;
+        }
         if (*base_cmd) {
             wtasim::baselines(wtasim::train_scenario::load(scenario_path), std::cout);
             return 0;
@@ -65,6 +83,13 @@ int main(int argc, char** argv) {
         if (*train_cmd) {
             wtasim::train_scenario s = wtasim::train_scenario::load(scenario_path);
             if (threads) s.threads = threads;
+            if (steps_override) {
+                s.steps = steps_override;
+                s.opt.total = steps_override;
+                s.opt.warmup = std::min<std::uint64_t>(s.opt.warmup, steps_override);
+                s.eval_batches = std::min<std::size_t>(s.eval_batches, 2);
+            }
+            if (!output_override.empty()) s.output = output_override;
             wtasim::train_options o;
             o.resume = resume;
             o.progress_bar = isatty(fileno(stdout)) != 0;
