@@ -30,6 +30,8 @@ struct population {
     std::size_t C;
     std::vector<float> state;
     layer_stats* stats;
+    layer_events* record = nullptr;  // optional event list
+    std::uint32_t t = 0;             // current step, for the record
 
     void reset(std::size_t N) {
         const float v0 = kind == neuron_kind::lif && lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
@@ -51,8 +53,15 @@ struct population {
                     ev.token.push_back(static_cast<std::uint32_t>(n));
                     ev.neuron.push_back(static_cast<std::uint32_t>(c));
                     ev.value.push_back(out);
-                    stats->events +=
+                    const auto m =
                         static_cast<std::uint64_t>(std::llround(out * (kind == neuron_kind::nilif ? levels : 1.0f)));
+                    stats->events += m;
+                    if (record)
+                        for (std::uint64_t e = 0; e < m; ++e) {
+                            record->step.push_back(t);
+                            record->token.push_back(static_cast<std::uint32_t>(n));
+                            record->neuron.push_back(static_cast<std::uint32_t>(c));
+                        }
                 }
             }
         stats->ops.add(op_class::nu, N * C);
@@ -86,7 +95,7 @@ struct block_state {
 };
 }  // namespace
 
-sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens) {
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record) {
     const model_config& cfg = net.cfg;
     const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H;
     if (N == 0 || N > cfg.max_len)
@@ -131,6 +140,18 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     }
     population final_sn{bc.neuron, bc.lif, bc.nilif, D, {}, layer("sn_final")};
     final_sn.reset(N);
+    std::vector<population*> populations;
+    for (auto& b : blocks)
+        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) populations.push_back(pop);
+    populations.push_back(&final_sn);
+    if (record) {
+        r.spikes.reserve(populations.size());
+        for (population* pop : populations) {
+            r.spikes.push_back({pop->stats->name, pop->C, {}, {}, {}});
+            pop->record = &r.spikes.back();
+        }
+    }
+    op_counts before_step;
     layer_stats* head = layer("head");
 
     // X0 = E[token] + P[n]: the position add once per token, not per step.
@@ -148,6 +169,7 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     const std::size_t kw = static_cast<std::size_t>(bc.attn.k);
     if (bc.attn.kind == attention_kind::wta) r.winners.assign(cfg.L * T * H * N * kw, -1);
     for (std::size_t t = 0; t < T; ++t) {
+        for (population* pop : populations) pop->t = static_cast<std::uint32_t>(t);
         x = x0;
         for (std::size_t l = 0; l < cfg.L; ++l) {
             block_state& b = blocks[l];
@@ -191,12 +213,19 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             for (std::size_t u = 0; u < V; ++u) acc[u] += val * wr[u];
             head->ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * V);
         }
+        op_counts so_far;
+        for (const auto& st : r.layers) so_far += st.ops;
+        op_counts this_step = so_far;
+        for (std::size_t c = 0; c < n_op_classes; ++c) this_step.n[c] -= before_step.n[c];
+        r.per_step.push_back(this_step);
+        before_step = so_far;
     }
     r.logits.resize(N * V);
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t u = 0; u < V; ++u)
             r.logits[n * V + u] = head_acc[n * V + u] / static_cast<float>(T) + net.head_b[u];
     head->ops.add(op_class::ac, N * V);  // the bias, once per token
+    r.per_step.back().add(op_class::ac, N * V);
     for (const auto& st : r.layers) r.total += st.ops;
     return r;
 }

@@ -26,15 +26,25 @@ struct layer_stats {
     std::uint64_t neurons = 0;  // population size x steps (NU) for neuron layers
 };
 
+// The spike events of one neuron layer over a run, sorted by step then token then neuron; an NI-LIF level m
+// is m binary events (the sub-steps of SPEC §2.2), so the list length is the layer's event count.
+struct layer_events {
+    std::string name;
+    std::size_t n_neurons = 0;
+    std::vector<std::uint32_t> step, token, neuron;
+};
+
 struct sim_result {
     std::vector<float> logits;  // [N, V]
     std::vector<layer_stats> layers;
     op_counts total;
+    std::vector<op_counts> per_step;    // [T]: all layers' operations in each step (embedding in step 0)
     std::vector<std::int32_t> winners;  // per block [T, H, N, k] concatenated (wta), -1 = none
+    std::vector<layer_events> spikes;   // filled when recording was asked for
 };
 
-// One sequence of real tokens.
-sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens);
+// One sequence of real tokens; `record` keeps every neuron layer's events (for traces).
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false);
 
 // A batch of sequences; backend "reference" (one after another) or "cpu" (TBB over sequences). Results
 // are identical whatever the backend and the thread count.

@@ -11,6 +11,9 @@
 #include "core/parallel.hpp"
 #include "energy/report.hpp"
 #include "sim/engine.hpp"
+#include "sim/trace.hpp"
+
+#include <nlohmann/json.hpp>
 #include "training/tokenizer.hpp"
 
 namespace wtasim {
@@ -50,7 +53,12 @@ int run_simulate(const simulate_options& o, std::ostream& out) {
     std::vector<std::int32_t> tokens{tokenizer::bos_id};
     for (auto id : tok.encode(o.text)) tokens.push_back(id);
     if (tokens.size() > cfg.max_len) tokens.resize(cfg.max_len);
-    const sim_result r = simulate_batch(net, {tokens}, o.backend)[0];
+    const sim_result r = o.trace.empty() ? simulate_batch(net, {tokens}, o.backend)[0] : simulate(net, tokens, true);
+    if (!o.trace.empty()) {
+        const nlohmann::json scenario = {
+            {"command", "simulate"}, {"checkpoint", o.checkpoint}, {"text", o.text}, {"profile", o.profile}};
+        write_trace(o.trace, net, {tokens}, {r}, scenario.dump());
+    }
 
     // next-token prediction at the last position
     const std::size_t V = cfg.vocab, last = tokens.size() - 1;

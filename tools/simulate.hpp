@@ -14,6 +14,7 @@ struct simulate_options {
     std::size_t generate = 0;
     std::string profile = "horowitz45-fp32";
     std::string report_json, report_md;
+    std::string trace;  // HDF5 trace of the prompt's run (SPEC §8), when set
     std::string backend = "cpu";
     std::size_t threads = 0;
 };

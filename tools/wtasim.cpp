@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
 #include "tools/simulate.hpp"
 #include "training/checkpoint.hpp"
@@ -57,6 +58,12 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
     sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
+    sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");
+    std::string trace_path;
+    auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
+    auto* trace_summary = trace_cmd->add_subcommand("summary", "Firing rates per layer and a small raster");
+    trace_summary->add_option("file", trace_path, "Trace (HDF5)")->required();
+    trace_cmd->require_subcommand(1);
     std::string export_out;
     auto* export_cmd = app.add_subcommand("export", "Copy a checkpoint without its optimizer state (for inference)");
     export_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
@@ -67,6 +74,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         if (*sim_cmd) return wtasim::run_simulate(sim, std::cout);
+        if (*trace_cmd) {
+            wtasim::print_trace_summary(trace_path, std::cout);
+            return 0;
+        }
         if (*export_cmd) {
             wtasim::checkpoint c = wtasim::load_checkpoint(checkpoint_path);
             c.optimizer.clear();

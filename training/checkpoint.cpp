@@ -1,9 +1,6 @@
 // HDF5 checkpoints (training/checkpoint.hpp).
 #include "training/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 
@@ -12,14 +9,6 @@
 
 namespace wtasim {
 namespace {
-void fsync_path(const std::string& path, bool directory) {
-    const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0) throw io_error(path + ": cannot open to sync it to disk");
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) throw io_error(path + ": fsync failed");
-}
-
 void write_group(h5::file& f, const std::string& group, const std::map<std::string, tensor<float>>& items) {
     f.create_group(group);
     for (const auto& [name, t] : items) {
@@ -38,36 +27,19 @@ std::map<std::string, tensor<float>> read_group(const h5::file& f, const std::st
 }  // namespace
 
 void save_checkpoint(const std::string& path, const checkpoint& c) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string tmp_name = ".";  // built piecewise: GCC 12 warns falsely (-Wrestrict) on the one-line concatenation
-    tmp_name += target.filename().string();
-    tmp_name += ".tmp.";
-    tmp_name += std::to_string(::getpid());
-    const std::string tmp = (dir / tmp_name).string();
-    try {
-        {
-            h5::file f(tmp, h5::mode::create);
-            f.set_attr("/", "format", std::string("wtasim-checkpoint"));
-            f.set_attr("/", "format_version", checkpoint_format_version);
-            f.set_attr("/", "config", c.config);
-            f.set_attr("/", "step", c.step);
-            if (!c.rng.empty()) f.set_attr("/", "rng", c.rng);
-            write_group(f, "/params", c.params);
-            write_group(f, "/buffers", c.buffers);
-            if (!c.optimizer.empty()) write_group(f, "/optimizer", c.optimizer);
-            if (!c.tokenizer.empty()) f.write("/tokenizer/model", {c.tokenizer.size()}, c.tokenizer.data());
-            f.flush();
-        }
-        fsync_path(tmp, false);
-        fs::rename(tmp, target);
-        fsync_path(dir.string(), true);
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw;
-    }
+    h5::write_atomically(path, [&](const std::string& tmp) {
+        h5::file f(tmp, h5::mode::create);
+        f.set_attr("/", "format", std::string("wtasim-checkpoint"));
+        f.set_attr("/", "format_version", checkpoint_format_version);
+        f.set_attr("/", "config", c.config);
+        f.set_attr("/", "step", c.step);
+        if (!c.rng.empty()) f.set_attr("/", "rng", c.rng);
+        write_group(f, "/params", c.params);
+        write_group(f, "/buffers", c.buffers);
+        if (!c.optimizer.empty()) write_group(f, "/optimizer", c.optimizer);
+        if (!c.tokenizer.empty()) f.write("/tokenizer/model", {c.tokenizer.size()}, c.tokenizer.data());
+        f.flush();
+    });
 }
 
 checkpoint load_checkpoint(const std::string& path) {

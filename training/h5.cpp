@@ -1,7 +1,11 @@
 // HDF5 wrapper (training/h5.hpp) over the C API of libhdf5 (Debian libhdf5-dev, serial).
 #include "training/h5.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <cstring>
 
@@ -127,6 +131,7 @@ hid native_type() {
     if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
     if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
     if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
+    if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
 }
 template <class T>
 hid file_type() {  // little-endian on disk, whatever the machine
@@ -135,6 +140,7 @@ hid file_type() {  // little-endian on disk, whatever the machine
     if constexpr (std::is_same_v<T, std::int32_t>) return H5T_STD_I32LE;
     if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_STD_U32LE;
     if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_STD_U16LE;
+    if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_STD_U64LE;
 }
 }  // namespace
 
@@ -177,6 +183,9 @@ void file::write(const std::string& name, const shape_t& shape, const std::uint3
     write_dataset(*this, id_.id(), path_, name, shape, data, compress);
 }
 void file::write(const std::string& name, const shape_t& shape, const std::uint16_t* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+void file::write(const std::string& name, const shape_t& shape, const std::uint64_t* data, bool compress) {
     write_dataset(*this, id_.id(), path_, name, shape, data, compress);
 }
 
@@ -300,6 +309,37 @@ std::int64_t file::attr_int(const std::string& obj, const std::string& name) con
     std::int64_t v = 0;
     WTASIM_H5_CHECK(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), name);
     return v;
+}
+
+namespace {
+void fsync_path(const std::string& path, bool directory) {
+    const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) throw io_error(path + ": cannot open to sync it to disk");
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) throw io_error(path + ": fsync failed");
+}
+}  // namespace
+
+void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::string tmp_name = ".";  // built piecewise: GCC 12 warns falsely (-Wrestrict) on the one-line concatenation
+    tmp_name += target.filename().string();
+    tmp_name += ".tmp.";
+    tmp_name += std::to_string(::getpid());
+    const std::string tmp = (dir / tmp_name).string();
+    try {
+        write(tmp);
+        fsync_path(tmp, false);
+        fs::rename(tmp, target);
+        fsync_path(dir.string(), true);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw;
+    }
 }
 
 void file::flush() {

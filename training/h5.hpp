@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,7 @@ public:
     void write(const std::string& name, const shape_t& shape, const std::int32_t* data, bool compress = false);
     void write(const std::string& name, const shape_t& shape, const std::uint32_t* data, bool compress = false);
     void write(const std::string& name, const shape_t& shape, const std::uint16_t* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const std::uint64_t* data, bool compress = false);
     shape_t shape(const std::string& name) const;
     tensor<float> read_floats(const std::string& name) const;
     std::vector<std::uint8_t> read_bytes(const std::string& name) const;
@@ -68,5 +70,10 @@ private:
     std::string path_;
     object id_;
 };
+
+// Writes `path` atomically: `write(tmp)` fills a temporary file in the same folder, which is then fsynced and
+// renamed over `path`, and the folder fsynced; on any error the temporary file is removed. A reader, or a
+// crash, sees the old file or the new one, never a part of one.
+void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
 
 }  // namespace wtasim::h5

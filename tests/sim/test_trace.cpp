@@ -1,0 +1,61 @@
+// Traces: written for several model kinds by the CTest fixture (checked independently by check_trace.py
+// with h5py), and read back by wtasim's own summary.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "sim/trace.hpp"
+
+using namespace wtasim;
+
+namespace {
+// A model with firing layers, its checkpoint at <dir>/<name>.h5 and its trace at <dir>/<name>.trace.h5.
+void write_pair(const std::string& dir, const std::string& name, const std::string& model_json) {
+    const model_config cfg = model_config::from_json(model_json);
+    language_model m(cfg);
+    m.init(31);
+    for (auto& p : m.parameters())
+        if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
+    checkpoint c;
+    c.config = cfg.to_json();
+    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    save_checkpoint(dir + "/" + name + ".h5", c);
+    const sim_network net = sim_network::from_checkpoint(c, name);
+    const std::vector<std::vector<std::int32_t>> seqs{{1, 7, 3, 9, 2, 8}, {4, 4, 5}};
+    std::vector<sim_result> results;
+    for (const auto& s : seqs) results.push_back(simulate(net, s, true));
+    write_trace(dir + "/" + name + ".trace.h5", net, seqs, results, R"({"test": ")" + name + "\"}");
+}
+const char* base = R"("vocab": 20, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 8)";
+}  // namespace
+
+TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") {
+    const char* out = std::getenv("WTASIM_FIXTURE_DIR");
+    if (!out) return;  // only as the CTest fixture
+    std::filesystem::create_directories(out);
+    write_pair(out, "wd_lif_wta2",
+               std::string("{") + base + R"(, "causal": true, "attention": {"kind": "wta", "k": 2}})");
+    write_pair(out, "we_nilif_wta", std::string("{") + base + R"(, "causal": false, "neuron": "nilif"})");
+    write_pair(out, "wd_lif_ssa",
+               std::string("{") + base + R"(, "causal": true, "attention": {"kind": "ssa", "v_th_attn": 0.125}})");
+    write_pair(out, "we_lif_softmax",
+               std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
+}
+
+TEST_CASE("trace: the summary reads a trace back; a checkpoint is not a trace") {
+    const std::string dir = (std::filesystem::temp_directory_path() / "wtasim_trace_test").string();
+    std::filesystem::create_directories(dir);
+    write_pair(dir, "t", std::string("{") + base + R"(, "causal": true})");
+    std::ostringstream out;
+    print_trace_summary(dir + "/t.trace.h5", out);
+    CHECK(out.str().find("2 sequence(s)") != std::string::npos);
+    CHECK(out.str().find("blocks.1.mlp.sn_h") != std::string::npos);
+    CHECK(out.str().find("raster of") != std::string::npos);
+    CHECK_THROWS_AS(print_trace_summary(dir + "/t.h5", out), io_error);
+    std::filesystem::remove_all(dir);
+}
