@@ -1,6 +1,7 @@
 // Energy reports (energy/report.hpp).
 #include "energy/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -106,6 +107,95 @@ std::string energy_report_markdown(const energy_inputs& in, const energy_profile
     md += "\nActivation sparsity " + fmt("%.4f", t.neurons ? 1.0 - double(t.events) / double(t.neurons) : 0.0) +
           " (firing rate " + fmt("%.4f", t.neurons ? double(t.events) / double(t.neurons) : 0.0) + ").\n";
     return md;
+}
+
+namespace {
+std::string escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '<')
+            o += "&lt;";
+        else if (c == '>')
+            o += "&gt;";
+        else if (c == '&')
+            o += "&amp;";
+        else if (c == '"')
+            o += "&quot;";
+        else
+            o += c;
+    }
+    return o;
+}
+
+// Horizontal bars: one row per (label, segments); segments are (value, colour) stacked left to right.
+std::string bar_chart(const std::string& title,
+                      const std::vector<std::pair<std::string, std::vector<std::pair<double, std::string>>>>& rows,
+                      const std::string& unit) {
+    double mx = 0;
+    for (const auto& [label, segs] : rows) {
+        double sum = 0;
+        for (const auto& sg : segs) sum += sg.first;
+        mx = std::max(mx, sum);
+    }
+    const int row_h = 18, left = 230, width = 520;
+    const int height = static_cast<int>(rows.size()) * row_h + 30;
+    std::string svg = "<h2>" + escape(title) + "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                      std::to_string(left + width + 120) + "\" height=\"" + std::to_string(height) +
+                      "\" role=\"img\" aria-label=\"" + escape(title) + "\">\n";
+    int y = 10;
+    for (const auto& [label, segs] : rows) {
+        svg += "<text x=\"" + std::to_string(left - 6) + "\" y=\"" + std::to_string(y + 13) +
+               "\" text-anchor=\"end\" font-size=\"12\">" + escape(label) + "</text>";
+        double x = left, sum = 0;
+        for (const auto& [v, colour] : segs) {
+            const double w = mx > 0 ? v / mx * width : 0;
+            if (w > 0)
+                svg += "<rect x=\"" + fmt("%.1f", x) + "\" y=\"" + std::to_string(y + 2) + "\" width=\"" +
+                       fmt("%.1f", w) + "\" height=\"" + std::to_string(row_h - 4) + "\" fill=\"" + colour + "\"/>";
+            x += w;
+            sum += v;
+        }
+        svg += "<text x=\"" + fmt("%.1f", x + 4) + "\" y=\"" + std::to_string(y + 13) + "\" font-size=\"11\">" +
+               fmt("%.4g", sum) + " " + escape(unit) + "</text>\n";
+        y += row_h;
+    }
+    return svg + "</svg>\n";
+}
+}  // namespace
+
+std::string energy_report_html(const energy_inputs& in, const energy_profile& profile) {
+    const std::vector<std::pair<op_class, std::string>> colours = {
+        {op_class::ac, "#4e79a7"}, {op_class::mac, "#e15759"}, {op_class::cmp, "#f28e2b"},
+        {op_class::nu, "#76b7b2"}, {op_class::exp, "#b07aa1"}, {op_class::div, "#9c755f"}};
+    std::vector<std::pair<std::string, std::vector<std::pair<double, std::string>>>> energy_rows, rate_rows, cmp_rows;
+    for (const auto& l : in.layers) {
+        std::vector<std::pair<double, std::string>> segs;
+        for (const auto& [cls, colour] : colours)
+            segs.push_back({double(l.ops[cls]) * profile.cost(cls) * 1e-3, colour});
+        energy_rows.push_back({l.name, segs});
+        if (l.neurons) rate_rows.push_back({l.name, {{double(l.events) / double(l.neurons), "#59a14f"}}});
+    }
+    op_counts total;
+    for (const auto& l : in.layers) total += l.ops;
+    cmp_rows.push_back({"SNN, paper convention", {{paper_convention_energy_pj(total) * 1e-3, "#4e79a7"}}});
+    cmp_rows.push_back({"ANN twin, paper convention", {{paper_convention_energy_pj(in.ann) * 1e-3, "#e15759"}}});
+    cmp_rows.push_back({"SNN, full profile", {{profile.energy_pj(total) * 1e-3, "#4e79a7"}}});
+    cmp_rows.push_back({"ANN twin, full profile", {{profile.energy_pj(in.ann) * 1e-3, "#e15759"}}});
+    std::string legend = "<p>";
+    for (const auto& [cls, colour] : colours)
+        legend += "<span style=\"display:inline-block;width:12px;height:12px;background:" + colour + "\"></span> " +
+                  std::string(op_class_name(cls)) + " &nbsp; ";
+    legend += "</p>\n";
+    // the Markdown tables, as preformatted text (no parser needed to read them)
+    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>wtasim energy report</title>\n"
+           "<style>body{font-family:sans-serif;margin:2em;max-width:60em}pre{background:#f4f4f4;padding:1em;"
+           "overflow-x:auto}</style></head><body>\n<h1>Energy report: " +
+           escape(in.model) + "</h1>\n<p>Profile <code>" + escape(profile.name) + "</code> (" + escape(profile.source) +
+           "); " + std::to_string(in.tokens) + " tokens.</p>\n" +
+           bar_chart("SNN against the equal-size ANN twin", cmp_rows, "nJ") +
+           bar_chart("Energy by layer and operation class (full profile)", energy_rows, "nJ") + legend +
+           bar_chart("Firing rate by layer (events per neuron per step)", rate_rows, "") + "<h2>Tables</h2>\n<pre>" +
+           escape(energy_report_markdown(in, profile)) + "</pre>\n</body></html>\n";
 }
 
 }  // namespace wtasim

@@ -32,5 +32,8 @@ struct energy_inputs {
 
 std::string energy_report_json(const energy_inputs& in, const energy_profile& profile);
 std::string energy_report_markdown(const energy_inputs& in, const energy_profile& profile);
+// A self-contained HTML page (inline SVG charts, no scripts, no external files): energy by layer and
+// class, firing rate by layer, SNN against the ANN twin, and the tables of the Markdown report.
+std::string energy_report_html(const energy_inputs& in, const energy_profile& profile);
 
 }  // namespace wtasim

@@ -7,9 +7,11 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "scenarios/run.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
-#include "tools/simulate.hpp"
+
+#include <nlohmann/json.hpp>
 #include "training/checkpoint.hpp"
 #include "training/trainer.hpp"
 
@@ -47,18 +49,27 @@ int main(int argc, char** argv) {
     eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")
         ->check(CLI::PositiveNumber);
 
-    wtasim::simulate_options sim;
+    // `simulate` is a run scenario written on the command line (scenarios/run.hpp)
+    wtasim::run_scenario sim;
+    sim.text = "In the beginning God created";
     auto* sim_cmd =
         app.add_subcommand("simulate", "Run a spiking checkpoint event by event on a prompt, with its energy report");
-    sim_cmd->add_option("checkpoint", sim.checkpoint, "Checkpoint (HDF5) of a spiking model")->required();
+    sim_cmd->add_option("checkpoint", sim.checkpoint, "Checkpoint (HDF5) of a spiking model")
+        ->required()
+        ->check(CLI::ExistingFile);
     sim_cmd->add_option("--text", sim.text, "Prompt");
     sim_cmd->add_option("--generate", sim.generate, "Greedy tokens to generate after the prompt");
     sim_cmd->add_option("--profile", sim.profile, "Energy profile: a shipped name or a JSON file");
     sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON");
     sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
+    sim_cmd->add_option("--report-html", sim.report_html, "Write the energy report as a self-contained HTML page");
     sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
     sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");
+    std::string run_path;
+    auto* run_cmd =
+        app.add_subcommand("run", "Run a run scenario (docs/scenarios.md): simulation, energy reports, trace");
+    run_cmd->add_option("scenario", run_path, "Run scenario JSON")->required();
     std::string trace_path;
     auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
     auto* trace_summary = trace_cmd->add_subcommand("summary", "Firing rates per layer and a small raster");
@@ -73,7 +84,16 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-        if (*sim_cmd) return wtasim::run_simulate(sim, std::cout);
+        if (*sim_cmd) {
+            sim.origin = "command line";
+            sim.json = nlohmann::json{{"command", "simulate"},
+                                      {"checkpoint", sim.checkpoint},
+                                      {"text", sim.text},
+                                      {"profile", sim.profile}}
+                           .dump();
+            return wtasim::run(sim, std::cout);
+        }
+        if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
         if (*trace_cmd) {
             wtasim::print_trace_summary(trace_path, std::cout);
             return 0;

@@ -325,7 +325,9 @@ void write_atomically(const std::string& path, const std::function<void(const st
     namespace fs = std::filesystem;
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string tmp_name = ".";  // built piecewise: GCC 12 warns falsely (-Wrestrict) on the one-line concatenation
+    std::error_code made;
+    fs::create_directories(dir, made);  // a missing folder is created; a failure shows at the file's creation
+    std::string tmp_name = ".";         // built piecewise: GCC 12 warns falsely (-Wrestrict) on one concatenation
     tmp_name += target.filename().string();
     tmp_name += ".tmp.";
     tmp_name += std::to_string(::getpid());

@@ -124,7 +124,8 @@ TEST_CASE("checkpoint: a writer killed with SIGKILL at any moment leaves the old
         if (child == 0) {
             for (std::int64_t v = 1;; ++v) save_checkpoint(path, sample(v, 200));  // until killed
         }
-        std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng.below(0, round, 40000)));
+        // A version takes milliseconds to write (far longer under sanitizers): kill somewhere in 5-200 ms.
+        std::this_thread::sleep_for(std::chrono::microseconds(5000 + rng.below(0, round, 195000)));
         ::kill(child, SIGKILL);
         int status = 0;
         ::waitpid(child, &status, 0);

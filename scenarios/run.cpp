@@ -1,0 +1,230 @@
+// Run scenarios (scenarios/run.hpp).
+#include "scenarios/run.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/json_reader.hpp"
+#include "core/parallel.hpp"
+#include "energy/report.hpp"
+#include "sim/trace.hpp"
+#include "training/corpus.hpp"
+#include "training/objectives.hpp"
+#include "training/tokenizer.hpp"
+
+namespace wtasim {
+namespace fs = std::filesystem;
+
+run_scenario run_scenario::from_json(const std::string& text, const std::string& origin) {
+    const nlohmann::json j = json_reader::parse(text, origin);
+    json_reader r(j, origin);
+    run_scenario s;
+    s.origin = origin;
+    s.json = j.dump();
+    json_reader m = r.object("model");
+    if (!m.has("checkpoint")) m.fail("checkpoint", nullptr, "missing: the trained spiking checkpoint to run (HDF5)");
+    s.checkpoint = m.get_string("checkpoint", "");
+    if (!fs::exists(s.checkpoint)) m.fail("checkpoint", s.checkpoint, "no such file");
+    m.finish();
+    json_reader in = r.object("input");
+    s.text = in.get_string("text", "");
+    s.corpus = in.get_string("corpus", "", {"kjv", "brown", "spam-assassin"});
+    if (s.text.empty() == s.corpus.empty())
+        in.fail(s.text.empty() ? "text" : "corpus", s.text.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.corpus),
+                "give exactly one of /input/text (a prompt) or /input/corpus (sequences of a split)");
+    s.generate = in.get_uint("generate", 0, 0, 4096);
+    s.split = in.get_string("split", "valid", {"train", "valid", "test"});
+    s.data_dir = in.get_string("data_dir", "data");
+    s.sequences = in.get_uint("sequences", 4, 1, 1u << 20);
+    s.seq_len = in.get_uint("seq_len", 32, 2, 1u << 20);
+    in.finish();
+    s.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
+    s.threads = r.get_uint("threads", 0, 0, 1024);
+    json_reader e = r.object("energy");
+    s.profile = e.get_string("profile", "horowitz45-fp32");
+    try {
+        energy_profile_from(s.profile);
+    } catch (const error& err) {
+        e.fail("profile", s.profile, std::string("not usable: ") + err.what());
+    }
+    e.finish();
+    json_reader t = r.object("trace");
+    s.trace = t.get_string("path", "");
+    t.finish();
+    json_reader rep = r.object("report");
+    s.report_json = rep.get_string("json", "");
+    s.report_md = rep.get_string("markdown", "");
+    s.report_html = rep.get_string("html", "");
+    rep.finish();
+    r.finish();
+    return s;
+}
+
+run_scenario run_scenario::load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw io_error(path + ": cannot open scenario");
+    std::stringstream text;
+    text << in.rdbuf();
+    return from_json(text.str(), path);
+}
+
+namespace {
+void write_file(const std::string& path, const std::string& text) {
+    if (path.empty()) return;
+    const fs::path p(path);
+    if (p.has_parent_path()) fs::create_directories(p.parent_path());
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp);
+        if (!f) throw io_error(path + ": cannot write");
+        f << text;
+    }
+    fs::rename(tmp, path);
+}
+
+// The ANN twin's counts on the same sequences: they depend on sizes and tokens, not on weights.
+op_counts ann_twin_counts(const model_config& spiking, const std::vector<std::vector<std::int32_t>>& seqs) {
+    model_config ann = spiking;
+    ann.spiking = false;
+    ann.T = 1;
+    language_model m(ann);
+    m.init(1);
+    op_counts total;
+    for (const auto& s : seqs) {
+        std::vector<float> logits(s.size() * ann.vocab);
+        m.forward(logits.data(), s.data(), 1, s.size(), {}, false);
+        total += m.counts();
+    }
+    return total;
+}
+
+std::string quote(const std::string& s) {
+    return nlohmann::json(s).dump();
+}
+}  // namespace
+
+int run(const run_scenario& s, std::ostream& out) {
+    thread_limit limit(s.threads);
+    const checkpoint c = load_checkpoint(s.checkpoint);
+    if (c.tokenizer.empty()) throw io_error(s.checkpoint + ": /tokenizer/model is missing");
+    const sim_network net = sim_network::from_checkpoint(c, s.checkpoint);
+    const tokenizer tok = tokenizer::from_bytes(c.tokenizer, s.checkpoint);
+    const energy_profile profile = energy_profile_from(s.profile);
+    const model_config& cfg = net.cfg;
+    const std::size_t V = cfg.vocab;
+
+    std::vector<std::vector<std::int32_t>> seqs;
+    if (!s.text.empty()) {
+        std::vector<std::int32_t> t{tokenizer::bos_id};
+        for (auto id : tok.encode(s.text)) t.push_back(id);
+        if (t.size() > cfg.max_len) t.resize(cfg.max_len);
+        seqs.push_back(t);
+    } else {
+        if (s.seq_len > cfg.max_len)
+            throw config_error(s.origin + ": /input/seq_len = " + std::to_string(s.seq_len) +
+                               ", longer than the model's max_len = " + std::to_string(cfg.max_len));
+        const auto docs = select(read_corpus(s.corpus, s.data_dir), s.split == "train"   ? split::train
+                                                                    : s.split == "valid" ? split::valid
+                                                                                         : split::test);
+        std::vector<std::int32_t> stream;
+        for (const auto& d : docs) {
+            stream.push_back(tokenizer::bos_id);
+            for (auto id : tok.encode(d.text)) stream.push_back(id);
+            stream.push_back(tokenizer::eos_id);
+            if (stream.size() >= s.sequences * s.seq_len) break;
+        }
+        for (std::size_t i = 0; i < s.sequences && (i + 1) * s.seq_len <= stream.size(); ++i)
+            seqs.emplace_back(stream.begin() + static_cast<std::ptrdiff_t>(i * s.seq_len),
+                              stream.begin() + static_cast<std::ptrdiff_t>((i + 1) * s.seq_len));
+        if (seqs.empty()) throw config_error(s.origin + ": /input: the " + s.split + " split is too short");
+    }
+    std::vector<sim_result> results;
+    if (s.trace.empty()) {
+        results = simulate_batch(net, seqs, s.backend);
+    } else {
+        for (const auto& q : seqs) results.push_back(simulate(net, q, true));
+        write_trace(s.trace, net, seqs, results, s.json);
+    }
+
+    out << "wtasim run: " << s.origin << ": " << s.checkpoint << " (step " << c.step << "), "
+        << (cfg.causal ? "WD" : "WE") << "-Spikingformer D " << cfg.D << ", L " << cfg.L << ", T " << cfg.T << ", "
+        << attention_kind_name(cfg.block.attn.kind) << " attention, event-driven (" << s.backend << ")\n";
+    char buf[200];
+    if (!s.text.empty()) {
+        const auto& r = results[0];
+        const std::size_t last = seqs[0].size() - 1;
+        const float* lg = r.logits.data() + last * V;
+        const float mx = *std::max_element(lg, lg + V);
+        double z = 0;
+        for (std::size_t v = 0; v < V; ++v) z += std::exp(double(lg[v] - mx));
+        std::vector<std::pair<float, std::int32_t>> top;
+        for (std::size_t v = 0; v < V; ++v) top.push_back({lg[v], static_cast<std::int32_t>(v)});
+        std::partial_sort(top.begin(), top.begin() + 5, top.end(), std::greater<>());
+        out << "prompt: " << quote(s.text) << " (" << seqs[0].size() << " tokens)\nnext token:";
+        for (std::size_t i = 0; i < 5; ++i) {
+            std::snprintf(buf, sizeof buf, " %s %.3f", quote(tok.decode({top[i].second})).c_str(),
+                          std::exp(double(top[i].first - mx)) / z);
+            out << buf << (i < 4 ? "," : "\n");
+        }
+        if (s.generate > 0) {
+            std::vector<std::int32_t> seq = seqs[0];
+            for (std::size_t g = 0; g < s.generate && seq.size() < cfg.max_len; ++g) {
+                const sim_result step = simulate(net, seq);
+                const float* l = step.logits.data() + (seq.size() - 1) * V;
+                seq.push_back(static_cast<std::int32_t>(std::max_element(l, l + V) - l));
+            }
+            out << "greedy continuation: " << quote(tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end())))
+                << "\n";
+        }
+    } else {
+        // causal LM loss of the simulator's own logits on the windows (the task metric of a corpus run)
+        double nats = 0;
+        std::size_t n = 0;
+        for (std::size_t q = 0; q < seqs.size(); ++q) {
+            const auto targets = clm_targets(seqs[q], {}, 1, seqs[q].size());
+            std::vector<float> d(results[q].logits.size());
+            const loss_result lr = cross_entropy(d.data(), results[q].logits.data(), targets.data(), seqs[q].size(), V);
+            nats += lr.loss * double(lr.count);
+            n += lr.count;
+        }
+        std::snprintf(buf, sizeof buf,
+                      "%s split of %s: %zu sequences x %zu tokens; perplexity %.2f (%zu predictions)\n",
+                      s.split.c_str(), s.corpus.c_str(), seqs.size(), s.seq_len, std::exp(nats / double(n)), n);
+        out << buf;
+    }
+
+    energy_inputs in;
+    in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
+               std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
+    for (const auto& q : seqs) in.tokens += q.size();
+    for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
+    const std::uint64_t per_token_dense = cfg.L * (4 * cfg.D * cfg.D + 2 * cfg.D * cfg.F) + cfg.D * cfg.vocab;
+    in.dense_synaptic_ops = per_token_dense * cfg.T * in.tokens;
+    for (std::size_t i = 0; i < results[0].layers.size(); ++i) {
+        layer_counts l{results[0].layers[i].name, {}, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
+        for (const auto& r : results) {
+            l.ops += r.layers[i].ops;
+            l.events += r.layers[i].events;
+            l.neurons += r.layers[i].neurons;
+        }
+        in.layers.push_back(l);
+    }
+    in.ann = ann_twin_counts(cfg, seqs);
+    out << "\n" << energy_report_markdown(in, profile);
+    write_file(s.report_json, energy_report_json(in, profile));
+    write_file(s.report_md, energy_report_markdown(in, profile));
+    write_file(s.report_html, energy_report_html(in, profile));
+    for (const auto& [what, path] :
+         {std::pair{"trace", s.trace}, std::pair{"JSON report", s.report_json},
+          std::pair{"Markdown report", s.report_md}, std::pair{"HTML report", s.report_html}})
+        if (!path.empty()) out << what << ": " << path << "\n";
+    return 0;
+}
+
+}  // namespace wtasim

@@ -1,0 +1,35 @@
+// Run scenarios: what `wtasim run <scenario.json>` does, as a documented, validated JSON file
+// (schema in docs/scenarios.md). A run loads a trained spiking checkpoint, feeds it a prompt or sequences
+// of a corpus split through the event-driven simulator, and writes the energy report (Markdown, JSON,
+// HTML) and, when asked, an HDF5 trace. Every error names the file, the JSON path, the value and what was
+// expected; files that must exist are checked when the scenario is loaded, not mid-run.
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+namespace wtasim {
+
+struct run_scenario {
+    std::string origin;  // the scenario file
+    std::string json;    // as given
+    std::string checkpoint;
+    // input: a prompt (text, generate) or a corpus split (corpus, split, sequences, seq_len)
+    std::string text;
+    std::size_t generate = 0;
+    std::string corpus, split = "valid", data_dir = "data";
+    std::size_t sequences = 4, seq_len = 32;
+    std::string backend = "cpu";
+    std::size_t threads = 0;
+    std::string profile = "horowitz45-fp32";
+    std::string trace, report_json, report_md, report_html;
+
+    static run_scenario from_json(const std::string& text, const std::string& origin);
+    static run_scenario load(const std::string& path);
+};
+
+// Runs it; prints the result and the energy summary. Returns 0.
+int run(const run_scenario& s, std::ostream& out);
+
+}  // namespace wtasim

@@ -1,0 +1,67 @@
+// Run scenarios: the documented schema, and one clear error naming file, JSON path, value and expectation
+// for unknown keys, wrong types, out-of-range values and missing files.
+#include <doctest/doctest.h>
+
+#include "core/error.hpp"
+#include "scenarios/run.hpp"
+
+using namespace wtasim;
+
+namespace {
+const std::string model = WTASIM_SOURCE_DIR "/models/wd-kjv-small.h5";
+
+std::string error_of(const std::string& json) {
+    try {
+        run_scenario::from_json(json, "s.json");
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+std::string with_model(const std::string& rest) {
+    return R"({"model": {"checkpoint": ")" + model + "\"}" + (rest.empty() ? "" : ", " + rest) + "}";
+}
+}  // namespace
+
+TEST_CASE("run scenario: a complete scenario loads with every field") {
+    const run_scenario s = run_scenario::from_json(
+        with_model(
+            R"("input": {"corpus": "kjv", "split": "test", "sequences": 3, "seq_len": 16}, "backend": "reference",
+            "threads": 2, "energy": {"profile": "horowitz45-fp16"}, "trace": {"path": "t.h5"},
+            "report": {"json": "r.json", "markdown": "r.md", "html": "r.html"})"),
+        "s.json");
+    CHECK(s.corpus == "kjv");
+    CHECK(s.split == "test");
+    CHECK(s.sequences == 3);
+    CHECK(s.seq_len == 16);
+    CHECK(s.backend == "reference");
+    CHECK(s.profile == "horowitz45-fp16");
+    CHECK(s.report_html == "r.html");
+    CHECK(run_scenario::from_json(with_model(R"("input": {"text": "hi"})"), "s.json").text == "hi");
+}
+
+TEST_CASE("run scenario: broken scenarios name the file, the JSON path, the value and what was expected") {
+    CHECK(error_of(R"({"input": {"text": "x"}})") ==
+          "s.json: /model/checkpoint = null, missing: the trained spiking checkpoint to run (HDF5)");
+    CHECK(error_of(R"({"model": {"checkpoint": "/no/model.h5"}, "input": {"text": "x"}})") ==
+          "s.json: /model/checkpoint = \"/no/model.h5\", no such file");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "colour": 1)")).find("s.json: /colour = 1, unknown key") == 0);
+    CHECK(error_of(with_model(R"("input": {"text": "x", "generate": -1})")) ==
+          "s.json: /input/generate = -1, expected a non-negative integer");
+    CHECK(error_of(with_model(R"("input": {"text": "x", "generate": 5000})")) ==
+          "s.json: /input/generate = 5000, must be <= 4096");
+    CHECK(error_of(with_model(R"("input": {"corpus": "wiki"})")) ==
+          "s.json: /input/corpus = \"wiki\", expected one of \"kjv\", \"brown\", \"spam-assassin\"");
+    CHECK(error_of(with_model(R"("input": {"text": "x", "corpus": "kjv"})"))
+              .find("s.json: /input/corpus = \"kjv\", give exactly one") == 0);
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "backend": "gpu")")) ==
+          "s.json: /backend = \"gpu\", expected one of \"reference\", \"cpu\"");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "threads": "two")")) ==
+          "s.json: /threads = \"two\", expected a non-negative integer");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "energy": {"profile": "/no/profile.json"})"))
+              .find("s.json: /energy/profile = \"/no/profile.json\", not usable:") == 0);
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "report": {"pdf": "r.pdf"})")).find("s.json: /report/pdf") ==
+          0);
+    CHECK(error_of("[1, 2]") == "s.json: / = [1,2], expected an object");
+    CHECK(error_of("{\"model\": ").find("s.json: not valid JSON") == 0);
+}
