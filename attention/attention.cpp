@@ -66,7 +66,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const
 }
 
 op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
-                           const attention_dims& d, const attention_config& cfg) {
+                           const attention_dims& d, const attention_config& cfg, std::size_t first_query) {
     op_counts ops;
     const std::size_t kw = static_cast<std::size_t>(cfg.k);
     std::vector<std::uint32_t> cand;
@@ -78,7 +78,7 @@ op_counts attention_counts(const float* q, const float* k, const float* v, const
             for (std::size_t x = 0; x < d.dh; ++x) n += vj[x] != 0.0f ? 1 : 0;
             return n;
         };
-        for (std::size_t i = 0; i < d.shape.N; ++i) {
+        for (std::size_t i = first_query; i < d.shape.N; ++i) {
             if (!d.real(hv.b, i)) continue;
             hv.candidates(i, cfg.causal, cand);
             for (std::uint32_t j : cand) {

@@ -53,9 +53,9 @@ void attention_forward(float* o, std::int32_t* winners, const float* q, const fl
 void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
                         const float* v, const std::int32_t* winners, const attention_dims& d,
                         const attention_config& cfg);
-// Operations of SPEC §7 from the actual spikes (and winners, for wta), real queries only.
+// Operations of SPEC §7 from the actual spikes (and winners, for wta), real queries from `first_query` on.
 op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
-                           const attention_dims& d, const attention_config& cfg);
+                           const attention_dims& d, const attention_config& cfg, std::size_t first_query = 0);
 
 namespace cpu {
 // Scores by popcount of bit-packed heads, TBB over (t, b, h); bit-identical to the reference.

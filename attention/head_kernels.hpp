@@ -78,15 +78,16 @@ inline float wta_threshold(std::vector<float>& scores, std::size_t k) {
     return std::max(tau, 0.5f);
 }
 
+// Queries first_query..N-1 (all by default; a streaming decoder asks for the newest query only).
 template <class Score>
 void head_forward(float* o, std::int32_t* winners, const float* v, const head_view& hv, const attention_config& cfg,
-                  Score&& score) {
+                  Score&& score, std::size_t first_query = 0) {
     const std::size_t N = hv.d->shape.N, dh = hv.d->dh, k = static_cast<std::size_t>(cfg.k);
     std::vector<std::uint32_t> cand;
     std::vector<scored> c;
     std::vector<float> acc(dh);
     const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
-    for (std::size_t i = 0; i < N; ++i) {
+    for (std::size_t i = first_query; i < N; ++i) {
         hv.candidates(i, cfg.causal, cand);
         c.clear();
         for (std::uint32_t j : cand) c.push_back({score(i, j), j});

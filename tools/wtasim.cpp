@@ -7,9 +7,12 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "energy/profile.hpp"
 #include "scenarios/run.hpp"
+#include "sim/stream.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
+#include "training/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
 #include "training/checkpoint.hpp"
@@ -66,6 +69,21 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
     sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");
+    std::string gen_checkpoint, gen_text = "In the beginning", gen_profile = "horowitz45-fp32";
+    std::size_t gen_tokens = 20, gen_top_k = 0;
+    double gen_temperature = 0.0;
+    std::uint64_t gen_seed = 1;
+    auto* gen_cmd =
+        app.add_subcommand("generate", "Stream a WD model token by token (K/V spike cache), with energy per token");
+    gen_cmd->add_option("checkpoint", gen_checkpoint, "Checkpoint (HDF5) of a causal spiking model")
+        ->required()
+        ->check(CLI::ExistingFile);
+    gen_cmd->add_option("--text", gen_text, "Prompt");
+    gen_cmd->add_option("--tokens", gen_tokens, "Tokens to generate");
+    gen_cmd->add_option("--temperature", gen_temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
+    gen_cmd->add_option("--top-k", gen_top_k, "Sample among the k most likely (0 = all)");
+    gen_cmd->add_option("--seed", gen_seed, "Sampling seed");
+    gen_cmd->add_option("--profile", gen_profile, "Energy profile: a shipped name or a JSON file");
     std::string run_path;
     auto* run_cmd =
         app.add_subcommand("run", "Run a run scenario (docs/scenarios.md): simulation, energy reports, trace");
@@ -94,6 +112,49 @@ int main(int argc, char** argv) {
             return wtasim::run(sim, std::cout);
         }
         if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
+        if (*gen_cmd) {
+            const wtasim::checkpoint c = wtasim::load_checkpoint(gen_checkpoint);
+            const wtasim::sim_network net = wtasim::sim_network::from_checkpoint(c, gen_checkpoint);
+            const wtasim::tokenizer tok = wtasim::tokenizer::from_bytes(c.tokenizer, gen_checkpoint);
+            const wtasim::energy_profile profile = wtasim::energy_profile_from(gen_profile);
+            wtasim::stream_decoder dec(net);
+            std::vector<std::int32_t> seq{wtasim::tokenizer::bos_id};
+            for (auto id : tok.encode(gen_text)) seq.push_back(id);
+            std::vector<float> logits;
+            wtasim::op_counts prompt_ops, gen_ops, ops;
+            for (auto id : seq) {
+                if (dec.length() >= net.cfg.max_len) break;
+                logits = dec.push(id, &ops);
+                prompt_ops += ops;
+            }
+            std::size_t generated = 0;
+            std::string shown = tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end()));
+            std::cout << shown << std::flush;
+            for (; generated < gen_tokens && dec.length() < net.cfg.max_len; ++generated) {
+                const auto next = wtasim::sample_token(logits, gen_temperature, gen_top_k, gen_seed, generated);
+                seq.push_back(next);
+                // print what the new piece adds to the decoded text (pieces carry their leading space)
+                const std::string text = tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end()));
+                std::cout << (text.starts_with(shown) ? text.substr(shown.size()) : "\n" + text) << std::flush;
+                shown = text;
+                if (dec.length() >= net.cfg.max_len) break;
+                logits = dec.push(next, &ops);
+                gen_ops += ops;
+            }
+            std::cout << "\n";
+            char line[300];
+            const double per = generated ? 1.0 / double(generated) : 0.0;
+            std::snprintf(line, sizeof line,
+                          "\nprompt %zu tokens: %.3f nJ (full profile %s); generated %zu tokens: %.3f nJ per token "
+                          "(paper convention %.3f nJ per token), %.0f AC and %llu NU per token\n",
+                          seq.size() - generated, profile.energy_pj(prompt_ops) * 1e-3, profile.name.c_str(), generated,
+                          profile.energy_pj(gen_ops) * 1e-3 * per,
+                          wtasim::paper_convention_energy_pj(gen_ops) * 1e-3 * per,
+                          double(gen_ops[wtasim::op_class::ac]) * per,
+                          static_cast<unsigned long long>(double(gen_ops[wtasim::op_class::nu]) * per));
+            std::cout << line;
+            return 0;
+        }
         if (*trace_cmd) {
             wtasim::print_trace_summary(trace_path, std::cout);
             return 0;

@@ -1,0 +1,128 @@
+// Streaming decoder (sim/stream.hpp).
+#include "sim/stream.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "attention/head_kernels.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "sim/detail.hpp"
+
+namespace wtasim {
+using namespace sim_detail;
+
+stream_decoder::stream_decoder(const sim_network& net) : net_(net) {
+    if (!net.cfg.causal)
+        throw config_error("stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
+    const std::size_t slots = net.cfg.L * net.cfg.T * net.cfg.max_len * net.cfg.D;
+    k_cache_.assign(slots, 0.0f);
+    v_cache_.assign(slots, 0.0f);
+}
+
+std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
+    const model_config& cfg = net_.cfg;
+    const std::size_t D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H, n = n_;
+    if (n >= cfg.max_len)
+        throw config_error("stream: position " + std::to_string(n) +
+                           " is past max_len = " + std::to_string(cfg.max_len));
+    if (token < 0 || static_cast<std::size_t>(token) >= V)
+        throw config_error("stream: token id " + std::to_string(token) + " outside the vocabulary [0, " +
+                           std::to_string(V) + ")");
+    const block_config& bc = cfg.block;
+    lif_params attn_lif = bc.lif;
+    attn_lif.v_th = bc.attn.v_th_attn;
+    layer_stats st{"token", {}, 0, 0};  // one tally for the whole token
+    auto make = [&](neuron_kind kind, const lif_params& lp, std::size_t C) {
+        population p{kind, lp, bc.nilif, C, {}, &st};
+        p.reset(1);
+        return p;
+    };
+    struct block_pops {
+        population sn1, nq, nk, nv, na, sn2, snh;
+    };
+    std::vector<block_pops> pops;
+    for (std::size_t l = 0; l < cfg.L; ++l)
+        pops.push_back({make(bc.neuron, bc.lif, D), make(neuron_kind::lif, bc.lif, D),
+                        make(neuron_kind::lif, bc.lif, D), make(neuron_kind::lif, bc.lif, D),
+                        make(neuron_kind::lif, attn_lif, D), make(bc.neuron, bc.lif, D), make(bc.neuron, bc.lif, F)});
+    population final_sn = make(bc.neuron, bc.lif, D);
+
+    std::vector<float> x0(D);
+    for (std::size_t c = 0; c < D; ++c) x0[c] = net_.tok[static_cast<std::size_t>(token) * D + c] + net_.pos[n * D + c];
+    st.ops.add(op_class::ac, D);
+    const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
+    const std::size_t kw = static_cast<std::size_t>(bc.attn.k);
+    std::vector<float> x(D), s1(D), cur(F), q(D), k(D), v(D), z(D), x1(D), s2(D), hs(F), sf(D), head_acc(V, 0.0f);
+    std::vector<float> q_rows((n + 1) * D), o_rows((n + 1) * D);
+    std::vector<std::int32_t> winners(H * (n + 1) * kw, -1);
+    events ev, evq, evk, evv;
+    for (std::size_t t = 0; t < T; ++t) {
+        x = x0;
+        for (std::size_t l = 0; l < cfg.L; ++l) {
+            block_pops& b = pops[l];
+            const sim_block& w = net_.blocks[l];
+            float* kc = k_cache_.data() + (l * T + t) * cfg.max_len * D;
+            float* vc = v_cache_.data() + (l * T + t) * cfg.max_len * D;
+            b.sn1.step(s1.data(), ev, x.data(), 1);
+            linear_from_events(cur.data(), ev, w.q, 1, lv, st);
+            b.nq.step(q.data(), evq, cur.data(), 1);
+            linear_from_events(cur.data(), ev, w.k, 1, lv, st);
+            b.nk.step(kc + n * D, evk, cur.data(), 1);
+            linear_from_events(cur.data(), ev, w.v, 1, lv, st);
+            b.nv.step(vc + n * D, evv, cur.data(), 1);
+            // the newest query against the cached keys and values of positions 0..n
+            std::copy(q.begin(), q.end(), q_rows.begin() + static_cast<std::ptrdiff_t>(n * D));
+            const attention_dims dims{seq_shape{1, 1, n + 1}, H, dh, nullptr};
+            for (std::size_t h = 0; h < H; ++h) {
+                const detail::head_view hv{&dims, 0, 0, h};
+                detail::head_forward(o_rows.data(), bc.attn.kind == attention_kind::wta ? winners.data() : nullptr, vc,
+                                     hv, bc.attn, detail::dot_score{q_rows.data(), kc, hv}, n);
+            }
+            st.ops += attention_counts(q_rows.data(), kc, vc, winners.data(), dims, bc.attn, n);
+            b.na.step(z.data(), ev, o_rows.data() + n * D, 1);
+            linear_from_events(cur.data(), ev, w.o, 1, 1, st);
+            for (std::size_t i = 0; i < D; ++i) x1[i] = x[i] + cur[i];
+            b.sn2.step(s2.data(), ev, x1.data(), 1);
+            linear_from_events(cur.data(), ev, w.fc1, 1, lv, st);
+            b.snh.step(hs.data(), ev, cur.data(), 1);
+            linear_from_events(cur.data(), ev, w.fc2, 1, lv, st);
+            for (std::size_t i = 0; i < D; ++i) x[i] = x1[i] + cur[i];
+            st.ops.add(op_class::ac, 2 * D);
+        }
+        final_sn.step(sf.data(), ev, x.data(), 1);
+        for (std::size_t e = 0; e < ev.token.size(); ++e) {
+            const float* wr = net_.head_wt.data() + ev.neuron[e] * V;
+            const float val = ev.value[e];
+            for (std::size_t u = 0; u < V; ++u) head_acc[u] += val * wr[u];
+            st.ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * V);
+        }
+    }
+    std::vector<float> logits(V);
+    for (std::size_t u = 0; u < V; ++u) logits[u] = head_acc[u] / static_cast<float>(T) + net_.head_b[u];
+    st.ops.add(op_class::ac, V);
+    ++n_;
+    if (ops) *ops = st.ops;
+    return logits;
+}
+
+std::int32_t sample_token(const std::vector<float>& logits, double temperature, std::size_t top_k, std::uint64_t seed,
+                          std::uint64_t step) {
+    std::vector<std::pair<float, std::int32_t>> ranked;
+    for (std::size_t v = 0; v < logits.size(); ++v) ranked.push_back({logits[v], static_cast<std::int32_t>(v)});
+    std::stable_sort(ranked.begin(), ranked.end(), [](auto a, auto b) { return a.first > b.first; });
+    if (temperature <= 0.0 || top_k == 1) return ranked[0].second;
+    if (top_k > 0 && top_k < ranked.size()) ranked.resize(top_k);
+    std::vector<double> p(ranked.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < ranked.size(); ++i)
+        sum += p[i] = std::exp((ranked[i].first - ranked[0].first) / temperature);
+    double u = counter_rng(seed).uniform(0, step) * sum;
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        if (u < p[i]) return ranked[i].second;
+        u -= p[i];
+    }
+    return ranked.back().second;
+}
+
+}  // namespace wtasim

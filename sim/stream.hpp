@@ -1,0 +1,36 @@
+// Streaming generation for WD-Spikingformer (CWSSA, SPEC §6): tokens are fed one at a time; each new token
+// runs its T steps through every layer, and its attention query reads the K and V spikes of the earlier
+// tokens from a spike cache (per block and step) instead of recomputing them. In a causal model a token's
+// computation depends only on itself and the tokens before it, so the logits of every position equal a
+// full-sequence simulation's bit for bit; the operations of each token are counted as it is processed.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "energy/op_counts.hpp"
+#include "sim/network.hpp"
+
+namespace wtasim {
+
+class stream_decoder {
+public:
+    // Throws config_error for a bidirectional (WE) model, whose earlier tokens depend on later ones.
+    explicit stream_decoder(const sim_network& net);
+
+    // Feeds the token at the next position; returns its logits [V]; `ops` receives what this token cost.
+    std::vector<float> push(std::int32_t token, op_counts* ops = nullptr);
+    std::size_t length() const { return n_; }
+
+private:
+    const sim_network& net_;
+    std::size_t n_ = 0;
+    std::vector<float> k_cache_, v_cache_;  // [L][T][max_len][D] spikes
+};
+
+// Next token from logits: greedy when temperature is 0 or top_k is 1; otherwise softmax(logits / temperature)
+// over the top_k largest (all when 0), drawn by the counter RNG at (seed, step).
+std::int32_t sample_token(const std::vector<float>& logits, double temperature, std::size_t top_k, std::uint64_t seed,
+                          std::uint64_t step);
+
+}  // namespace wtasim
