@@ -1,0 +1,92 @@
+// Benchmark (not a test): the event-driven simulator's tokens/s against the trainer's evaluation forward on
+// the same checkpoint and tokens, at the model's natural firing rates and with the LIF threshold swept
+// (which sweeps the firing rate), with 1 and 2 threads; accumulates per second against the machine's copy
+// bandwidth measured in the same run (an AC streams one 4-byte weight); peak memory.
+// Usage: bench_sim [checkpoint=models/wd-kjv-small.h5] [sequences=16] [seq_len=64] [repeats=3]
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "core/rng.hpp"
+#include "sim/engine.hpp"
+#include "tools/bench_common.hpp"
+
+using namespace wtasim;
+
+namespace {
+double copy_bytes_per_s(int repeats) {
+    std::vector<char> src(std::size_t{256} << 20, 1), dst(src.size(), 0);
+    const std::size_t piece = 1 << 20, pieces = src.size() / piece;
+    const double s = bench::best_seconds(repeats, [&] {
+        parallel_for(pieces, 1, [&](std::size_t b, std::size_t e) {
+            std::memcpy(dst.data() + b * piece, src.data() + b * piece, (e - b) * piece);
+        });
+    });
+    return 2.0 * double(pieces * piece) / s;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string path = argc > 1 ? argv[1] : "models/wd-kjv-small.h5";
+    const std::size_t B = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 16;
+    const std::size_t N = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 64;
+    const int repeats = argc > 4 ? std::atoi(argv[4]) : 3;
+    try {
+        checkpoint c = load_checkpoint(path);
+        const model_config base = model_config::from_json(c.config);
+        std::vector<std::vector<std::int32_t>> seqs(B);
+        std::vector<std::int32_t> flat;
+        const counter_rng rng(5);
+        for (std::size_t b = 0; b < B; ++b)
+            for (std::size_t n = 0; n < N; ++n) {
+                seqs[b].push_back(
+                    static_cast<std::int32_t>(5 + rng.below(b, n, static_cast<std::uint32_t>(base.vocab - 5))));
+                flat.push_back(seqs[b].back());
+            }
+        std::printf("simulator vs trainer evaluation forward: %s, %zu sequences x %zu tokens, best of %d\n",
+                    path.c_str(), B, N, repeats);
+        std::printf("%7s %5s %8s %12s %14s %10s %12s %10s\n", "threads", "v_th", "rate", "sim tok/s", "trainer tok/s",
+                    "sim/train", "AC/s", "AC bw");
+        for (std::size_t threads : {1u, 2u}) {
+            thread_limit limit(threads);
+            const double bw = copy_bytes_per_s(2);
+            for (float v_th : {0.75f, 1.0f, 1.5f, 2.0f}) {
+                model_config cfg = base;
+                cfg.block.lif.v_th = v_th;
+                checkpoint ck = c;
+                ck.config = cfg.to_json();
+                const sim_network net = sim_network::from_checkpoint(ck, path);
+                std::vector<sim_result> results;
+                const double sim_s = bench::best_seconds(repeats, [&] { results = simulate_batch(net, seqs, "cpu"); });
+                std::uint64_t events = 0, neurons = 0, acs = 0;
+                for (const auto& r : results) {
+                    acs += r.total[op_class::ac];
+                    for (const auto& l : r.layers) events += l.events, neurons += l.neurons;
+                }
+                language_model m(cfg);
+                for (auto& p : m.parameters()) *p.value = ck.params.at(p.name);
+                for (auto& b : m.buffers()) *b.value = ck.buffers.at(b.name);
+                std::vector<float> logits(B * N * cfg.vocab);
+                const double train_s =
+                    bench::best_seconds(repeats, [&] { m.forward(logits.data(), flat.data(), B, N, {}, false); });
+                const double tok = double(B * N);
+                const double ac_per_s = double(acs) / sim_s;
+                std::printf("%7zu %5.2f %8.4f %12.0f %14.0f %10.2f %12.3e %10.3f\n", threads, double(v_th),
+                            double(events) / double(neurons), tok / sim_s, tok / train_s, train_s / sim_s, ac_per_s,
+                            4.0 * ac_per_s / bw);
+            }
+        }
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        std::printf("peak RSS %.1f MB; 'AC bw' = 4 bytes per AC / copy bandwidth of the same run\n",
+                    double(ru.ru_maxrss) / 1024.0);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_sim: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
