@@ -83,6 +83,32 @@ std::string json_reader::get_string(const std::string& key, const std::string& f
     fail(key, v, "expected one of " + list);
 }
 
+std::vector<std::string> json_reader::get_string_list(const std::string& key) {
+    known_.insert(key);
+    std::vector<std::string> out;
+    if (!has(key)) return out;
+    const auto& v = (*value_)[key];
+    if (!v.is_array()) fail(key, v, "expected an array of strings");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_string()) fail(key + "/" + std::to_string(i), v[i], "expected a string");
+        out.push_back(v[i].get<std::string>());
+    }
+    return out;
+}
+
+std::vector<std::uint64_t> json_reader::get_uint_list(const std::string& key) {
+    known_.insert(key);
+    std::vector<std::uint64_t> out;
+    if (!has(key)) return out;
+    const auto& v = (*value_)[key];
+    if (!v.is_array()) fail(key, v, "expected an array of non-negative integers");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_number_unsigned()) fail(key + "/" + std::to_string(i), v[i], "expected a non-negative integer");
+        out.push_back(v[i].get<std::uint64_t>());
+    }
+    return out;
+}
+
 json_reader json_reader::object(const std::string& key) {
     known_.insert(key);
     if (!has(key)) return json_reader(empty_ = nlohmann::json::object(), origin_, pointer_ + "/" + key);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace wtasim {
 
@@ -26,6 +27,9 @@ public:
     bool get_bool(const std::string& key, bool fallback);
     std::string get_string(const std::string& key, const std::string& fallback,
                            std::initializer_list<const char*> allowed = {});
+    // Arrays of strings / of non-negative integers (empty when absent).
+    std::vector<std::string> get_string_list(const std::string& key);
+    std::vector<std::uint64_t> get_uint_list(const std::string& key);
     // The nested object at `key` (an empty object when absent).
     json_reader object(const std::string& key);
     // Throws for any key that was never asked for.

@@ -56,6 +56,11 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
     e.finish();
     json_reader t = r.object("trace");
     s.trace = t.get_string("path", "");
+    s.trace_sequences = t.get_uint_list("sequences");
+    s.trace_layers = t.get_string_list("layers");
+    s.trace_membranes = t.get_bool("membranes", false);
+    if (s.trace.empty() && (!s.trace_sequences.empty() || !s.trace_layers.empty() || s.trace_membranes))
+        t.fail("path", nullptr, "missing: sequences, layers and membranes choose what the trace at this path keeps");
     t.finish();
     json_reader rep = r.object("report");
     s.report_json = rep.get_string("json", "");
@@ -148,8 +153,25 @@ int run(const run_scenario& s, std::ostream& out) {
     if (s.trace.empty()) {
         results = simulate_batch(net, seqs, s.backend);
     } else {
-        for (const auto& q : seqs) results.push_back(simulate(net, q, true));
-        write_trace(s.trace, net, seqs, results, s.json);
+        // the chosen layers and sequences must exist (the layer names depend on the checkpoint's depth)
+        const sim_result probe = simulate(net, {seqs[0][0]}, true);
+        for (std::size_t i = 0; i < s.trace_layers.size(); ++i) {
+            const bool known = std::any_of(probe.spikes.begin(), probe.spikes.end(),
+                                           [&](const layer_events& e) { return e.name == s.trace_layers[i]; });
+            if (!known) {
+                std::string names;
+                for (const auto& e : probe.spikes) names += (names.empty() ? "" : ", ") + e.name;
+                throw config_error(s.origin + ": /trace/layers/" + std::to_string(i) + " = \"" + s.trace_layers[i] +
+                                   "\", no such neuron layer; this model has " + names);
+            }
+        }
+        for (std::size_t i = 0; i < s.trace_sequences.size(); ++i)
+            if (s.trace_sequences[i] >= seqs.size())
+                throw config_error(s.origin + ": /trace/sequences/" + std::to_string(i) + " = " +
+                                   std::to_string(s.trace_sequences[i]) + ", the run has " +
+                                   std::to_string(seqs.size()) + " sequence(s)");
+        for (const auto& q : seqs) results.push_back(simulate(net, q, true, s.trace_membranes));
+        write_trace(s.trace, net, seqs, results, s.json, trace_selection{s.trace_sequences, s.trace_layers});
     }
 
     out << "wtasim run: " << s.origin << ": " << s.checkpoint << " (step " << c.step << "), "

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace wtasim {
 
@@ -24,6 +26,9 @@ struct run_scenario {
     std::size_t threads = 0;
     std::string profile = "horowitz45-fp32";
     std::string trace, report_json, report_md, report_html;
+    std::vector<std::uint64_t> trace_sequences;  // empty: all
+    std::vector<std::string> trace_layers;       // empty: all
+    bool trace_membranes = false;
 
     static run_scenario from_json(const std::string& text, const std::string& origin);
     static run_scenario load(const std::string& path);

@@ -32,6 +32,7 @@ struct population {
     std::vector<float> state;
     layer_stats* stats;
     layer_events* record = nullptr;  // optional event list
+    bool record_membrane = false;    // also the membranes, into record->membrane
     std::uint32_t t = 0;             // current step, for the record
 
     void reset(std::size_t N) {
@@ -49,6 +50,7 @@ struct population {
                 float membrane;
                 const float out = kind == neuron_kind::lif ? lif_step(state[i], x[i], lif, v_reset, membrane)
                                                            : nilif_step(state[i], x[i], nilif, membrane);
+                if (record_membrane) record->membrane.push_back(membrane);
                 s[i] = out;
                 if (out != 0.0f) {
                     ev.token.push_back(static_cast<std::uint32_t>(n));

@@ -20,7 +20,7 @@ struct block_state {
 };
 }  // namespace
 
-sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record) {
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes) {
     const model_config& cfg = net.cfg;
     const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H;
     if (N == 0 || N > cfg.max_len)
@@ -72,8 +72,9 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     if (record) {
         r.spikes.reserve(populations.size());
         for (population* pop : populations) {
-            r.spikes.push_back({pop->stats->name, pop->C, {}, {}, {}});
+            r.spikes.push_back({pop->stats->name, pop->C, {}, {}, {}, {}});
             pop->record = &r.spikes.back();
+            pop->record_membrane = membranes;
         }
     }
     op_counts before_step;

@@ -32,6 +32,7 @@ struct layer_events {
     std::string name;
     std::size_t n_neurons = 0;
     std::vector<std::uint32_t> step, token, neuron;
+    std::vector<float> membrane;  // [T, N, n_neurons] charged membrane (LIF H, NI-LIF U), when asked for
 };
 
 struct sim_result {
@@ -43,8 +44,10 @@ struct sim_result {
     std::vector<layer_events> spikes;   // filled when recording was asked for
 };
 
-// One sequence of real tokens; `record` keeps every neuron layer's events (for traces).
-sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false);
+// One sequence of real tokens; `record` keeps every neuron layer's events (for traces), `membranes` also
+// their membrane potentials.
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,
+                    bool membranes = false);
 
 // A batch of sequences; backend "reference" (one after another) or "cpu" (TBB over sequences). Results
 // are identical whatever the backend and the thread count.

@@ -26,7 +26,7 @@ nlohmann::json class_names() {
 
 void write_trace(const std::string& path, const sim_network& net,
                  const std::vector<std::vector<std::int32_t>>& sequences, const std::vector<sim_result>& results,
-                 const std::string& scenario_json) {
+                 const std::string& scenario_json, const trace_selection& keep) {
     const model_config& cfg = net.cfg;
     h5::write_atomically(path, [&](const std::string& tmp) {
         h5::file f(tmp, h5::mode::create);
@@ -36,7 +36,11 @@ void write_trace(const std::string& path, const sim_network& net,
         f.set_attr("/", "config", cfg.to_json());
         std::vector<op_counts> layer_sum, step_sum(cfg.T);
         nlohmann::json names = nlohmann::json::array();
+        bool first = true;
         for (std::size_t s = 0; s < results.size(); ++s) {
+            if (!keep.sequences.empty() &&
+                std::find(keep.sequences.begin(), keep.sequences.end(), s) == keep.sequences.end())
+                continue;
             const sim_result& r = results[s];
             if (r.spikes.empty()) throw internal_error("write_trace: results were simulated without recording");
             const std::string seq = "/sequences/" + std::to_string(s);
@@ -44,7 +48,11 @@ void write_trace(const std::string& path, const sim_network& net,
             f.write(seq + "/tokens", {N}, sequences[s].data(), true);
             f.write(seq + "/logits", {N, cfg.vocab}, r.logits.data(), true);
             for (const auto& ev : r.spikes) {
+                if (!keep.layers.empty() &&
+                    std::find(keep.layers.begin(), keep.layers.end(), ev.name) == keep.layers.end())
+                    continue;
                 const std::string g = seq + "/layers/" + ev.name;
+                if (!ev.membrane.empty()) f.write(g + "/membrane", {cfg.T, N, ev.n_neurons}, ev.membrane.data(), true);
                 f.create_group(g);
                 f.set_attr(g, "n_neurons", static_cast<std::int64_t>(ev.n_neurons));
                 f.set_attr(g, "n_tokens", static_cast<std::int64_t>(N));
@@ -68,9 +76,10 @@ void write_trace(const std::string& path, const sim_network& net,
             }
             std::vector<op_counts> per_layer;
             for (const auto& l : r.layers) per_layer.push_back(l.ops);
-            if (s == 0) {
+            if (first) {
                 layer_sum.assign(per_layer.size(), {});
                 for (const auto& l : r.layers) names.push_back(l.name);
+                first = false;
             }
             for (std::size_t i = 0; i < per_layer.size(); ++i) layer_sum[i] += per_layer[i];
             for (std::size_t t = 0; t < cfg.T; ++t) step_sum[t] += r.per_step[t];

@@ -62,6 +62,12 @@ TEST_CASE("run scenario: broken scenarios name the file, the JSON path, the valu
               .find("s.json: /energy/profile = \"/no/profile.json\", not usable:") == 0);
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "report": {"pdf": "r.pdf"})")).find("s.json: /report/pdf") ==
           0);
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"layers": ["sn_final"]})")) ==
+          "s.json: /trace/path = null, missing: sequences, layers and membranes choose what the trace at this path keeps");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"path": "t.h5", "layers": ["a", 3]})")) ==
+          "s.json: /trace/layers/1 = 3, expected a string");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"path": "t.h5", "sequences": [-1]})")) ==
+          "s.json: /trace/sequences/0 = -1, expected a non-negative integer");
     CHECK(error_of("[1, 2]") == "s.json: / = [1,2], expected an object");
     CHECK(error_of("{\"model\": ").find("s.json: not valid JSON") == 0);
 }

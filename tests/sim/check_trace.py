@@ -90,6 +90,24 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
         expect(p + "attn.select AC", ac(p + "attn.select"), score_ac + extra_ac)
         expect(p + "attn.select CMP", int(counts[p + "attn.select"][col["CMP"]]), cmp)
     expect("head AC", ac("head"), nev("sn_final") * V + N * V)
+    # membranes, where recorded: every LIF spike is a membrane at or above its threshold, every NI-LIF level
+    # is the rounded, clipped membrane (SPEC §2)
+    lif = cfg["lif"]
+    for name in layers:
+        if "membrane" not in layers[name]:
+            continue
+        u = layers[name]["membrane"][:].astype(np.float64)
+        width = layers[name].attrs["n_neurons"]
+        got = dense(name, width)
+        binary = cfg["neuron"] == "lif" or any(x in name for x in ("sn_q", "sn_k", "sn_v", "sn_a"))
+        if binary:
+            v_th = cfg["attention"]["v_th_attn"] if name.endswith("sn_a") else lif["v_th"]
+            want = (u >= v_th).astype(np.int64)
+        else:
+            want = np.clip(np.round(u), 0, cfg["nilif"]["levels"]).astype(np.int64)
+        if not (got == want).all():
+            failures.append(f"{name}: spikes disagree with the membranes at {int((got != want).sum())} places")
+        membranes_checked = True
     # totals per step add up to the per-layer totals
     expect("steps sum", seq["energy/steps"][:].sum(axis=0).tolist(), table.sum(axis=0).tolist())
     # logits from the final events and the checkpoint's head
@@ -104,5 +122,6 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
 
 for line in failures:
     print("FAIL", line)
-print(f"trace check: {len(failures)} mismatches; layout, counts of every layer and logits recomputed from the spikes")
+print(f"trace check: {len(failures)} mismatches; layout, counts of every layer and logits recomputed from the spikes"
+      + ("; spikes against membranes" if "membranes_checked" in globals() else ""))
 sys.exit(1 if failures else 0)

@@ -28,7 +28,7 @@ void write_pair(const std::string& dir, const std::string& name, const std::stri
     const sim_network net = sim_network::from_checkpoint(c, name);
     const std::vector<std::vector<std::int32_t>> seqs{{1, 7, 3, 9, 2, 8}, {4, 4, 5}};
     std::vector<sim_result> results;
-    for (const auto& s : seqs) results.push_back(simulate(net, s, true));
+    for (const auto& s : seqs) results.push_back(simulate(net, s, true, true));  // with membranes
     write_trace(dir + "/" + name + ".trace.h5", net, seqs, results, R"({"test": ")" + name + "\"}");
 }
 const char* base = R"("vocab": 20, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 8)";
