@@ -63,7 +63,8 @@ TEST_CASE("run scenario: broken scenarios name the file, the JSON path, the valu
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "report": {"pdf": "r.pdf"})")).find("s.json: /report/pdf") ==
           0);
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"layers": ["sn_final"]})")) ==
-          "s.json: /trace/path = null, missing: sequences, layers and membranes choose what the trace at this path keeps");
+          "s.json: /trace/path = null, missing: sequences, layers and membranes choose what the trace at this path "
+          "keeps");
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"path": "t.h5", "layers": ["a", 3]})")) ==
           "s.json: /trace/layers/1 = 3, expected a string");
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"path": "t.h5", "sequences": [-1]})")) ==
