@@ -265,6 +265,18 @@ op_counts language_model::counts() const {
     return ops;
 }
 
+std::vector<block_spikes> language_model::block_spike_counts() const {
+    std::vector<block_spikes> out;
+    for (const auto& b : blocks_) out.push_back(b->spikes());
+    return out;
+}
+
+std::uint64_t language_model::final_spike_count() const {
+    if (!final_sn_) return 0;
+    const auto valid = row_validity(seq_shape{cfg_.T, B_, N_}, mask_);
+    return final_sn_->events(valid.data(), cfg_.D);
+}
+
 std::vector<double> language_model::firing_rates() const {
     std::vector<double> rates;
     const auto valid = row_validity(seq_shape{cfg_.T, B_, N_}, mask_);

@@ -47,6 +47,10 @@ public:
     const model_config& config() const { return cfg_; }
     // Mean firing rate per block's neuron layers in the last forward (events per neuron per step).
     std::vector<double> firing_rates() const;
+    // Spikes per neuron layer of every block in the last forward, on real tokens (NI-LIF: levels), and of the
+    // final layer.
+    std::vector<block_spikes> block_spike_counts() const;
+    std::uint64_t final_spike_count() const;
 
 private:
     model_config cfg_;

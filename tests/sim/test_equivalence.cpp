@@ -21,6 +21,8 @@ struct fixture {
     std::vector<std::vector<std::int32_t>> seqs;
     std::vector<float> trainer_logits;
     op_counts trainer_counts;
+    std::vector<block_spikes> trainer_spikes;
+    std::uint64_t trainer_final_spikes = 0;
 };
 
 fixture make(const std::string& model_json) {
@@ -31,7 +33,7 @@ fixture make(const std::string& model_json) {
     const counter_rng rng(24);
     std::uint64_t stream = 0;
     for (auto& p : m.parameters()) {
-        if (p.name.ends_with(".bn.bias")) p.value->fill(0.5f);  // layers that fire
+        if (p.name.ends_with(".bn.bias")) p.value->fill(1.0f);  // layers that fire, attention output too
         if (p.name.ends_with(".bn.weight")) rng.fill_uniform(p.value->data(), p.value->size(), stream++, 0, 0.8f, 1.2f);
     }
     for (auto& b : m.buffers()) {  // trained-looking running statistics
@@ -48,6 +50,8 @@ fixture make(const std::string& model_json) {
     f.trainer_logits.resize(B * N * V);
     m.forward(f.trainer_logits.data(), tokens.data(), B, N, {}, false);
     f.trainer_counts = m.counts();
+    f.trainer_spikes = m.block_spike_counts();
+    f.trainer_final_spikes = m.final_spike_count();
     f.ckpt.config = f.cfg.to_json();
     for (auto& p : m.parameters()) f.ckpt.params.emplace(p.name, *p.value);
     for (auto& b : m.buffers()) f.ckpt.buffers.emplace(b.name, *b.value);
@@ -75,6 +79,28 @@ void check_equivalent(const std::string& model_json) {
         CHECK(counts.n[c] == f.trainer_counts.n[c]);
     }
     CHECK(counts[op_class::ac] > 0);
+    // spike counts per layer equal the trainer's
+    auto events_of = [&](const std::string& name) {
+        std::uint64_t e = 0;
+        for (const auto& r : results)
+            for (const auto& l : r.layers)
+                if (l.name == name) e += l.events;
+        return e;
+    };
+    for (std::size_t l = 0; l < f.trainer_spikes.size(); ++l) {
+        const std::string p = "blocks." + std::to_string(l) + ".";
+        const block_spikes& t = f.trainer_spikes[l];
+        CAPTURE(l);
+        CHECK(events_of(p + "sn1") == t.s1);
+        CHECK(events_of(p + "attn.sn_q") == t.q);
+        CHECK(events_of(p + "attn.sn_k") == t.k);
+        CHECK(events_of(p + "attn.sn_v") == t.v);
+        CHECK(events_of(p + "attn.sn_a") == t.z);
+        CHECK(events_of(p + "sn2") == t.s2);
+        CHECK(events_of(p + "mlp.sn_h") == t.h);
+        CHECK(t.z > 0);
+    }
+    CHECK(events_of("sn_final") == f.trainer_final_spikes);
     // the reference backend and any thread count give the same bits
     for (std::size_t threads : {1u, 2u}) {
         thread_limit limit(threads);
