@@ -46,6 +46,8 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
     in.finish();
     s.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
     s.threads = r.get_uint("threads", 0, 0, 1024);
+    s.batch = r.get_uint("batch", 0, 0, 1u << 20);
+    s.T = r.get_uint("T", 0, 0, 64);
     json_reader e = r.object("energy");
     s.profile = e.get_string("profile", "horowitz45-fp32");
     try {
@@ -118,7 +120,11 @@ int run(const run_scenario& s, std::ostream& out) {
     thread_limit limit(s.threads);
     const checkpoint c = load_checkpoint(s.checkpoint);
     if (c.tokenizer.empty()) throw io_error(s.checkpoint + ": /tokenizer/model is missing");
-    const sim_network net = sim_network::from_checkpoint(c, s.checkpoint);
+    sim_network net = sim_network::from_checkpoint(c, s.checkpoint);
+    if (s.T != 0 && s.T != net.cfg.T) {
+        out << "note: T = " << s.T << " instead of the trained T = " << net.cfg.T << "\n";
+        net.cfg.T = s.T;
+    }
     const tokenizer tok = tokenizer::from_bytes(c.tokenizer, s.checkpoint);
     const energy_profile profile = energy_profile_from(s.profile);
     const model_config& cfg = net.cfg;
@@ -151,7 +157,13 @@ int run(const run_scenario& s, std::ostream& out) {
     }
     std::vector<sim_result> results;
     if (s.trace.empty()) {
-        results = simulate_batch(net, seqs, s.backend);
+        const std::size_t batch = s.batch == 0 ? seqs.size() : s.batch;
+        for (std::size_t b = 0; b < seqs.size(); b += batch) {
+            const std::vector<std::vector<std::int32_t>> part(
+                seqs.begin() + static_cast<std::ptrdiff_t>(b),
+                seqs.begin() + static_cast<std::ptrdiff_t>(std::min(seqs.size(), b + batch)));
+            for (auto& r : simulate_batch(net, part, s.backend)) results.push_back(std::move(r));
+        }
     } else {
         // the chosen layers and sequences must exist (the layer names depend on the checkpoint's depth)
         const sim_result probe = simulate(net, {seqs[0][0]}, true);

@@ -24,6 +24,8 @@ struct run_scenario {
     std::size_t sequences = 4, seq_len = 32;
     std::string backend = "cpu";
     std::size_t threads = 0;
+    std::size_t batch = 0;  // sequences simulated together (in parallel on "cpu"); 0 = all at once
+    std::size_t T = 0;      // time steps; 0 = the checkpoint's (another T changes the model's behaviour)
     std::string profile = "horowitz45-fp32";
     std::string trace, report_json, report_md, report_html;
     std::vector<std::uint64_t> trace_sequences;  // empty: all

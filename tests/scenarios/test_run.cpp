@@ -69,6 +69,9 @@ TEST_CASE("run scenario: broken scenarios name the file, the JSON path, the valu
           "s.json: /trace/layers/1 = 3, expected a string");
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "trace": {"path": "t.h5", "sequences": [-1]})")) ==
           "s.json: /trace/sequences/0 = -1, expected a non-negative integer");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "T": 100)")) == "s.json: /T = 100, must be <= 64");
+    CHECK(error_of(with_model(R"("input": {"text": "x"}, "batch": 1.5)")) ==
+          "s.json: /batch = 1.5, expected a non-negative integer");
     CHECK(error_of("[1, 2]") == "s.json: / = [1,2], expected an object");
     CHECK(error_of("{\"model\": ").find("s.json: not valid JSON") == 0);
 }
