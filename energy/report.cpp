@@ -9,7 +9,7 @@ namespace wtasim {
 namespace {
 struct totals {
     op_counts all, attention;
-    std::uint64_t events = 0, neurons = 0;
+    std::uint64_t events = 0, neurons = 0, active = 0;
 };
 
 totals sum(const energy_inputs& in) {
@@ -19,6 +19,7 @@ totals sum(const energy_inputs& in) {
         if (l.attention) t.attention += l.ops;
         t.events += l.events;
         t.neurons += l.neurons;
+        t.active += l.active;
     }
     return t;
 }
@@ -69,7 +70,7 @@ std::string energy_report_json(const energy_inputs& in, const energy_profile& pr
         {"neurobench",
          {{"Footprint", in.footprint_bytes},
           {"ConnectionSparsity", 0.0},
-          {"ActivationSparsity", t.neurons ? 1.0 - double(t.events) / double(t.neurons) : 0.0},
+          {"ActivationSparsity", t.neurons ? 1.0 - double(t.active) / double(t.neurons) : 0.0},
           {"SynapticOperations",
            {{"Effective_MACs", synaptic_free[op_class::mac] - t.attention[op_class::mac]},
             {"Effective_ACs", synaptic_free[op_class::ac] - t.attention[op_class::ac]},
@@ -104,8 +105,9 @@ std::string energy_report_markdown(const energy_inputs& in, const energy_profile
     row("SNN", t.all);
     row("of which attention", t.attention);
     row("ANN twin", in.ann);
-    md += "\nActivation sparsity " + fmt("%.4f", t.neurons ? 1.0 - double(t.events) / double(t.neurons) : 0.0) +
-          " (firing rate " + fmt("%.4f", t.neurons ? double(t.events) / double(t.neurons) : 0.0) + ").\n";
+    md += "\nActivation sparsity " + fmt("%.4f", t.neurons ? 1.0 - double(t.active) / double(t.neurons) : 0.0) +
+          " (fraction of neuron-steps without output); " +
+          fmt("%.4f", t.neurons ? double(t.events) / double(t.neurons) : 0.0) + " events per neuron-step.\n";
     return md;
 }
 

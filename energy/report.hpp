@@ -18,6 +18,7 @@ struct layer_counts {
     op_counts ops;
     std::uint64_t events = 0;   // spikes emitted (neuron layers)
     std::uint64_t neurons = 0;  // neuron-steps (neuron layers)
+    std::uint64_t active = 0;   // neuron-steps with a non-zero output (NeuroBench's activation count)
     bool attention = false;     // score / selection / gather work between activations
 };
 

@@ -15,6 +15,7 @@
 #include "energy/report.hpp"
 #include "sim/trace.hpp"
 #include "training/corpus.hpp"
+#include "training/h5.hpp"
 #include "training/objectives.hpp"
 #include "training/tokenizer.hpp"
 
@@ -34,6 +35,7 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
     m.finish();
     json_reader in = r.object("input");
     s.text = in.get_string("text", "");
+    if (in.has("text") && s.text.empty()) in.fail("text", "", "expected a non-empty prompt");
     s.corpus = in.get_string("corpus", "", {"kjv", "brown", "spam-assassin"});
     if (s.text.empty() == s.corpus.empty())
         in.fail(s.text.empty() ? "text" : "corpus", s.text.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.corpus),
@@ -83,16 +85,7 @@ run_scenario run_scenario::load(const std::string& path) {
 
 namespace {
 void write_file(const std::string& path, const std::string& text) {
-    if (path.empty()) return;
-    const fs::path p(path);
-    if (p.has_parent_path()) fs::create_directories(p.parent_path());
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp);
-        if (!f) throw io_error(path + ": cannot write");
-        f << text;
-    }
-    fs::rename(tmp, path);
+    if (!path.empty()) h5::write_text_atomically(path, text);
 }
 
 // The ANN twin's counts on the same sequences: they depend on sizes and tokens, not on weights.
@@ -129,12 +122,19 @@ int run(const run_scenario& s, std::ostream& out) {
     const energy_profile profile = energy_profile_from(s.profile);
     const model_config& cfg = net.cfg;
     const std::size_t V = cfg.vocab;
+    if (tok.vocab_size() != V)
+        throw io_error(s.checkpoint + ": the tokenizer has " + std::to_string(tok.vocab_size()) +
+                       " pieces, @config/vocab = " + std::to_string(V));
 
     std::vector<std::vector<std::int32_t>> seqs;
     if (!s.text.empty()) {
         std::vector<std::int32_t> t{tokenizer::bos_id};
         for (auto id : tok.encode(s.text)) t.push_back(id);
-        if (t.size() > cfg.max_len) t.resize(cfg.max_len);
+        if (t.size() > cfg.max_len) {  // keep the end of the prompt: the next token follows it
+            out << "note: the prompt has " << t.size() << " tokens; the last " << cfg.max_len
+                << " (the model's max_len) are used\n";
+            t.erase(t.begin(), t.end() - static_cast<std::ptrdiff_t>(cfg.max_len));
+        }
         seqs.push_back(t);
     } else {
         if (s.seq_len > cfg.max_len)
@@ -190,7 +190,10 @@ int run(const run_scenario& s, std::ostream& out) {
         << (cfg.causal ? "WD" : "WE") << "-Spikingformer D " << cfg.D << ", L " << cfg.L << ", T " << cfg.T << ", "
         << attention_kind_name(cfg.block.attn.kind) << " attention, event-driven (" << s.backend << ")\n";
     char buf[200];
-    if (!s.text.empty()) {
+    if (!cfg.causal) {
+        out << "WE (bidirectional) model: every position sees the whole sequence, so no next-token prediction or "
+               "causal perplexity is shown; the energy report follows\n";
+    } else if (!s.text.empty()) {
         const auto& r = results[0];
         const std::size_t last = seqs[0].size() - 1;
         const float* lg = r.logits.data() + last * V;
@@ -199,12 +202,13 @@ int run(const run_scenario& s, std::ostream& out) {
         for (std::size_t v = 0; v < V; ++v) z += std::exp(double(lg[v] - mx));
         std::vector<std::pair<float, std::int32_t>> top;
         for (std::size_t v = 0; v < V; ++v) top.push_back({lg[v], static_cast<std::int32_t>(v)});
-        std::partial_sort(top.begin(), top.begin() + 5, top.end(), std::greater<>());
+        const std::size_t shown = std::min<std::size_t>(5, V);
+        std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(shown), top.end(), std::greater<>());
         out << "prompt: " << quote(s.text) << " (" << seqs[0].size() << " tokens)\nnext token:";
-        for (std::size_t i = 0; i < 5; ++i) {
+        for (std::size_t i = 0; i < shown; ++i) {
             std::snprintf(buf, sizeof buf, " %s %.3f", quote(tok.decode({top[i].second})).c_str(),
                           std::exp(double(top[i].first - mx)) / z);
-            out << buf << (i < 4 ? "," : "\n");
+            out << buf << (i + 1 < shown ? "," : "\n");
         }
         if (s.generate > 0) {
             std::vector<std::int32_t> seq = seqs[0];
@@ -241,11 +245,12 @@ int run(const run_scenario& s, std::ostream& out) {
     const std::uint64_t per_token_dense = cfg.L * (4 * cfg.D * cfg.D + 2 * cfg.D * cfg.F) + cfg.D * cfg.vocab;
     in.dense_synaptic_ops = per_token_dense * cfg.T * in.tokens;
     for (std::size_t i = 0; i < results[0].layers.size(); ++i) {
-        layer_counts l{results[0].layers[i].name, {}, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
+        layer_counts l{results[0].layers[i].name, {}, 0, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
         for (const auto& r : results) {
             l.ops += r.layers[i].ops;
             l.events += r.layers[i].events;
             l.neurons += r.layers[i].neurons;
+            l.active += r.layers[i].active;
         }
         in.layers.push_back(l);
     }

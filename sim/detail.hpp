@@ -59,6 +59,7 @@ struct population {
                     const auto m =
                         static_cast<std::uint64_t>(std::llround(out * (kind == neuron_kind::nilif ? levels : 1.0f)));
                     stats->events += m;
+                    stats->active += 1;
                     if (record)
                         for (std::uint64_t e = 0; e < m; ++e) {
                             record->step.push_back(t);

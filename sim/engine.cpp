@@ -14,6 +14,39 @@ namespace wtasim {
 namespace {
 using namespace sim_detail;
 
+// s_ij per head [H, N, N] from the Q and K events of one step: for each channel, every pair of a query
+// token and a key token that both spiked on it is one coincidence (pairs with j > i are skipped when causal:
+// they are no candidates). Work grows with the events, not with N^2 d_h.
+struct channel_lists {  // per channel, the tokens that spiked on it (kept across steps to reuse the memory)
+    std::vector<std::vector<std::uint32_t>> q, k;
+};
+
+void coincidence_scores(std::vector<float>& scores, channel_lists& lists, const events& evq, const events& evk,
+                        std::size_t N, std::size_t H, std::size_t dh, bool causal) {
+    const std::size_t D = H * dh;
+    auto& q_tokens = lists.q;
+    auto& k_tokens = lists.k;
+    q_tokens.resize(D);
+    k_tokens.resize(D);
+    for (std::size_t c = 0; c < D; ++c) q_tokens[c].clear(), k_tokens[c].clear();
+    for (std::size_t e = 0; e < evq.token.size(); ++e) q_tokens[evq.neuron[e]].push_back(evq.token[e]);
+    for (std::size_t e = 0; e < evk.token.size(); ++e) k_tokens[evk.neuron[e]].push_back(evk.token[e]);
+    scores.assign(H * N * N, 0.0f);
+    for (std::size_t c = 0; c < D; ++c) {
+        float* head = scores.data() + (c / dh) * N * N;
+        for (std::uint32_t i : q_tokens[c])
+            for (std::uint32_t j : k_tokens[c])
+                if (!causal || j <= i) head[i * N + j] += 1.0f;
+    }
+}
+
+// The score of query i and key j read from a [N, N] matrix of one head.
+struct matrix_score {
+    const float* s;
+    std::size_t N;
+    float operator()(std::size_t i, std::size_t j) const { return s[i * N + j]; }
+};
+
 struct block_state {
     population sn1, nq, nk, nv, na, sn2, snh;
     layer_stats *lq, *lk, *lv, *lo, *l1, *l2, *attn, *residual;
@@ -37,7 +70,7 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     attn_lif.v_th = bc.attn.v_th_attn;
     r.layers.reserve(16 * cfg.L + 4);
     auto layer = [&](const std::string& name) {
-        r.layers.push_back({name, {}, 0, 0});
+        r.layers.push_back({name, {}, 0, 0, 0});
         return &r.layers.back();
     };
     layer_stats* embed = layer("embed");
@@ -92,6 +125,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         s2(N * D), hs(N * F), head_acc(N * V, 0.0f), sf(N * D);
     events ev, evq, evk, evv;
     std::vector<std::int32_t> step_winners;
+    std::vector<float> scores;
+    channel_lists lists;
     const std::size_t kw = static_cast<std::size_t>(bc.attn.k);
     if (bc.attn.kind == attention_kind::wta) r.winners.assign(cfg.L * T * H * N * kw, -1);
     for (std::size_t t = 0; t < T; ++t) {
@@ -107,13 +142,15 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             b.nk.step(k.data(), evk, cur.data(), N);
             linear_from_events(cur.data(), ev, w.v, N, lv, *b.lv);
             b.nv.step(v.data(), evv, cur.data(), N);
-            // attention on this step's spikes, one head at a time (the shared kernel of the trainer)
+            // attention on this step's events: per channel, every (Q event, K event) pair is one coincidence of
+            // that query and key; then winner selection and the gather of the winners' V (the trainer's kernel)
             const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
             step_winners.assign(bc.attn.kind == attention_kind::wta ? H * N * kw : 0, -1);
+            coincidence_scores(scores, lists, evq, evk, N, H, dh, bc.attn.causal);
             for (std::size_t h = 0; h < H; ++h) {
                 const detail::head_view hv{&dims, 0, 0, h};
                 detail::head_forward(o.data(), step_winners.empty() ? nullptr : step_winners.data(), v.data(), hv,
-                                     bc.attn, detail::dot_score{q.data(), k.data(), hv});
+                                     bc.attn, matrix_score{scores.data() + h * N * N, N});
             }
             b.attn->ops += attention_counts(q.data(), k.data(), v.data(),
                                             step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);

@@ -24,6 +24,7 @@ struct layer_stats {
     op_counts ops;
     std::uint64_t events = 0;   // spikes emitted (NI-LIF: levels); 0 for linears
     std::uint64_t neurons = 0;  // population size x steps (NU) for neuron layers
+    std::uint64_t active = 0;   // neuron-steps with a non-zero output (NI-LIF: any level)
 };
 
 // The spike events of one neuron layer over a run, sorted by step then token then neuron; an NI-LIF level m

@@ -32,7 +32,7 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
     const block_config& bc = cfg.block;
     lif_params attn_lif = bc.lif;
     attn_lif.v_th = bc.attn.v_th_attn;
-    layer_stats st{"token", {}, 0, 0};  // one tally for the whole token
+    layer_stats st{"token", {}, 0, 0, 0};  // one tally for the whole token
     auto make = [&](neuron_kind kind, const lif_params& lp, std::size_t C) {
         population p{kind, lp, bc.nilif, C, {}, &st};
         p.reset(1);

@@ -114,6 +114,17 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
         out << line;
         if (rate > best) best = rate, busiest = layer;
     }
+    // energy totals of the trace (all kept sequences), per operation class
+    const auto classes = nlohmann::json::parse(f.attr_string("/energy", "classes"));
+    const auto shape_e = f.shape("/energy/layers");
+    const auto energy = f.read_uints("/energy/layers");  // uint64 read through uint32: fine below 2^32 per cell
+    out << "\noperations (all kept sequences):";
+    for (std::size_t c = 0; c < shape_e[1]; ++c) {
+        std::uint64_t total = 0;
+        for (std::size_t l = 0; l < shape_e[0]; ++l) total += energy[l * shape_e[1] + c];
+        if (total) out << " " << classes[c].get<std::string>() << " " << total;
+    }
+    out << "\n";
     const auto table = f.read_uints("/sequences/" + sequences.front() + "/layers/" + busiest + "/counts");
     const auto shape = f.shape(seq + "/layers/" + busiest + "/counts");
     out << "\nraster of " << busiest << " (rows: steps; columns: tokens; ' .:-=+*#%@' by spikes per token)\n";

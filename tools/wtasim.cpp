@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "core/error.hpp"
@@ -117,9 +118,18 @@ int main(int argc, char** argv) {
             const wtasim::sim_network net = wtasim::sim_network::from_checkpoint(c, gen_checkpoint);
             const wtasim::tokenizer tok = wtasim::tokenizer::from_bytes(c.tokenizer, gen_checkpoint);
             const wtasim::energy_profile profile = wtasim::energy_profile_from(gen_profile);
+            if (tok.vocab_size() != net.cfg.vocab)
+                throw wtasim::io_error(gen_checkpoint + ": the tokenizer has " + std::to_string(tok.vocab_size()) +
+                                       " pieces, @config/vocab = " + std::to_string(net.cfg.vocab));
             wtasim::stream_decoder dec(net);
             std::vector<std::int32_t> seq{wtasim::tokenizer::bos_id};
             for (auto id : tok.encode(gen_text)) seq.push_back(id);
+            const std::size_t room = net.cfg.max_len > gen_tokens ? net.cfg.max_len - gen_tokens : 1;
+            if (seq.size() > room) {  // keep the end of the prompt and leave room for the continuation
+                std::cerr << "note: the prompt is cut to its last " << room << " tokens (max_len " << net.cfg.max_len
+                          << ")\n";
+                seq.erase(seq.begin(), seq.end() - static_cast<std::ptrdiff_t>(room));
+            }
             std::vector<float> logits;
             wtasim::op_counts prompt_ops, gen_ops, ops;
             for (auto id : seq) {
@@ -196,6 +206,9 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const wtasim::error& e) {
         std::fprintf(stderr, "wtasim: %s\n", e.what());
+        return 1;
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::fprintf(stderr, "wtasim: %s: %s\n", e.path1().c_str(), e.code().message().c_str());
         return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "wtasim: internal error: %s\n", e.what());

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <cstring>
 
@@ -335,13 +336,25 @@ void write_atomically(const std::string& path, const std::function<void(const st
     try {
         write(tmp);
         fsync_path(tmp, false);
-        fs::rename(tmp, target);
+        std::error_code err;
+        fs::rename(tmp, target, err);
+        if (err) throw io_error(path + ": cannot replace it (" + err.message() + ")");
         fsync_path(dir.string(), true);
     } catch (...) {
         std::error_code ignored;
         fs::remove(tmp, ignored);
         throw;
     }
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+    write_atomically(path, [&](const std::string& tmp) {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw io_error(path + ": cannot write (temporary " + tmp + ")");
+        f << text;
+        f.flush();
+        if (!f) throw io_error(path + ": writing failed (disk full?)");
+    });
 }
 
 void file::flush() {

@@ -75,5 +75,7 @@ private:
 // renamed over `path`, and the folder fsynced; on any error the temporary file is removed. A reader, or a
 // crash, sees the old file or the new one, never a part of one.
 void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
+// The same for a text file (reports, metrics): the stream's state is checked before the rename.
+void write_text_atomically(const std::string& path, const std::string& text);
 
 }  // namespace wtasim::h5

@@ -16,7 +16,7 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     model_config c;
     c.vocab = r.get_uint("vocab", c.vocab, 2, 1u << 24);
     c.D = r.get_uint("d_model", c.D, 1, 1u << 16);
-    c.H = r.get_uint("heads", c.H, 1, c.D);
+    c.H = r.get_uint("heads", c.D % 4 == 0 ? 4 : (c.D % 2 == 0 ? 2 : 1), 1, c.D);
     if (c.D % c.H != 0) r.fail("heads", c.H, "must divide d_model = " + std::to_string(c.D));
     c.F = r.get_uint("d_ff", 4 * c.D, 1, 1u << 18);
     c.L = r.get_uint("layers", c.L, 1, 256);

@@ -147,7 +147,7 @@ void adamw::load_state(const std::map<std::string, tensor<float>>& s) {
             m_.emplace(key.substr(2), t);
         else if (key.starts_with("v."))
             v_.emplace(key.substr(2), t);
-        else if (key == "t")
+        else if (key == "t" && t.size() == 2)
             t_ = static_cast<std::uint64_t>(t.data()[0]) + (static_cast<std::uint64_t>(t.data()[1]) << 24);
     }
 }

@@ -81,8 +81,13 @@ tokenizer tokenizer::from_bytes(const std::vector<std::uint8_t>& model, const st
     const auto status = t.impl_->sp.LoadFromSerializedProto(
         std::string_view(reinterpret_cast<const char*>(model.data()), model.size()));
     if (!status.ok()) throw io_error(origin + ": not a SentencePiece model (" + status.ToString() + ")");
-    if (t.impl_->sp.PieceToId("<mask>") == t.impl_->sp.unk_id())
-        throw io_error(origin + ": the SentencePiece model has no <mask> piece (train it with " +
+    const auto& sp = t.impl_->sp;
+    if (sp.pad_id() != pad_id || sp.unk_id() != unk_id || sp.bos_id() != bos_id || sp.eos_id() != eos_id ||
+        sp.PieceToId("<mask>") != mask_id)
+        throw io_error(origin + ": the SentencePiece model's special ids are pad " + std::to_string(sp.pad_id()) +
+                       ", unk " + std::to_string(sp.unk_id()) + ", bos " + std::to_string(sp.bos_id()) + ", eos " +
+                       std::to_string(sp.eos_id()) + ", <mask> " + std::to_string(sp.PieceToId("<mask>")) +
+                       "; wtasim needs 0, 1, 2, 3, 4 (train with --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3 "
                        "--user_defined_symbols=<mask>, or let wtasim train one)");
     t.bytes_ = model;
     return t;

@@ -16,6 +16,7 @@
 #include "core/parallel.hpp"
 #include "training/checkpoint.hpp"
 #include "training/corpus.hpp"
+#include "training/h5.hpp"
 #include "training/tokenizer.hpp"
 
 namespace wtasim {
@@ -60,7 +61,7 @@ train_scenario train_scenario::from_json(const std::string& json_text, const std
                "needs a causal model (/model/causal = true); a bidirectional encoder trains with \"mlm\"");
     s.steps = o.get_uint("steps", 100, 1);
     s.batch = o.get_uint("batch", 8, 1, 4096);
-    s.seq_len = o.get_uint("seq_len", 64, 2, s.model.max_len);
+    s.seq_len = o.get_uint("seq_len", std::min<std::size_t>(64, s.model.max_len), 2, s.model.max_len);
     s.accumulate = o.get_uint("accumulate", 1, 1, 1024);
     s.threads = o.get_uint("threads", 0, 0, 1024);
     s.log_every = o.get_uint("log_every", 10, 1);
@@ -209,7 +210,10 @@ eval_result evaluate(language_model& m, const train_scenario& s, const token_str
     }
     eval_result e;
     e.tokens = counted;
-    if (counted == 0) return e;
+    if (counted == 0)
+        throw config_error(s.origin + ": the evaluation split has " + std::to_string(stream.ids.size()) +
+                           " tokens, fewer than /train/seq_len = " + std::to_string(N) +
+                           "; use more documents or a shorter seq_len");
     e.loss = nats / double(counted);
     e.perplexity = std::exp(e.loss);
     // bits per byte: nats per token x (tokens per byte of the split's text) / ln 2
@@ -248,6 +252,9 @@ void from_checkpoint(language_model& m, const checkpoint& c, const std::string& 
     for (auto& b : m.buffers()) {
         const auto it = c.buffers.find(b.name);
         if (it == c.buffers.end()) throw io_error(path + ": /buffers/" + b.name + " is missing");
+        if (it->second.shape() != b.value->shape())
+            throw io_error(path + ": /buffers/" + b.name + " has shape " + shape_string(it->second.shape()) +
+                           ", the model expects " + shape_string(b.value->shape()));
         *b.value = it->second;
     }
 }
@@ -291,6 +298,13 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     adamw opt(s.opt);
     std::uint64_t step = 0;
     if (resumed) {
+        if (model_config::from_json(resumed->config, ckpt_path, "@config").to_json() != s.model.to_json())
+            throw config_error(s.origin + ": /model differs from the model in " + ckpt_path +
+                               " (@config); --resume continues the same model only");
+        if (resumed->optimizer.count("t") == 0 || resumed->optimizer.at("t").size() != 2)
+            throw io_error(ckpt_path +
+                           ": /optimizer/t is missing: not a training checkpoint (wtasim export drops the "
+                           "optimizer state), so it cannot be resumed exactly");
         from_checkpoint(m, *resumed, ckpt_path);
         opt.load_state(resumed->optimizer);
         step = static_cast<std::uint64_t>(resumed->step);
@@ -307,13 +321,12 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
                 if (!j.is_discarded() && j.value("step", std::uint64_t{0}) <= step) kept.push_back(line);
             }
         }
-        std::ofstream(metrics_path, std::ios::trunc) << [&] {
-            std::string all;
-            for (const auto& l : kept) all += l + "\n";
-            return all;
-        }();
+        std::string all;
+        for (const auto& l : kept) all += l + "\n";
+        h5::write_text_atomically(metrics_path, all);
     }
     std::ofstream metrics(metrics_path, std::ios::app);
+    if (!metrics) throw io_error(metrics_path + ": cannot append metrics");
     const std::size_t V = s.model.vocab, B = s.batch, N = s.seq_len;
     std::vector<float> logits(B * N * V), dlogits(logits.size());
     auto params = m.parameters();
@@ -405,6 +418,7 @@ ngram_baselines baselines(const train_scenario& s, std::ostream& out) {
         nats_bi -= std::log(p_bi);
         ++n;
     }
+    if (n == 0) throw config_error(s.origin + ": the validation split is empty; use more documents");
     const double tokens_per_byte = double(d.valid.text_tokens) / double(std::max<std::size_t>(1, d.valid.text_bytes));
     auto result = [&](double nats) {
         eval_result e;

@@ -31,7 +31,7 @@ TEST_CASE("report: totals, paper convention, ANN ratio and NeuroBench keys from 
     in.dense_synaptic_ops = 999;
     op_counts total;
     for (const auto& l : r.layers) {
-        in.layers.push_back({l.name, l.ops, l.events, l.neurons, l.name.ends_with("attn.select")});
+        in.layers.push_back({l.name, l.ops, l.events, l.neurons, l.active, l.name.ends_with("attn.select")});
         total += l.ops;
     }
     CHECK(total == r.total);
