@@ -2,6 +2,8 @@
 #include "core/json_reader.hpp"
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -20,6 +22,14 @@ nlohmann::json json_reader::parse(const std::string& text, const std::string& or
     } catch (const nlohmann::json::parse_error& e) {
         throw config_error(origin + ": not valid JSON: " + e.what());
     }
+}
+
+std::string json_reader::read_file(const std::string& path, const std::string& what) {
+    std::ifstream in(path);
+    if (!in) throw io_error(path + ": cannot open " + what);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 void json_reader::fail(const std::string& key, const nlohmann::json& value, const std::string& expected) const {

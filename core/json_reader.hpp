@@ -19,6 +19,8 @@ public:
     // `origin` is the file name (or "command line"); `pointer` the JSON pointer of `value` in it.
     json_reader(const nlohmann::json& value, std::string origin, std::string pointer = "");
     static nlohmann::json parse(const std::string& text, const std::string& origin);
+    // The whole text of a user's file; io_error "<path>: cannot open <what>" when it cannot be read.
+    static std::string read_file(const std::string& path, const std::string& what);
 
     bool has(const std::string& key) const;
     std::uint64_t get_uint(const std::string& key, std::uint64_t fallback, std::uint64_t min = 0,

@@ -76,11 +76,7 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
 }
 
 run_scenario run_scenario::load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw io_error(path + ": cannot open scenario");
-    std::stringstream text;
-    text << in.rdbuf();
-    return from_json(text.str(), path);
+    return from_json(json_reader::read_file(path, "scenario"), path);
 }
 
 namespace {

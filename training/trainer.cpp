@@ -82,11 +82,7 @@ train_scenario train_scenario::from_json(const std::string& json_text, const std
 }
 
 train_scenario train_scenario::load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw io_error(path + ": cannot open scenario");
-    std::stringstream text;
-    text << in.rdbuf();
-    return from_json(text.str(), path);
+    return from_json(json_reader::read_file(path, "scenario"), path);
 }
 
 namespace {

@@ -7,21 +7,14 @@
 
 #include "core/rng.hpp"
 #include "energy/report.hpp"
+#include "helpers.hpp"
 #include "sim/engine.hpp"
 
 using namespace wtasim;
 
 TEST_CASE("report: totals, paper convention, ANN ratio and NeuroBench keys from a simulated run") {
-    const model_config cfg = model_config::from_json(
-        R"({"vocab": 30, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "T": 2, "max_len": 8})");
-    language_model m(cfg);
-    m.init(3);
-    for (auto& p : m.parameters())
-        if (p.name.ends_with(".bn.bias")) p.value->fill(1.0f);
-    checkpoint c;
-    c.config = cfg.to_json();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    const checkpoint c = test::fresh_checkpoint(
+        R"({"vocab": 30, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "T": 2, "max_len": 8})", 3, 1.0f);
     const sim_network net = sim_network::from_checkpoint(c, "mem");
     const sim_result r = simulate(net, {1, 4, 9, 16, 25});
     energy_inputs in;

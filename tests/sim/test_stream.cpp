@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "helpers.hpp"
 #include "sim/engine.hpp"
 #include "sim/stream.hpp"
 
@@ -12,16 +13,7 @@ using namespace wtasim;
 
 namespace {
 checkpoint make(const std::string& json) {
-    const model_config cfg = model_config::from_json(json);
-    language_model m(cfg);
-    m.init(41);
-    for (auto& p : m.parameters())
-        if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
-    checkpoint c;
-    c.config = cfg.to_json();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
-    return c;
+    return test::fresh_checkpoint(json, 41, 0.75f);
 }
 }  // namespace
 

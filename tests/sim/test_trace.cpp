@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "helpers.hpp"
 #include "sim/trace.hpp"
 
 using namespace wtasim;
@@ -15,15 +16,7 @@ using namespace wtasim;
 namespace {
 // A model with firing layers, its checkpoint at <dir>/<name>.h5 and its trace at <dir>/<name>.trace.h5.
 void write_pair(const std::string& dir, const std::string& name, const std::string& model_json) {
-    const model_config cfg = model_config::from_json(model_json);
-    language_model m(cfg);
-    m.init(31);
-    for (auto& p : m.parameters())
-        if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
-    checkpoint c;
-    c.config = cfg.to_json();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    const checkpoint c = test::fresh_checkpoint(model_json, 31, 0.75f);
     save_checkpoint(dir + "/" + name + ".h5", c);
     const sim_network net = sim_network::from_checkpoint(c, name);
     const std::vector<std::vector<std::int32_t>> seqs{{1, 7, 3, 9, 2, 8}, {4, 4, 5}};

@@ -1,0 +1,25 @@
+// Shared by the simulator tests: a freshly initialised model as an in-memory checkpoint, with the BN shifts
+// set so that its layers fire.
+#pragma once
+
+#include <string>
+
+#include "training/checkpoint.hpp"
+#include "training/model.hpp"
+
+namespace wtasim::test {
+
+inline checkpoint fresh_checkpoint(const std::string& model_json, std::uint64_t seed, float bn_shift) {
+    const model_config cfg = model_config::from_json(model_json);
+    language_model m(cfg);
+    m.init(seed);
+    for (auto& p : m.parameters())
+        if (p.name.ends_with(".bn.bias")) p.value->fill(bn_shift);
+    checkpoint c;
+    c.config = cfg.to_json();
+    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    return c;
+}
+
+}  // namespace wtasim::test
