@@ -55,7 +55,8 @@ struct block_state {
 
 sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes) {
     const model_config& cfg = net.cfg;
-    const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H;
+    const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H,
+                      O = net.head_outputs;
     if (N == 0 || N > cfg.max_len)
         throw config_error("simulate: " + std::to_string(N) +
                            " tokens, expected 1 to max_len = " + std::to_string(cfg.max_len));
@@ -122,7 +123,7 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
 
     const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
     std::vector<float> x(N * D), s1(N * D), cur(N * F), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D), x1(N * D),
-        s2(N * D), hs(N * F), head_acc(N * V, 0.0f), sf(N * D);
+        s2(N * D), hs(N * F), head_acc(N * O, 0.0f), sf(N * D);
     events ev, evq, evk, evv;
     std::vector<std::int32_t> step_winners;
     std::vector<float> scores;
@@ -170,11 +171,11 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         final_sn.step(sf.data(), ev, x.data(), N);
         // the head: one weight row per final event, accumulated over the steps
         for (std::size_t e = 0; e < ev.token.size(); ++e) {
-            float* acc = head_acc.data() + ev.token[e] * V;
-            const float* wr = net.head_wt.data() + ev.neuron[e] * V;
+            float* acc = head_acc.data() + ev.token[e] * O;
+            const float* wr = net.head_wt.data() + ev.neuron[e] * O;
             const float val = ev.value[e];
-            for (std::size_t u = 0; u < V; ++u) acc[u] += val * wr[u];
-            head->ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * V);
+            for (std::size_t u = 0; u < O; ++u) acc[u] += val * wr[u];
+            head->ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * O);
         }
         op_counts so_far;
         for (const auto& st : r.layers) so_far += st.ops;
@@ -183,12 +184,19 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         r.per_step.push_back(this_step);
         before_step = so_far;
     }
-    r.logits.resize(N * V);
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t u = 0; u < V; ++u)
-            r.logits[n * V + u] = head_acc[n * V + u] / static_cast<float>(T) + net.head_b[u];
-    head->ops.add(op_class::ac, N * V);  // the bias, once per token
-    r.per_step.back().add(op_class::ac, N * V);
+    const std::size_t rows = net.pooled ? 1 : N;
+    r.logits.assign(rows * O, 0.0f);
+    if (net.pooled) {  // mean over t, then over the tokens (the trainer's order), then the bias
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t u = 0; u < O; ++u) r.logits[u] += head_acc[n * O + u] / static_cast<float>(T);
+        for (std::size_t u = 0; u < O; ++u) r.logits[u] = r.logits[u] / static_cast<float>(N) + net.head_b[u];
+    } else {
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t u = 0; u < O; ++u)
+                r.logits[n * O + u] = head_acc[n * O + u] / static_cast<float>(T) + net.head_b[u];
+    }
+    head->ops.add(op_class::ac, rows * O);  // the bias, once per output row
+    r.per_step.back().add(op_class::ac, rows * O);
     for (const auto& st : r.layers) r.total += st.ops;
     return r;
 }

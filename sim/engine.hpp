@@ -37,7 +37,7 @@ struct layer_events {
 };
 
 struct sim_result {
-    std::vector<float> logits;  // [N, V]
+    std::vector<float> logits;  // [N, V]; task head: [N, outputs] (token readout) or [1, outputs] (sequence)
     std::vector<layer_stats> layers;
     op_counts total;
     std::vector<op_counts> per_step;    // [T]: all layers' operations in each step (embedding in step 0)

@@ -47,10 +47,16 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
                             fold(c, p + "attn.v", D, D, origin), fold(c, p + "attn.o", D, D, origin),
                             fold(c, p + "mlp.fc1", D, F, origin), fold(c, p + "mlp.fc2", F, D, origin)});
     }
-    const auto& hw = need(c.params, "/params", "head.weight", {V, D}, origin);
-    n.head_wt.resize(D * V);
-    transpose(n.head_wt.data(), hw.data(), V, D);
-    n.head_b = need(c.params, "/params", "head.bias", {V}, origin).values();
+    // A fine-tuned checkpoint runs its task head; a pretrained one its LM head.
+    n.task_head = !n.cfg.task.empty();
+    const std::size_t O = n.task_head ? n.cfg.task_outputs : V;
+    const std::string head = n.task_head ? "task." + n.cfg.task : "head";
+    const auto& hw = need(c.params, "/params", head + ".weight", {O, D}, origin);
+    n.head_wt.resize(D * O);
+    transpose(n.head_wt.data(), hw.data(), O, D);
+    n.head_b = need(c.params, "/params", head + ".bias", {O}, origin).values();
+    n.head_outputs = O;
+    n.pooled = n.task_head && n.cfg.task_readout == "sequence";
     return n;
 }
 

@@ -26,7 +26,12 @@ struct sim_network {
     model_config cfg;
     std::vector<float> tok, pos;  // [V, D], [max_len, D]
     std::vector<sim_block> blocks;
-    std::vector<float> head_wt, head_b;  // [D, V] (the 1/T mean stays a division, as in the trainer), [V]
+    std::vector<float> head_wt, head_b;  // [D, O] (the 1/T mean stays a division, as in the trainer), [O]
+    // The head the engine runs: the LM head (O = V, per token) or the checkpoint's task head (O = its outputs;
+    // pooled = sequence readout: the mean over tokens comes before the bias, one output row per sequence).
+    std::size_t head_outputs = 0;
+    bool pooled = false;
+    bool task_head = false;
 
     // Throws io_error naming the file and the missing or mis-shaped tensor; config_error for an ANN twin
     // checkpoint (the twin runs densely through the trainer's forward, not through the event engine).

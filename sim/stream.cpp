@@ -15,6 +15,9 @@ using namespace sim_detail;
 stream_decoder::stream_decoder(const sim_network& net) : net_(net) {
     if (!net.cfg.causal)
         throw config_error("stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
+    if (net.task_head)
+        throw config_error("stream: the checkpoint is fine-tuned for task \"" + net.cfg.task +
+                           "\"; streaming generation needs the LM head of a pretrained WD model");
     const std::size_t slots = net.cfg.L * net.cfg.T * net.cfg.max_len * net.cfg.D;
     k_cache_.assign(slots, 0.0f);
     v_cache_.assign(slots, 0.0f);

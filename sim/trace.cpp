@@ -46,7 +46,7 @@ void write_trace(const std::string& path, const sim_network& net,
             const std::string seq = "/sequences/" + std::to_string(s);
             const std::size_t N = sequences[s].size();
             f.write(seq + "/tokens", {N}, sequences[s].data(), true);
-            f.write(seq + "/logits", {N, cfg.vocab}, r.logits.data(), true);
+            f.write(seq + "/logits", {r.logits.size() / net.head_outputs, net.head_outputs}, r.logits.data(), true);
             for (const auto& ev : r.spikes) {
                 if (!keep.layers.empty() &&
                     std::find(keep.layers.begin(), keep.layers.end(), ev.name) == keep.layers.end())

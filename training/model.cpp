@@ -7,6 +7,8 @@
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 
+#include <cctype>
+
 namespace wtasim {
 
 model_config model_config::from_json(const std::string& json_text, const std::string& origin,
@@ -56,6 +58,15 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.nilif.levels = static_cast<int>(n.get_uint("levels", 4, 1, 255));
     b.nilif.beta = static_cast<float>(n.get_number("beta", 0.5, 0.0, 1.0));
     n.finish();
+    json_reader task = r.object("task");
+    c.task = task.get_string("name", "");
+    c.task_readout = task.get_string("readout", "sequence", {"sequence", "token"});
+    c.task_outputs = task.get_uint("outputs", 0, 0, 1u << 20);
+    if (!c.task.empty() && c.task_outputs == 0) task.fail("outputs", 0, "must be >= 1 for a task head");
+    for (char ch : c.task)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-'))
+            task.fail("name", c.task, "letters, digits, '_' and '-' only (it becomes an HDF5 name)");
+    task.finish();
     r.finish();
     return c;
 }
@@ -88,6 +99,7 @@ std::string model_config::to_json() const {
                           {"surrogate", surrogate_kind_name(b.lif.sg.kind)},
                           {"alpha", b.lif.sg.alpha}}},
                         {"nilif", {{"levels", b.nilif.levels}, {"beta", b.nilif.beta}}}};
+    if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();
 }
 
@@ -104,7 +116,11 @@ language_model::language_model(const model_config& cfg)
       dhead_w_({cfg.vocab, cfg.D}),
       dhead_b_({cfg.vocab}),
       dnorm_g_({cfg.D}),
-      dnorm_b_({cfg.D}) {
+      dnorm_b_({cfg.D}),
+      task_w_({cfg.task_outputs, cfg.D}),
+      task_b_({cfg.task_outputs}),
+      dtask_w_({cfg.task_outputs, cfg.D}),
+      dtask_b_({cfg.task_outputs}) {
     for (std::size_t l = 0; l < cfg.L; ++l) {
         const std::string prefix = "blocks." + std::to_string(l) + ".";
         if (cfg.spiking)
@@ -125,6 +141,7 @@ void language_model::init(std::uint64_t seed) {
     const float bound = 1.0f / std::sqrt(static_cast<float>(cfg_.D));
     rng.fill_uniform(head_w_.data(), head_w_.size(), 2, 0, -bound, bound);
     head_b_.fill(0.0f);
+    init_task_head(seed);
     for (std::size_t l = 0; l < cfg_.L; ++l) {
         if (cfg_.spiking)
             blocks_[l]->init(rng, 100 + 10 * l);
@@ -133,8 +150,8 @@ void language_model::init(std::uint64_t seed) {
     }
 }
 
-void language_model::forward(float* logits, const std::int32_t* tokens, std::size_t B, std::size_t N,
-                             const std::vector<std::uint8_t>& token_mask, bool training) {
+const std::vector<float>& language_model::forward_features(const std::int32_t* tokens, std::size_t B, std::size_t N,
+                                                           const std::vector<std::uint8_t>& token_mask, bool training) {
     const std::size_t D = cfg_.D, T = cfg_.T, V = cfg_.vocab;
     if (N > cfg_.max_len)
         throw config_error("model: sequence of " + std::to_string(N) +
@@ -176,18 +193,95 @@ void language_model::forward(float* logits, const std::int32_t* tokens, std::siz
         layernorm_forward(readout_.data(), norm_mean_.data(), norm_rstd_.data(), acts_[cfg_.L].data(), norm_g_.data(),
                           norm_b_.data(), B * N, D);
     }
+    return readout_;
+}
+
+void language_model::forward(float* logits, const std::int32_t* tokens, std::size_t B, std::size_t N,
+                             const std::vector<std::uint8_t>& token_mask, bool training) {
+    const std::size_t D = cfg_.D, V = cfg_.vocab;
+    forward_features(tokens, B, N, token_mask, training);
+    task_head_used_ = false;
     cpu::linear_forward_dense(logits, readout_.data(), head_w_.data(), B * N, D, V);
     for (std::size_t r = 0; r < B * N; ++r)
         for (std::size_t v = 0; v < V; ++v) logits[r * V + v] += head_b_.data()[v];
 }
 
 void language_model::backward(const float* dlogits) {
-    const std::size_t D = cfg_.D, T = cfg_.T, V = cfg_.vocab, rows = B_ * N_;
+    const std::size_t D = cfg_.D, V = cfg_.vocab, rows = B_ * N_;
     cpu::linear_backward_weight_dense(dhead_w_.data(), dlogits, readout_.data(), rows, D, V);
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t v = 0; v < V; ++v) dhead_b_.data()[v] += dlogits[r * V + v];
     std::vector<float> dreadout(rows * D);
     cpu::linear_backward_input(dreadout.data(), dlogits, head_w_.data(), rows, D, V);
+    backward_features(dreadout.data());
+}
+
+void language_model::init_task_head(std::uint64_t seed) {
+    if (cfg_.task.empty()) return;
+    const counter_rng rng(seed);
+    const float bound = 1.0f / std::sqrt(static_cast<float>(cfg_.D));
+    rng.fill_uniform(task_w_.data(), task_w_.size(), 3, 0, -bound, bound);
+    task_b_.fill(0.0f);
+}
+
+// The pooled features of each sequence (sequence readout): mean over its real tokens, into pooled [B, D].
+void language_model::forward_task(float* out, const std::int32_t* tokens, std::size_t B, std::size_t N,
+                                  const std::vector<std::uint8_t>& token_mask, bool training) {
+    if (cfg_.task.empty()) throw config_error("model: this model has no task head (model config without \"task\")");
+    const std::size_t D = cfg_.D, C = cfg_.task_outputs;
+    forward_features(tokens, B, N, token_mask, training);
+    task_head_used_ = true;
+    if (cfg_.task_readout == "token") {
+        cpu::linear_forward_dense(out, readout_.data(), task_w_.data(), B * N, D, C);
+        for (std::size_t r = 0; r < B * N; ++r)
+            for (std::size_t c = 0; c < C; ++c) out[r * C + c] += task_b_.data()[c];
+        return;
+    }
+    pooled_.assign(B * D, 0.0f);
+    pool_count_.assign(B, 0.0f);
+    for (std::size_t b = 0; b < B; ++b) {
+        for (std::size_t n = 0; n < N; ++n) {
+            if (!mask_.empty() && !mask_[b * N + n]) continue;
+            pool_count_[b] += 1.0f;
+            for (std::size_t c = 0; c < D; ++c) pooled_[b * D + c] += readout_[(b * N + n) * D + c];
+        }
+        if (pool_count_[b] > 0)
+            for (std::size_t c = 0; c < D; ++c) pooled_[b * D + c] /= pool_count_[b];
+    }
+    cpu::linear_forward_dense(out, pooled_.data(), task_w_.data(), B, D, C);
+    for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t c = 0; c < C; ++c) out[b * C + c] += task_b_.data()[c];
+}
+
+void language_model::backward_task(const float* dout) {
+    const std::size_t D = cfg_.D, C = cfg_.task_outputs;
+    std::vector<float> dreadout(B_ * N_ * D, 0.0f);
+    if (cfg_.task_readout == "token") {
+        const std::size_t rows = B_ * N_;
+        cpu::linear_backward_weight_dense(dtask_w_.data(), dout, readout_.data(), rows, D, C);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c < C; ++c) dtask_b_.data()[c] += dout[r * C + c];
+        cpu::linear_backward_input(dreadout.data(), dout, task_w_.data(), rows, D, C);
+    } else {
+        cpu::linear_backward_weight_dense(dtask_w_.data(), dout, pooled_.data(), B_, D, C);
+        for (std::size_t b = 0; b < B_; ++b)
+            for (std::size_t c = 0; c < C; ++c) dtask_b_.data()[c] += dout[b * C + c];
+        std::vector<float> dpooled(B_ * D);
+        cpu::linear_backward_input(dpooled.data(), dout, task_w_.data(), B_, D, C);
+        for (std::size_t b = 0; b < B_; ++b) {
+            if (pool_count_[b] == 0) continue;
+            for (std::size_t n = 0; n < N_; ++n) {
+                if (!mask_.empty() && !mask_[b * N_ + n]) continue;
+                for (std::size_t c = 0; c < D; ++c)
+                    dreadout[(b * N_ + n) * D + c] = dpooled[b * D + c] / pool_count_[b];
+            }
+        }
+    }
+    backward_features(dreadout.data());
+}
+
+void language_model::backward_features(const float* dreadout) {
+    const std::size_t D = cfg_.D, T = cfg_.T, rows = B_ * N_;
     std::vector<float> dx(T * rows * D), dprev(T * rows * D);
     if (cfg_.spiking) {
         std::vector<float> dsf(T * rows * D);
@@ -195,7 +289,7 @@ void language_model::backward(const float* dlogits) {
             for (std::size_t i = 0; i < rows * D; ++i) dsf[t * rows * D + i] = dreadout[i] / static_cast<float>(T);
         final_sn_->backward(dx.data(), dsf.data());
     } else {
-        layernorm_backward(dx.data(), dnorm_g_.data(), dnorm_b_.data(), dreadout.data(), acts_[cfg_.L].data(),
+        layernorm_backward(dx.data(), dnorm_g_.data(), dnorm_b_.data(), dreadout, acts_[cfg_.L].data(),
                            norm_mean_.data(), norm_rstd_.data(), norm_g_.data(), rows, D);
     }
     for (std::size_t l = cfg_.L; l-- > 0;) {
@@ -231,6 +325,10 @@ std::vector<param_ref> language_model::parameters() {
     }
     all.push_back({"head.weight", &head_w_, &dhead_w_});
     all.push_back({"head.bias", &head_b_, &dhead_b_});
+    if (!cfg_.task.empty()) {
+        all.push_back({"task." + cfg_.task + ".weight", &task_w_, &dtask_w_});
+        all.push_back({"task." + cfg_.task + ".bias", &task_b_, &dtask_b_});
+    }
     return all;
 }
 
@@ -251,16 +349,27 @@ op_counts language_model::counts() const {
     for (std::size_t i = 0; i < B_ * N_; ++i) tokens += (mask_.empty() || mask_[i]) ? 1 : 0;
     op_counts ops;
     ops.add(op_class::ac, tokens * D);  // the position add, once per token (not per step)
+    // The head used last: the LM head (V outputs, bias per token) or the task head (C outputs; a sequence
+    // readout pools first, so its bias is added once per sequence).
+    const bool pooled = task_head_used_ && cfg_.task_readout == "sequence";
+    const std::uint64_t outs = task_head_used_ ? cfg_.task_outputs : V;
+    const std::uint64_t bias_rows = pooled ? B_ : tokens;
     if (cfg_.spiking) {
         for (const auto& b : blocks_) ops += b->counts();
         const auto valid = row_validity(seq_shape{T, B_, N_}, mask_);
         ops += final_sn_->counts(valid.data(), D);
-        ops.add(op_class::ac, final_sn_->events(valid.data(), D) * V + tokens * V);  // head: events x V, bias once
+        ops.add(op_class::ac, final_sn_->events(valid.data(), D) * outs + bias_rows * outs);  // events x outs, bias
     } else {
         for (const auto& b : ann_blocks_) ops += b->counts();
-        ops.add(op_class::mac, tokens * (4 * D + D * V));  // final LayerNorm, head
+        ops.add(op_class::mac, tokens * 4 * D);  // final LayerNorm
         ops.add(op_class::div, tokens);
-        ops.add(op_class::ac, tokens * V);
+        if (pooled) {
+            ops.add(op_class::ac, tokens * D);  // the sum over tokens, then one scale per feature
+            ops.add(op_class::mac, B_ * (D + D * outs));
+        } else {
+            ops.add(op_class::mac, tokens * D * outs);
+        }
+        ops.add(op_class::ac, bias_rows * outs);
     }
     return ops;
 }

@@ -21,6 +21,12 @@ struct model_config {
     bool spiking = true;  // false: the ANN twin
     bool causal = true;   // decoder (WD) when true, encoder (WE) when false
     block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
+    // An optional task head (SPEC §4 readouts): parameters task.<name>.weight [outputs, D] and
+    // task.<name>.bias [outputs] on the readout features; "sequence" readout = mean over t and over the real
+    // tokens, "token" = per token (tagging; span QA with outputs 2 = start, end). Empty name: no task head.
+    std::string task;
+    std::string task_readout = "sequence";
+    std::size_t task_outputs = 0;
 
     // From JSON text (the "model" object of a scenario). Errors read "<origin>: <pointer>/<key> = <value>, ...",
     // e.g. "x.json: /model/attention/k = 0, must be >= 1".
@@ -33,17 +39,31 @@ class language_model {
 public:
     explicit language_model(const model_config& cfg);
 
-    void init(std::uint64_t seed);
+    void init(std::uint64_t seed);            // every parameter, the task head included
+    void init_task_head(std::uint64_t seed);  // only the task head (fine-tuning a pretrained model)
     // logits [B, N, vocab] from tokens [B, N]; token_mask [B, N] (empty: all real).
     void forward(float* logits, const std::int32_t* tokens, std::size_t B, std::size_t N,
                  const std::vector<std::uint8_t>& token_mask, bool training);
     // Accumulates parameter gradients from dlogits [B, N, vocab].
     void backward(const float* dlogits);
 
+    // The readout features [B * N, D] (spiking: mean_t(Sf); twin: the final LayerNorm), and their backward
+    // (accumulates every parameter gradient below the heads from dfeatures [B * N, D]).
+    const std::vector<float>& forward_features(const std::int32_t* tokens, std::size_t B, std::size_t N,
+                                               const std::vector<std::uint8_t>& token_mask, bool training);
+    void backward_features(const float* dfeatures);
+    // The task head: out [B, outputs] (sequence readout) or [B * N, outputs] (token readout); needs a config
+    // with a task. backward_task takes dout of the same shape.
+    void forward_task(float* out, const std::int32_t* tokens, std::size_t B, std::size_t N,
+                      const std::vector<std::uint8_t>& token_mask, bool training);
+    void backward_task(const float* dout);
+    // Rows of the task output: B (sequence readout) or B * N (token readout).
+    std::size_t task_rows(std::size_t B, std::size_t N) const { return cfg_.task_readout == "token" ? B * N : B; }
+
     std::vector<param_ref> parameters();
     std::vector<param_ref> buffers();
     void zero_grad();
-    op_counts counts() const;  // of the last forward, SPEC §7 (embedding position add, blocks, head)
+    op_counts counts() const;  // of the last forward, SPEC §7 (embedding position add, blocks, the head used)
     const model_config& config() const { return cfg_; }
     // Mean firing rate per block's neuron layers in the last forward (events per neuron per step).
     std::vector<double> firing_rates() const;
@@ -56,6 +76,8 @@ private:
     model_config cfg_;
     tensor<float> tok_, pos_, head_w_, head_b_, norm_g_, norm_b_;
     tensor<float> dtok_, dpos_, dhead_w_, dhead_b_, dnorm_g_, dnorm_b_;
+    tensor<float> task_w_, task_b_, dtask_w_, dtask_b_;
+    bool task_head_used_ = false;  // which head the last forward ran (for counts)
     std::vector<std::unique_ptr<spiking_block>> blocks_;
     std::vector<std::unique_ptr<ann_block>> ann_blocks_;
     std::unique_ptr<neuron_layer> final_sn_;
@@ -64,7 +86,7 @@ private:
     std::vector<std::int32_t> tokens_;
     std::vector<std::uint8_t> mask_;
     std::vector<std::vector<float>> acts_;  // input of each block, then the last block's output
-    std::vector<float> sf_, readout_, norm_mean_, norm_rstd_;
+    std::vector<float> sf_, readout_, norm_mean_, norm_rstd_, pooled_, pool_count_;
 };
 
 }  // namespace wtasim

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Independent check of a wtasim trace (SPEC §8) with h5py and numpy only: the layout, every operation
 count of /energy/layers recomputed from the trace's own spike events by the rules of SPEC §7, and the
-logits recomputed from the final layer's events and the checkpoint's head weights.
-Usage: check_trace.py TRACE.h5 CHECKPOINT.h5"""
+logits (or task outputs) recomputed from the final layer's events and the checkpoint's head weights, for
+every sequence of the trace.
+With a task run's RESULT.json (wtasim task), also recomputes the energy of the traced examples from those
+counts and the energy profile (SPEC §7), and compares it with what the run reported.
+Usage: check_trace.py TRACE.h5 CHECKPOINT.h5 [RESULT.json PROFILE.json]"""
 import json
 import sys
 
@@ -10,7 +13,9 @@ import h5py
 import numpy as np
 
 trace_path, ckpt_path = sys.argv[1], sys.argv[2]
+result_path, profile_path = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else (None, None)
 failures = []
+energy_full = energy_paper = 0.0
 
 
 def expect(what, got, want):
@@ -29,97 +34,117 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
     classes = json.loads(f["energy"].attrs["classes"])
     names = json.loads(f["energy"].attrs["layer_names"])
     col = {c: i for i, c in enumerate(classes)}
-    seq = f["sequences/0"]
-    N = seq["tokens"].shape[0]
-    table = seq["energy/layers"][:]
-    counts = {name: table[i] for i, name in enumerate(names)}
-    layers = seq["layers"]
+    # the head: the LM head, or a fine-tuned checkpoint's task head (sequence readout: one pooled row)
+    task = cfg.get("task")
+    head = f"task.{task['name']}" if task else "head"
+    O = task["outputs"] if task else V
+    for sname in f["sequences"]:
+        seq = f["sequences/" + sname]
+        N = seq["tokens"].shape[0]
+        rows = 1 if task and task["readout"] == "sequence" else N
+        table = seq["energy/layers"][:]
+        counts = {name: table[i] for i, name in enumerate(names)}
+        layers = seq["layers"]
 
-    def events(name):
-        g = layers[name]["spikes"]
-        step, token, neuron = g["step"][:], g["token"][:], g["neuron"][:]
-        order = np.lexsort((token, step))
-        assert (order == np.arange(len(step))).all(), f"{name}: events not sorted by step then token"
-        return step, token, neuron
+        def events(name):
+            g = layers[name]["spikes"]
+            step, token, neuron = g["step"][:], g["token"][:], g["neuron"][:]
+            order = np.lexsort((token, step))
+            assert (order == np.arange(len(step))).all(), f"{name}: events not sorted by step then token"
+            return step, token, neuron
 
-    def dense(name, width):  # [T, N, width] spike counts (NI-LIF levels as repeated events)
-        s = np.zeros((T, N, width), dtype=np.int64)
-        step, token, neuron = events(name)
-        np.add.at(s, (step, token, neuron), 1)
-        return s
+        def dense(name, width):  # [T, N, width] spike counts (NI-LIF levels as repeated events)
+            s = np.zeros((T, N, width), dtype=np.int64)
+            step, token, neuron = events(name)
+            np.add.at(s, (step, token, neuron), 1)
+            return s
 
-    # counts heat maps agree with the event lists
-    for name in layers:
-        c = layers[name]["counts"][:]
-        step, token, _ = events(name)
-        ref = np.zeros((T, N), dtype=np.int64)
-        np.add.at(ref, (step, token), 1)
-        expect(f"{name}/counts", c.astype(np.int64).tolist(), ref.tolist())
-        expect(f"{name} NU", int(counts[name][col["NU"]]), layers[name].attrs["n_neurons"] * N * T)
+        # counts heat maps agree with the event lists
+        for name in layers:
+            c = layers[name]["counts"][:]
+            step, token, _ = events(name)
+            ref = np.zeros((T, N), dtype=np.int64)
+            np.add.at(ref, (step, token), 1)
+            expect(f"{name}/counts", c.astype(np.int64).tolist(), ref.tolist())
+            expect(f"{name} NU", int(counts[name][col["NU"]]), layers[name].attrs["n_neurons"] * N * T)
 
-    ac = lambda name: int(counts[name][col["AC"]])
-    nev = lambda name: len(layers[name]["spikes/step"])
-    expect("embed AC", ac("embed"), N * D)
-    for l in range(L):
-        p = f"blocks.{l}."
-        for lin in ("q", "k", "v"):
-            expect(p + "attn." + lin, ac(p + "attn." + lin), nev(p + "sn1") * D + N * D * T)
-        expect(p + "attn.o", ac(p + "attn.o"), nev(p + "attn.sn_a") * D + N * D * T)
-        expect(p + "mlp.fc1", ac(p + "mlp.fc1"), nev(p + "sn2") * F + N * F * T)
-        expect(p + "mlp.fc2", ac(p + "mlp.fc2"), nev(p + "mlp.sn_h") * D + N * D * T)
-        expect(p + "residual", ac(p + "residual"), 2 * N * D * T)
-        q, kk, v = (dense(p + "attn.sn_" + x, D) for x in "qkv")
-        score_ac = cmp = extra_ac = 0
-        winners = seq[f"attention/blocks.{l}/winners"][:] if kind == "wta" else None
-        for t in range(T):
-            for h in range(H):
-                qs, ks, vs = (a[t][:, h * dh:(h + 1) * dh] for a in (q, kk, v))
-                s = qs @ ks.T
-                for i in range(N):
-                    cand = range(i + 1) if causal else range(N)
-                    score_ac += int(sum(s[i, j] for j in cand))
-                    if kind == "wta":
-                        cmp += k * len(cand)
-                        for j in winners[t, h, i]:
-                            if j >= 0:
-                                extra_ac += int(vs[j].sum())
-                    elif kind == "ssa":
-                        extra_ac += int(sum(vs[j].sum() for j in cand if s[i, j] > 0))
-                    else:
-                        extra_ac += int(sum(vs[j].sum() for j in cand))
-        expect(p + "attn.select AC", ac(p + "attn.select"), score_ac + extra_ac)
-        expect(p + "attn.select CMP", int(counts[p + "attn.select"][col["CMP"]]), cmp)
-    expect("head AC", ac("head"), nev("sn_final") * V + N * V)
-    # membranes, where recorded: every LIF spike is a membrane at or above its threshold, every NI-LIF level
-    # is the rounded, clipped membrane (SPEC §2)
-    lif = cfg["lif"]
-    for name in layers:
-        if "membrane" not in layers[name]:
-            continue
-        u = layers[name]["membrane"][:].astype(np.float64)
-        width = layers[name].attrs["n_neurons"]
-        got = dense(name, width)
-        binary = cfg["neuron"] == "lif" or any(x in name for x in ("sn_q", "sn_k", "sn_v", "sn_a"))
-        if binary:
-            v_th = cfg["attention"]["v_th_attn"] if name.endswith("sn_a") else lif["v_th"]
-            want = (u >= v_th).astype(np.int64)
-        else:
-            want = np.clip(np.round(u), 0, cfg["nilif"]["levels"]).astype(np.int64)
-        if not (got == want).all():
-            failures.append(f"{name}: spikes disagree with the membranes at {int((got != want).sum())} places")
-        membranes_checked = True
-    # totals per step add up to the per-layer totals
-    expect("steps sum", seq["energy/steps"][:].sum(axis=0).tolist(), table.sum(axis=0).tolist())
-    # logits from the final events and the checkpoint's head
-    levels = cfg["nilif"]["levels"] if cfg["neuron"] == "nilif" else 1
-    sf = dense("sn_final", D).sum(axis=0) / levels  # sum over steps of the spike values
-    W, b = ck["params/head.weight"][:].astype(np.float64), ck["params/head.bias"][:].astype(np.float64)
-    logits = sf @ W.T / T + b
-    ours = seq["logits"][:]
-    err = np.abs(logits - ours).max() / max(1e-9, np.abs(ours).max())
-    if err > 1e-5:
-        failures.append(f"logits: recomputed from sn_final events differ by {err:.2e} of the largest")
+        ac = lambda name: int(counts[name][col["AC"]])
+        nev = lambda name: len(layers[name]["spikes/step"])
+        expect("embed AC", ac("embed"), N * D)
+        for l in range(L):
+            p = f"blocks.{l}."
+            for lin in ("q", "k", "v"):
+                expect(p + "attn." + lin, ac(p + "attn." + lin), nev(p + "sn1") * D + N * D * T)
+            expect(p + "attn.o", ac(p + "attn.o"), nev(p + "attn.sn_a") * D + N * D * T)
+            expect(p + "mlp.fc1", ac(p + "mlp.fc1"), nev(p + "sn2") * F + N * F * T)
+            expect(p + "mlp.fc2", ac(p + "mlp.fc2"), nev(p + "mlp.sn_h") * D + N * D * T)
+            expect(p + "residual", ac(p + "residual"), 2 * N * D * T)
+            q, kk, v = (dense(p + "attn.sn_" + x, D) for x in "qkv")
+            score_ac = cmp = extra_ac = 0
+            winners = seq[f"attention/blocks.{l}/winners"][:] if kind == "wta" else None
+            for t in range(T):
+                for h in range(H):
+                    qs, ks, vs = (a[t][:, h * dh:(h + 1) * dh] for a in (q, kk, v))
+                    s = qs @ ks.T
+                    for i in range(N):
+                        cand = range(i + 1) if causal else range(N)
+                        score_ac += int(sum(s[i, j] for j in cand))
+                        if kind == "wta":
+                            cmp += k * len(cand)
+                            for j in winners[t, h, i]:
+                                if j >= 0:
+                                    extra_ac += int(vs[j].sum())
+                        elif kind == "ssa":
+                            extra_ac += int(sum(vs[j].sum() for j in cand if s[i, j] > 0))
+                        else:
+                            extra_ac += int(sum(vs[j].sum() for j in cand))
+            expect(p + "attn.select AC", ac(p + "attn.select"), score_ac + extra_ac)
+            expect(p + "attn.select CMP", int(counts[p + "attn.select"][col["CMP"]]), cmp)
+        expect("head AC", ac("head"), nev("sn_final") * O + rows * O)
+        # membranes, where recorded: every LIF spike is a membrane at or above its threshold, every NI-LIF level
+        # is the rounded, clipped membrane (SPEC §2)
+        lif = cfg["lif"]
+        for name in layers:
+            if "membrane" not in layers[name]:
+                continue
+            u = layers[name]["membrane"][:].astype(np.float64)
+            width = layers[name].attrs["n_neurons"]
+            got = dense(name, width)
+            binary = cfg["neuron"] == "lif" or any(x in name for x in ("sn_q", "sn_k", "sn_v", "sn_a"))
+            if binary:
+                v_th = cfg["attention"]["v_th_attn"] if name.endswith("sn_a") else lif["v_th"]
+                want = (u >= v_th).astype(np.int64)
+            else:
+                want = np.clip(np.round(u), 0, cfg["nilif"]["levels"]).astype(np.int64)
+            if not (got == want).all():
+                failures.append(f"{name}: spikes disagree with the membranes at {int((got != want).sum())} places")
+            membranes_checked = True
+        # totals per step add up to the per-layer totals
+        expect("steps sum", seq["energy/steps"][:].sum(axis=0).tolist(), table.sum(axis=0).tolist())
+        if profile_path:
+            cost = json.load(open(profile_path))["costs_pj"]
+            total = table.sum(axis=0).astype(np.float64)
+            energy_full += sum(total[col[c]] * cost[c] for c in classes)
+            energy_paper += 4.6 * total[col["MAC"]] + 0.9 * total[col["AC"]]
+        # logits from the final events and the checkpoint's head
+        levels = cfg["nilif"]["levels"] if cfg["neuron"] == "nilif" else 1
+        sf = dense("sn_final", D).sum(axis=0) / levels  # sum over steps of the spike values
+        W, b = ck[f"params/{head}.weight"][:].astype(np.float64), ck[f"params/{head}.bias"][:].astype(np.float64)
+        logits = sf @ W.T / T + b if rows == N else (sf / T).mean(axis=0, keepdims=True) @ W.T + b
+        ours = seq["logits"][:]
+        err = np.abs(logits - ours).max() / max(1e-9, np.abs(ours).max())
+        if err > 1e-5:
+            failures.append(f"logits: recomputed from sn_final events differ by {err:.2e} of the largest")
 
+if result_path:
+    traced = json.load(open(result_path))["traced"]
+    for what, mine in (("full", energy_full), ("paper", energy_paper)):
+        theirs = traced["energy_pj"][what]
+        if abs(mine - theirs) > 1e-6 * max(1.0, abs(theirs)):
+            failures.append(f"energy ({what}) of the {traced['examples']} traced examples: run reported {theirs} pJ, "
+                            f"recomputed from the trace {mine} pJ")
+    print(f"energy of the traced examples recomputed from the trace: {energy_full / 1e3:.3f} nJ (full profile), "
+          f"{energy_paper / 1e3:.3f} nJ (paper convention)")
 for line in failures:
     print("FAIL", line)
 print(f"trace check: {len(failures)} mismatches; layout, counts of every layer and logits recomputed from the spikes"
