@@ -84,7 +84,11 @@ void write_file(const std::string& path, const std::string& text) {
     if (!path.empty()) h5::write_text_atomically(path, text);
 }
 
-// The ANN twin's counts on the same sequences: they depend on sizes and tokens, not on weights.
+std::string quote(const std::string& s) {
+    return nlohmann::json(s).dump();
+}
+}  // namespace
+
 op_counts ann_twin_counts(const model_config& spiking, const std::vector<std::vector<std::int32_t>>& seqs) {
     model_config ann = spiking;
     ann.spiking = false;
@@ -93,17 +97,42 @@ op_counts ann_twin_counts(const model_config& spiking, const std::vector<std::ve
     m.init(1);
     op_counts total;
     for (const auto& s : seqs) {
-        std::vector<float> logits(s.size() * ann.vocab);
-        m.forward(logits.data(), s.data(), 1, s.size(), {}, false);
+        if (ann.task.empty()) {
+            std::vector<float> logits(s.size() * ann.vocab);
+            m.forward(logits.data(), s.data(), 1, s.size(), {}, false);
+        } else {
+            std::vector<float> out(m.task_rows(1, s.size()) * ann.task_outputs);
+            m.forward_task(out.data(), s.data(), 1, s.size(), {}, false);
+        }
         total += m.counts();
     }
     return total;
 }
 
-std::string quote(const std::string& s) {
-    return nlohmann::json(s).dump();
+energy_inputs simulated_energy(const checkpoint& c, const model_config& cfg,
+                               const std::vector<std::vector<std::int32_t>>& seqs,
+                               const std::vector<sim_result>& results) {
+    energy_inputs in;
+    in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
+               std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
+    for (const auto& q : seqs) in.tokens += q.size();
+    for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
+    const std::uint64_t outputs = cfg.task.empty() ? cfg.vocab : cfg.task_outputs;
+    const std::uint64_t per_token_dense = cfg.L * (4 * cfg.D * cfg.D + 2 * cfg.D * cfg.F) + cfg.D * outputs;
+    in.dense_synaptic_ops = per_token_dense * cfg.T * in.tokens;
+    for (std::size_t i = 0; i < results.at(0).layers.size(); ++i) {
+        layer_counts l{results[0].layers[i].name, {}, 0, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
+        for (const auto& r : results) {
+            l.ops += r.layers[i].ops;
+            l.events += r.layers[i].events;
+            l.neurons += r.layers[i].neurons;
+            l.active += r.layers[i].active;
+        }
+        in.layers.push_back(l);
+    }
+    in.ann = ann_twin_counts(cfg, seqs);
+    return in;
 }
-}  // namespace
 
 int run(const run_scenario& s, std::ostream& out) {
     thread_limit limit(s.threads);
@@ -233,24 +262,7 @@ int run(const run_scenario& s, std::ostream& out) {
         out << buf;
     }
 
-    energy_inputs in;
-    in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
-               std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
-    for (const auto& q : seqs) in.tokens += q.size();
-    for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
-    const std::uint64_t per_token_dense = cfg.L * (4 * cfg.D * cfg.D + 2 * cfg.D * cfg.F) + cfg.D * cfg.vocab;
-    in.dense_synaptic_ops = per_token_dense * cfg.T * in.tokens;
-    for (std::size_t i = 0; i < results[0].layers.size(); ++i) {
-        layer_counts l{results[0].layers[i].name, {}, 0, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
-        for (const auto& r : results) {
-            l.ops += r.layers[i].ops;
-            l.events += r.layers[i].events;
-            l.neurons += r.layers[i].neurons;
-            l.active += r.layers[i].active;
-        }
-        in.layers.push_back(l);
-    }
-    in.ann = ann_twin_counts(cfg, seqs);
+    const energy_inputs in = simulated_energy(c, cfg, seqs, results);
     out << "\n" << energy_report_markdown(in, profile);
     write_file(s.report_json, energy_report_json(in, profile));
     write_file(s.report_md, energy_report_markdown(in, profile));

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "energy/profile.hpp"
 #include "scenarios/run.hpp"
+#include "scenarios/task_run.hpp"
 #include "sim/stream.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
@@ -89,6 +90,20 @@ int main(int argc, char** argv) {
     auto* run_cmd =
         app.add_subcommand("run", "Run a run scenario (docs/scenarios.md): simulation, energy reports, trace");
     run_cmd->add_option("scenario", run_path, "Run scenario JSON")->required();
+    std::string task_path;
+    wtasim::task_overrides task_o;
+    auto* task_cmd = app.add_subcommand(
+        "task", "Fine-tune on a task scenario (docs/tasks.md), score through the simulator, report energy");
+    task_cmd->add_option("scenario", task_path, "Task scenario JSON")->required();
+    auto* suite_cmd = app.add_subcommand(
+        "suite", "Run a task suite (docs/tasks.md) and write the Markdown table of score and energy");
+    suite_cmd->add_option("suite", task_path, "Suite JSON")->required();
+    for (auto* cmd : {task_cmd, suite_cmd}) {
+        cmd->add_option("--steps", task_o.steps, "Fine-tuning steps instead of the scenario's (a quick run)");
+        cmd->add_option("--max-train", task_o.max_train, "At most this many training examples per task");
+        cmd->add_option("--max-eval", task_o.max_eval, "At most this many evaluation examples per task");
+        cmd->add_option("--output", task_o.output, "Output folder instead of the scenario's");
+    }
     std::string trace_path;
     auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
     auto* trace_summary = trace_cmd->add_subcommand("summary", "Firing rates per layer and a small raster");
@@ -112,6 +127,13 @@ int main(int argc, char** argv) {
                            .dump();
             return wtasim::run(sim, std::cout);
         }
+        if (*task_cmd) {
+            wtasim::task_scenario s = wtasim::task_scenario::load(task_path);
+            task_o.apply(s);
+            wtasim::run_task(s, std::cout);
+            return 0;
+        }
+        if (*suite_cmd) return wtasim::run_suite(task_path, task_o, std::cout);
         if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
         if (*gen_cmd) {
             const wtasim::checkpoint c = wtasim::load_checkpoint(gen_checkpoint);

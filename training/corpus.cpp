@@ -25,15 +25,25 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Brown tokens: "word/tag" -> word; `` and '' -> "; no space before , . ; : ? ! ) and after (.
 std::string brown_text(const std::string& raw) {
-    std::string out;
+    std::vector<std::string> words;
     std::istringstream in(raw);
     std::string tok;
-    bool glue_next = false;
     while (in >> tok) {
         const std::size_t slash = tok.rfind('/');
-        std::string word = slash == std::string::npos || slash == 0 ? tok : tok.substr(0, slash);
+        words.push_back(slash == std::string::npos || slash == 0 ? tok : tok.substr(0, slash));
+    }
+    return brown_join(words);
+}
+}  // namespace
+
+std::vector<document> read_brown_genres(const std::string& dir);
+
+// Brown words -> text: `` and '' become quotes; no space before , . ; : ? ! ) 's n't and after (.
+std::string brown_join(const std::vector<std::string>& words) {
+    std::string out;
+    bool glue_next = false;
+    for (std::string word : words) {
         if (word == "``" || word == "''") word = "\"";
         const bool closing = word == "," || word == "." || word == ";" || word == ":" || word == "?" || word == "!" ||
                              word == ")" || word == "'s" || word == "n't";
@@ -43,7 +53,29 @@ std::string brown_text(const std::string& raw) {
     }
     return out;
 }
-}  // namespace
+
+std::vector<tagged_document> read_brown_tagged(const std::string& dir) {
+    std::vector<tagged_document> out;
+    for (const document& d : read_brown_genres(dir)) {
+        tagged_document t{d.id, d.label, {}};
+        std::istringstream in(read_all(dir + "/" + d.id.substr(d.id.find('/') + 1)));
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream words(line);
+            std::vector<tagged_word> sentence;
+            std::string tok;
+            while (words >> tok) {
+                const std::size_t slash = tok.rfind('/');
+                if (slash == std::string::npos || slash == 0 || slash + 1 == tok.size())
+                    throw io_error(dir + "/" + d.id.substr(6) + ": \"" + tok + "\" is not word/tag");
+                sentence.push_back({tok.substr(0, slash), tok.substr(slash + 1)});
+            }
+            if (!sentence.empty()) t.sentences.push_back(std::move(sentence));
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
 
 std::string collapse_spaces(const std::string& s) {
     std::string out;
@@ -61,7 +93,8 @@ std::string collapse_spaces(const std::string& s) {
     return out;
 }
 
-std::vector<document> read_brown(const std::string& dir) {
+// The 500 texts and their genres from cats.txt (text left empty).
+std::vector<document> read_brown_genres(const std::string& dir) {
     std::map<std::string, std::string> genre;
     {
         std::istringstream cats(read_all(dir + "/cats.txt"));
@@ -71,8 +104,13 @@ std::vector<document> read_brown(const std::string& dir) {
     if (genre.size() != 500)
         throw io_error(dir + "/cats.txt: " + std::to_string(genre.size()) + " texts listed, expected 500 (Brown)");
     std::vector<document> docs;
-    for (const auto& [file, cat] : genre)
-        docs.push_back({"brown/" + file, cat, brown_text(read_all(dir + "/" + file))});
+    for (const auto& [file, cat] : genre) docs.push_back({"brown/" + file, cat, ""});
+    return docs;
+}
+
+std::vector<document> read_brown(const std::string& dir) {
+    std::vector<document> docs = read_brown_genres(dir);
+    for (document& d : docs) d.text = brown_text(read_all(dir + "/" + d.id.substr(6)));
     return docs;
 }
 

@@ -23,6 +23,17 @@ struct document {
 };
 
 std::vector<document> read_brown(const std::string& dir);
+// The same texts as sentences of (word, Brown tag) — one line of the corpus files per sentence.
+struct tagged_word {
+    std::string word, tag;
+};
+struct tagged_document {
+    std::string id, label;
+    std::vector<std::vector<tagged_word>> sentences;
+};
+std::vector<tagged_document> read_brown_tagged(const std::string& dir);
+// Brown's tokenised words as plain text (the cleaning read_brown applies).
+std::string brown_join(const std::vector<std::string>& words);
 std::vector<document> read_spam_assassin(const std::string& dir);
 std::vector<document> read_kjv(const std::string& file);
 std::vector<document> read_text_file(const std::string& file);

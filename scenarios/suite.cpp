@@ -1,0 +1,160 @@
+// The task suite (`wtasim suite`, scenarios/task_run.hpp): every task scenario in turn, then held-out LM
+// perplexity of the pretrained models, and one Markdown table of score and energy per example against the
+// ANN twin and the majority class.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/json_reader.hpp"
+#include "core/parallel.hpp"
+#include "energy/report.hpp"
+#include "scenarios/run.hpp"
+#include "scenarios/task_run.hpp"
+#include "sim/network.hpp"
+#include "training/corpus.hpp"
+#include "training/h5.hpp"
+#include "training/trainer.hpp"
+
+namespace wtasim {
+namespace fs = std::filesystem;
+namespace {
+
+std::string cell(const char* f, double v) {
+    if (std::isnan(v)) return "—";
+    char b[64];
+    std::snprintf(b, sizeof b, f, v);
+    return b;
+}
+
+struct lm_row {
+    double snn_ppl = std::nan(""), ann_ppl = std::nan("");
+    double snn_paper_pj = 0, snn_full_pj = 0, ann_paper_pj = 0, ann_full_pj = 0;  // per token
+    std::size_t tokens = 0;
+};
+
+// Held-out perplexity (trainer forward, `batches` windows of the pretrained scenario's test split) and the
+// simulator's energy per token on `sequences` windows of it.
+lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std::string& corpus,
+                   const std::string& data_dir, std::size_t sequences, std::size_t batches,
+                   const energy_profile& profile, std::ostream& out) {
+    lm_row row;
+    std::ostringstream quiet;
+    row.snn_ppl = evaluate_checkpoint(spiking, "test", batches, quiet).perplexity;
+    if (!ann.empty()) row.ann_ppl = evaluate_checkpoint(ann, "test", batches, quiet).perplexity;
+    const checkpoint c = load_checkpoint(spiking);
+    const sim_network net = sim_network::from_checkpoint(c, spiking);
+    const tokenizer tok = tokenizer::from_bytes(c.tokenizer, spiking);
+    const std::size_t N = net.cfg.max_len;
+    std::vector<std::int32_t> stream;
+    for (const auto& d : select(read_corpus(corpus, data_dir), split::test)) {
+        stream.push_back(tokenizer::bos_id);
+        for (auto id : tok.encode(d.text)) stream.push_back(id);
+        stream.push_back(tokenizer::eos_id);
+        if (stream.size() >= sequences * N) break;
+    }
+    std::vector<std::vector<std::int32_t>> seqs;
+    for (std::size_t i = 0; i < sequences && (i + 1) * N <= stream.size(); ++i)
+        seqs.emplace_back(stream.begin() + std::ptrdiff_t(i * N), stream.begin() + std::ptrdiff_t((i + 1) * N));
+    if (seqs.empty()) throw config_error("suite: the " + corpus + " test split is shorter than one window");
+    const auto results = simulate_batch(net, seqs);
+    const energy_inputs in = simulated_energy(c, net.cfg, seqs, results);
+    op_counts total;
+    for (const auto& l : in.layers) total += l.ops;
+    row.tokens = in.tokens;
+    const double n = double(in.tokens);
+    row.snn_paper_pj = paper_convention_energy_pj(total) / n;
+    row.snn_full_pj = profile.energy_pj(total) / n;
+    row.ann_paper_pj = paper_convention_energy_pj(in.ann) / n;
+    row.ann_full_pj = profile.energy_pj(in.ann) / n;
+    out << "held-out LM: perplexity " << cell("%.2f", row.snn_ppl) << " (spiking), " << cell("%.2f", row.ann_ppl)
+        << " (ANN twin); " << in.tokens << " tokens simulated\n";
+    return row;
+}
+
+}  // namespace
+
+int run_suite(const std::string& path, const task_overrides& o, std::ostream& out) {
+    const nlohmann::json j = json_reader::parse(json_reader::read_file(path, "suite"), path);
+    json_reader r(j, path);
+    const std::vector<std::string> tasks = r.get_string_list("tasks");
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+        if (!fs::exists(tasks[i]))
+            throw config_error(path + ": /tasks/" + std::to_string(i) + " = \"" + tasks[i] + "\", no such file");
+    json_reader lm = r.object("lm");
+    const std::string lm_spiking = lm.get_string("spiking", ""), lm_ann = lm.get_string("ann", "");
+    for (const char* key : {"spiking", "ann"}) {
+        const std::string& f = std::string(key) == "spiking" ? lm_spiking : lm_ann;
+        if (!f.empty() && !fs::exists(f)) lm.fail(key, f, "no such file");
+    }
+    const std::string corpus = lm.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
+    const std::string data_dir = lm.get_string("data_dir", "data");
+    const std::size_t sequences = lm.get_uint("sequences", 32, 1, 1u << 20);
+    const std::size_t batches = lm.get_uint("eval_batches", 60, 1, 1u << 20);
+    lm.finish();
+    const std::string output = o.output.empty() ? r.get_string("output", "runs/suite") : o.output;
+    if (!o.output.empty()) r.get_string("output", "");
+    const std::string profile_name = r.get_string("profile", "horowitz45-fp32");
+    const std::size_t threads = r.get_uint("threads", 0, 0, 1024);
+    r.finish();
+    if (tasks.empty() && lm_spiking.empty())
+        r.fail("tasks", nlohmann::json::array(), "nothing to run: no tasks and no /lm");
+    std::vector<task_scenario> scenarios;  // all validated before the first one runs
+    for (const auto& t : tasks) {
+        scenarios.push_back(task_scenario::load(t));
+        task_overrides each = o;
+        each.output = o.output.empty() ? "" : o.output + "/" + fs::path(t).stem().string();
+        each.apply(scenarios.back());
+    }
+    thread_limit limit(threads);
+    const energy_profile profile = energy_profile_from(profile_name);
+    fs::create_directories(output);
+
+    std::vector<task_result> results;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+        out << "== " << tasks[i] << " (" << i + 1 << "/" << scenarios.size() << ")\n";
+        results.push_back(run_task(scenarios[i], out));
+    }
+    std::ostringstream t;
+    t << "| task | metric | spiking | ANN twin | majority | SNN nJ/ex (paper) | ANN nJ/ex (paper) | SNN nJ/ex (full) "
+         "| ANN nJ/ex (full) | SNN/ANN (paper) | SNN/ANN (full) |\n"
+      << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& res : results) {
+        const double ann = res.ann.present ? res.ann.score : std::nan("");
+        const double ap = res.ann.present ? res.ann.energy_paper_pj : std::nan("");
+        const double af = res.ann.present ? res.ann.energy_full_pj : std::nan("");
+        t << "| " << res.task << " | " << res.metric << " | " << cell("%.4f", res.spiking.score) << " | "
+          << cell("%.4f", ann) << " | " << cell("%.4f", res.majority) << " | "
+          << cell("%.1f", res.spiking.energy_paper_pj / 1e3) << " | " << cell("%.1f", ap / 1e3) << " | "
+          << cell("%.1f", res.spiking.energy_full_pj / 1e3) << " | " << cell("%.1f", af / 1e3) << " | "
+          << cell("%.3f", res.spiking.energy_paper_pj / ap) << " | " << cell("%.3f", res.spiking.energy_full_pj / af)
+          << " |\n";
+        all.push_back(nlohmann::json::parse(res.json()));
+    }
+    if (!lm_spiking.empty()) {
+        const lm_row row = held_out_lm(lm_spiking, lm_ann, corpus, data_dir, sequences, batches, profile, out);
+        t << "| held-out LM (" << corpus << " test) | perplexity (lower is better), energy per token | "
+          << cell("%.2f", row.snn_ppl) << " | " << cell("%.2f", row.ann_ppl) << " | — | "
+          << cell("%.1f", row.snn_paper_pj / 1e3) << " | " << cell("%.1f", row.ann_paper_pj / 1e3) << " | "
+          << cell("%.1f", row.snn_full_pj / 1e3) << " | " << cell("%.1f", row.ann_full_pj / 1e3) << " | "
+          << cell("%.3f", row.snn_paper_pj / row.ann_paper_pj) << " | "
+          << cell("%.3f", row.snn_full_pj / row.ann_full_pj) << " |\n";
+        all.push_back(
+            {{"task", "held-out-lm"},
+             {"perplexity",
+              {{"spiking", row.snn_ppl},
+               {"ann_twin", std::isnan(row.ann_ppl) ? nlohmann::json(nullptr) : nlohmann::json(row.ann_ppl)}}},
+             {"energy_per_token_pj",
+              {{"spiking", {{"paper", row.snn_paper_pj}, {"full", row.snn_full_pj}}},
+               {"ann_twin", {{"paper", row.ann_paper_pj}, {"full", row.ann_full_pj}}}}}});
+    }
+    h5::write_text_atomically(output + "/table.md", t.str());
+    h5::write_text_atomically(output + "/results.json", all.dump(2) + "\n");
+    out << "\n" << t.str() << "\ntable: " << output << "/table.md, results: " << output << "/results.json\n";
+    return 0;
+}
+
+}  // namespace wtasim
