@@ -216,7 +216,7 @@ task_data sentence_task(const std::string& kjv_file, bool multiple_choice) {
                             " " + (c == gold ? b : other_sentence(p, d, id + "/d" + std::to_string(other++))));
                     e.label = gold;
                 } else {
-                    const bool next = hash_of(id + "/next") % 2 == 0;
+                    const bool next = made % 2 == 0;  // balanced: every text gives as many of each
                     e.text_a = a;
                     e.text_b = next ? b : other_sentence(p, d, id + "/neg");
                     e.label = next ? 1 : 0;
