@@ -320,6 +320,36 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     res.spiking.metrics = task_metrics(task, eval, sim_pred);
     res.spiking.score = headline(task, res.spiking.metrics);
     res.spiking.train_loss = snn.train_loss;
+    {  // the simulator's prediction of every evaluation example (also for label-less test files)
+        std::string lines;
+        for (std::size_t i = 0; i < eval.size(); ++i) {
+            const task_prediction& q = sim_pred[i];
+            nlohmann::json j = {{"id", eval[i].id}};
+            switch (task.kind) {
+                case task_kind::regression:
+                    j["prediction"] = q.value;
+                    break;
+                case task_kind::span_qa:
+                    j["prediction"] = q.answer;
+                    break;
+                case task_kind::tagging: {
+                    nlohmann::json tags = nlohmann::json::array();
+                    for (int t : q.tags) tags.push_back(t >= 0 ? task.labels[std::size_t(t)] : "");
+                    j["prediction"] = tags;
+                    break;
+                }
+                case task_kind::multiple_choice:
+                    j["prediction"] = choose_acc(q.choices);
+                    j["prediction_norm"] = choose_acc_norm(q.choices);
+                    j["loglik"] = q.choices.loglik;
+                    break;
+                default:
+                    j["prediction"] = task.labels.at(std::size_t(q.label));
+            }
+            lines += j.dump() + "\n";
+        }
+        h5::write_text_atomically(s.output + "/predictions.jsonl", lines);
+    }
     std::size_t agree = 0;
     for (std::size_t i = 0; i < eval.size(); ++i) agree += same_prediction(sim_pred[i], trainer_pred[i]) ? 1 : 0;
     res.agreement = double(agree) / n_eval;
@@ -377,7 +407,8 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
             << fmt("%.1f", res.ann.energy_paper_pj / 1e3) << " nJ), SNN / ANN "
             << fmt("%.3f", res.spiking.energy_full_pj / res.ann.energy_full_pj);
     out << "\n  written: " << s.output << "/{spiking.h5, " << (res.ann.present ? "ann.h5, " : "")
-        << "report.json, report.md, report.html, " << (s.trace_examples ? "trace.h5, " : "") << "result.json}\n";
+        << "report.json, report.md, report.html, " << (s.trace_examples ? "trace.h5, " : "")
+        << "predictions.jsonl, result.json}\n";
     return res;
 }
 
