@@ -173,11 +173,8 @@ tuned fine_tune(const std::string& path, const task_data& task, const std::vecto
     out << which << ": fine-tuning " << path << " (" << (pcfg.spiking ? "spiking" : "ANN twin") << ", D " << pcfg.D
         << ", L " << pcfg.L << ", T " << pcfg.T << ") for " << s.finetune.steps << " steps\n";
     t.train_loss = finetune(*t.model, task, train, s.finetune, out);
-    checkpoint& c = t.ckpt;
-    c.config = t.model->config().to_json();
+    checkpoint& c = t.ckpt = weights_checkpoint(*t.model);
     c.step = static_cast<std::int64_t>(s.finetune.steps);
-    for (auto& p : t.model->parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : t.model->buffers()) c.buffers.emplace(b.name, *b.value);
     c.tokenizer = pre.tokenizer;
     save_checkpoint(s.output + "/" + which + ".h5", c);
     return t;

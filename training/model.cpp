@@ -399,4 +399,12 @@ std::vector<double> language_model::firing_rates() const {
     return rates;
 }
 
+checkpoint weights_checkpoint(language_model& m) {
+    checkpoint c;
+    c.config = m.config().to_json();
+    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
+    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    return c;
+}
+
 }  // namespace wtasim

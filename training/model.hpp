@@ -13,6 +13,7 @@
 
 #include "attention/ann_block.hpp"
 #include "attention/block.hpp"
+#include "training/checkpoint.hpp"
 
 namespace wtasim {
 
@@ -88,5 +89,9 @@ private:
     std::vector<std::vector<float>> acts_;  // input of each block, then the last block's output
     std::vector<float> sf_, readout_, norm_mean_, norm_rstd_, pooled_, pool_count_;
 };
+
+// The model's config, parameters and buffers as a checkpoint (SPEC §8 names; no tokenizer, optimizer or RNG
+// state, step 0): what the simulator folds and what save_checkpoint writes.
+checkpoint weights_checkpoint(language_model& m);
 
 }  // namespace wtasim

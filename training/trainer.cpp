@@ -221,12 +221,8 @@ eval_result evaluate(language_model& m, const train_scenario& s, const token_str
 
 void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const train_scenario& s, const tokenizer& tok,
                    std::uint64_t step) {
-    c.config = m.config().to_json();
+    c = weights_checkpoint(m);
     c.step = static_cast<std::int64_t>(step);
-    c.params.clear();
-    c.buffers.clear();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
     c.optimizer = opt.state();
     c.tokenizer = tok.bytes();
     c.rng = nlohmann::json{{"generator", "philox4x32-10"},

@@ -15,11 +15,7 @@ inline checkpoint fresh_checkpoint(const std::string& model_json, std::uint64_t 
     m.init(seed);
     for (auto& p : m.parameters())
         if (p.name.ends_with(".bn.bias")) p.value->fill(bn_shift);
-    checkpoint c;
-    c.config = cfg.to_json();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
-    return c;
+    return weights_checkpoint(m);
 }
 
 }  // namespace wtasim::test

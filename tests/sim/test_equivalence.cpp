@@ -52,9 +52,7 @@ fixture make(const std::string& model_json) {
     f.trainer_counts = m.counts();
     f.trainer_spikes = m.block_spike_counts();
     f.trainer_final_spikes = m.final_spike_count();
-    f.ckpt.config = f.cfg.to_json();
-    for (auto& p : m.parameters()) f.ckpt.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) f.ckpt.buffers.emplace(b.name, *b.value);
+    f.ckpt = weights_checkpoint(m);
     return f;
 }
 

@@ -82,9 +82,7 @@ fixture make(const std::string& model_json) {
         const auto first = out.begin() + static_cast<std::ptrdiff_t>((token_rows ? b * N : b) * C);
         f.trainer_out.emplace_back(first, first + static_cast<std::ptrdiff_t>((token_rows ? lengths[b] : 1) * C));
     }
-    f.ckpt.config = f.cfg.to_json();
-    for (auto& p : m.parameters()) f.ckpt.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) f.ckpt.buffers.emplace(b.name, *b.value);
+    f.ckpt = weights_checkpoint(m);
     return f;
 }
 

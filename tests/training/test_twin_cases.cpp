@@ -34,10 +34,7 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     if (!clm)
         for (std::size_t i = 0; i < B * N; i += 2)
             targets[i] = mask[i] ? (tokens[i] + 3) % static_cast<std::int32_t>(V) : -1;
-    checkpoint c;
-    c.config = cfg.to_json();
-    for (auto& p : m.parameters()) c.params.emplace(p.name, *p.value);
-    for (auto& b : m.buffers()) c.buffers.emplace(b.name, *b.value);
+    const checkpoint c = weights_checkpoint(m);
     const std::string path = std::string(out) + "/twin_" + name + ".h5";
     save_checkpoint(path, c);
     std::vector<float> logits(B * N * V), d(logits.size());
