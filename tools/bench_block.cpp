@@ -13,6 +13,7 @@
 #include "attention/attention.hpp"
 #include "attention/block.hpp"
 #include "attention/linear.hpp"
+#include "core/allocator.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "tools/bench_common.hpp"
@@ -29,6 +30,7 @@ std::vector<float> normal(std::size_t n, std::uint64_t stream, float mean) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    wtasim::keep_freed_memory();
     const std::size_t D = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 256;
     const std::size_t H = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 8;
     const std::size_t T = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 4;

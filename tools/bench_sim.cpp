@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/allocator.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "sim/engine.hpp"
@@ -31,6 +32,7 @@ double copy_bytes_per_s(int repeats) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    wtasim::keep_freed_memory();
     const std::string path = argc > 1 ? argv[1] : "models/wd-kjv-small.h5";
     const std::size_t B = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 16;
     const std::size_t N = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 64;

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/allocator.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "tools/bench_common.hpp"
@@ -19,6 +20,7 @@
 using namespace wtasim;
 
 int main(int argc, char** argv) {
+    wtasim::keep_freed_memory();
     if (argc < 2) {
         std::fprintf(stderr, "usage: bench_train CONFIG_JSON [batch] [seq_len] [steps] [threads]\n");
         return 2;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 #include "energy/profile.hpp"
 #include "scenarios/run.hpp"
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 int main(int argc, char** argv) {
+    wtasim::keep_freed_memory();
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
     app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION);
     app.require_subcommand(1);
