@@ -141,9 +141,9 @@ std::vector<document> read_spam_assassin(const std::string& dir) {
     return docs;
 }
 
-std::vector<document> read_kjv(const std::string& file) {
+std::vector<kjv_verse> read_kjv_verses(const std::string& file) {
     std::istringstream in(read_all(file));
-    std::vector<document> docs;
+    std::vector<kjv_verse> verses;
     std::string line;
     std::size_t number = 0;
     while (std::getline(in, line)) {
@@ -157,10 +157,18 @@ std::vector<document> read_kjv(const std::string& file) {
         if (i == 0 || colon == std::string::npos || space == std::string::npos || colon > space)
             throw config_error(file + ":" + std::to_string(number) + ": \"" + line.substr(0, 40) +
                                "\" is not a verse line (expected Book<chapter>:<verse> text)");
-        const std::string id = "kjv/" + line.substr(0, i) + " " + line.substr(i, colon - i);
-        if (docs.empty() || docs.back().id != id) docs.push_back({id, "", ""});
+        verses.push_back({"kjv/" + line.substr(0, i) + " " + line.substr(i, colon - i), line.substr(0, i),
+                          collapse_spaces(line.substr(space + 1))});
+    }
+    return verses;
+}
+
+std::vector<document> read_kjv(const std::string& file) {
+    std::vector<document> docs;
+    for (const kjv_verse& v : read_kjv_verses(file)) {
+        if (docs.empty() || docs.back().id != v.chapter) docs.push_back({v.chapter, "", ""});
         if (!docs.back().text.empty()) docs.back().text += ' ';
-        docs.back().text += collapse_spaces(line.substr(space + 1));
+        docs.back().text += v.text;
     }
     return docs;
 }

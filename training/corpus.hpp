@@ -36,6 +36,11 @@ std::vector<tagged_document> read_brown_tagged(const std::string& dir);
 std::string brown_join(const std::vector<std::string>& words);
 std::vector<document> read_spam_assassin(const std::string& dir);
 std::vector<document> read_kjv(const std::string& file);
+// The same file verse by verse: the chapter's document id ("kjv/Ge 1"), the book ("Ge") and the verse text.
+struct kjv_verse {
+    std::string chapter, book, text;
+};
+std::vector<kjv_verse> read_kjv_verses(const std::string& file);
 std::vector<document> read_text_file(const std::string& file);
 // JSONL: one object per line with a string field `text_field`; a malformed line is a config_error naming
 // the file, the line number and the field.

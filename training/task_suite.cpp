@@ -2,12 +2,10 @@
 #include "training/task_suite.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 
 #include "core/error.hpp"
-#include "core/json_reader.hpp"
 #include "training/corpus.hpp"
 
 namespace wtasim {
@@ -151,28 +149,15 @@ struct sentence_pool {
 // chapters, so no test verse was ever seen, not even as unlabelled text.
 sentence_pool kjv_verses(const std::string& file, split s) {
     sentence_pool p;
-    const std::string raw = json_reader::read_file(file, "King James Bible (run tools/fetch-corpora.sh)");
-    std::size_t pos = 0;
-    while (pos < raw.size()) {
-        std::size_t end = raw.find('\n', pos);
-        if (end == std::string::npos) end = raw.size();
-        const std::string line = raw.substr(pos, end - pos);
-        pos = end + 1;
-        std::size_t i = 0;
-        if (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i]))) ++i;
-        while (i < line.size() && std::isalpha(static_cast<unsigned char>(line[i]))) ++i;
-        const std::size_t colon = line.find(':', i), space = line.find(' ', i);
-        if (i == 0 || colon == std::string::npos || space == std::string::npos || colon > space) continue;
-        const std::string book = line.substr(0, i), id = "kjv/" + book + " " + line.substr(i, colon - i);
-        if (split_of(id) != s) continue;
-        if (p.doc.empty() || p.doc.back() != id) {
-            p.doc.push_back(id);
-            p.group.push_back(book);
+    for (const kjv_verse& v : read_kjv_verses(file)) {
+        if (split_of(v.chapter) != s) continue;
+        if (p.doc.empty() || p.doc.back() != v.chapter) {
+            p.doc.push_back(v.chapter);
+            p.group.push_back(v.book);
             p.sentences.emplace_back();
         }
-        const std::string verse = collapse_spaces(line.substr(space + 1));
-        const std::size_t words = static_cast<std::size_t>(std::count(verse.begin(), verse.end(), ' ')) + 1;
-        p.sentences.back().push_back(words >= 4 && words <= 30 ? verse : "");
+        const std::size_t words = static_cast<std::size_t>(std::count(v.text.begin(), v.text.end(), ' ')) + 1;
+        p.sentences.back().push_back(words >= 4 && words <= 30 ? v.text : "");
     }
     return p;
 }
