@@ -174,7 +174,6 @@ void ann_block::backward(float* dx, const float* dy) {
 }
 
 op_counts ann_block::counts() const {
-    const std::uint64_t D = cfg_.D, F = cfg_.F, dh = D / cfg_.H;
     std::uint64_t tokens = 0, pairs = 0;  // real tokens; sum over real queries of |C_i|
     for (std::size_t b = 0; b < B_; ++b)
         for (std::size_t i = 0; i < N_; ++i) {
@@ -183,17 +182,37 @@ op_counts ann_block::counts() const {
             const std::size_t end = cfg_.causal ? i + 1 : N_;
             for (std::size_t j = 0; j < end; ++j) pairs += (mask_.empty() || mask_[b * N_ + j]) ? 1 : 0;
         }
+    return ann_block_counts(cfg_, tokens, pairs);
+}
+
+op_counts ann_block_counts(const ann_block_config& cfg, std::uint64_t tokens, std::uint64_t pairs) {
+    const std::uint64_t D = cfg.D, F = cfg.F, dh = D / cfg.H;
     op_counts ops;
     ops.add(op_class::mac, tokens * (4 * D * D + 2 * D * F));  // q, k, v, o, fc1, fc2
     ops.add(op_class::ac, tokens * (4 * D + F + D));           // their bias adds
-    ops.add(op_class::mac, 2 * pairs * dh * cfg_.H);           // Q K^T and A V
-    ops.add(op_class::exp, pairs * cfg_.H);
-    ops.add(op_class::div, pairs * cfg_.H);
+    ops.add(op_class::mac, 2 * pairs * dh * cfg.H);            // Q K^T and A V
+    ops.add(op_class::exp, pairs * cfg.H);
+    ops.add(op_class::div, pairs * cfg.H);
     ops.add(op_class::ac, 2 * tokens * D);       // residuals
     ops.add(op_class::mac, 2 * tokens * 4 * D);  // two LayerNorms
     ops.add(op_class::div, 2 * tokens);
     ops.add(op_class::exp, tokens * F);  // GELU
     ops.add(op_class::mac, tokens * 4 * F);
+    return ops;
+}
+
+op_counts ann_head_counts(std::uint64_t D, std::uint64_t outputs, std::uint64_t tokens, std::uint64_t sequences,
+                          bool pooled) {
+    op_counts ops;
+    ops.add(op_class::mac, tokens * 4 * D);  // final LayerNorm
+    ops.add(op_class::div, tokens);
+    if (pooled) {
+        ops.add(op_class::ac, tokens * D);  // the sum over tokens, then one scale per feature
+        ops.add(op_class::mac, sequences * (D + D * outputs));
+    } else {
+        ops.add(op_class::mac, tokens * D * outputs);
+    }
+    ops.add(op_class::ac, (pooled ? sequences : tokens) * outputs);  // the bias, once per output row
     return ops;
 }
 

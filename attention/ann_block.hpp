@@ -22,6 +22,14 @@ struct ann_block_config {
     void validate() const;
 };
 
+// The operations of the block on `tokens` real tokens whose queries have `pairs` candidate keys in all
+// (sum over real queries of |C_i|): sizes and tokens decide them, not weights or values.
+op_counts ann_block_counts(const ann_block_config& cfg, std::uint64_t tokens, std::uint64_t pairs);
+// The twin's final LayerNorm and head with `outputs` outputs on `tokens` real tokens of `sequences`
+// sequences: per token (LM head, token readout) or `pooled` (sequence readout: mean over tokens first).
+op_counts ann_head_counts(std::uint64_t D, std::uint64_t outputs, std::uint64_t tokens, std::uint64_t sequences,
+                          bool pooled);
+
 class ann_block {
 public:
     ann_block(const ann_block_config& cfg, const std::string& prefix = "");

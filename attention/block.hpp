@@ -12,20 +12,10 @@
 
 #include "attention/attention.hpp"
 #include "attention/backend.hpp"
+#include "attention/block_config.hpp"
 #include "attention/layers.hpp"
 
 namespace wtasim {
-
-struct block_config {
-    std::size_t D = 64, H = 4, F = 256;
-    neuron_kind neuron = neuron_kind::lif;
-    attention_config attn;
-    lif_params lif;               // SN, SN_h when lif; Q/K/V always; SN_a with v_th = attn.v_th_attn
-    nilif_params nilif;           // SN, SN_h when nilif
-    std::string backend = "cpu";  // neuron and attention kernels: "reference" or "cpu"
-
-    void validate() const;
-};
 
 // Spike counts of the last forward, per neuron layer, on real tokens (NI-LIF: levels).
 struct block_spikes {

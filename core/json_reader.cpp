@@ -1,6 +1,8 @@
 // json_reader (core/json_reader.hpp).
 #include "core/json_reader.hpp"
 
+#include <filesystem>
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -79,16 +81,21 @@ bool json_reader::get_bool(const std::string& key, bool fallback) {
 
 std::string json_reader::get_string(const std::string& key, const std::string& fallback,
                                     std::initializer_list<const char*> allowed) {
+    return get_string(key, fallback, std::vector<std::string>(allowed.begin(), allowed.end()));
+}
+
+std::string json_reader::get_string(const std::string& key, const std::string& fallback,
+                                    const std::vector<std::string>& allowed) {
     known_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = (*value_)[key];
     if (!v.is_string()) fail(key, v, "expected a string");
     const std::string s = v.get<std::string>();
-    if (allowed.size() == 0) return s;
+    if (allowed.empty()) return s;
     std::string list;
-    for (const char* a : allowed) {
+    for (const std::string& a : allowed) {
         if (s == a) return s;
-        list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+        list += (list.empty() ? "\"" : ", \"") + a + "\"";
     }
     fail(key, v, "expected one of " + list);
 }
@@ -121,8 +128,10 @@ std::vector<std::uint64_t> json_reader::get_uint_list(const std::string& key) {
 
 json_reader json_reader::object(const std::string& key) {
     known_.insert(key);
-    if (!has(key)) return json_reader(empty_ = nlohmann::json::object(), origin_, pointer_ + "/" + key);
-    return json_reader((*value_)[key], origin_, pointer_ + "/" + key);
+    json_reader nested = has(key) ? json_reader((*value_)[key], origin_, pointer_ + "/" + key)
+                                  : json_reader(empty_ = nlohmann::json::object(), origin_, pointer_ + "/" + key);
+    nested.base_dir_ = base_dir_;
+    return nested;
 }
 
 void json_reader::finish() const {
@@ -132,6 +141,21 @@ void json_reader::finish() const {
         for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
         fail(key, v, "unknown key, expected one of: " + list);
     }
+}
+
+std::string json_reader::resolve(const std::string& path) const {
+    if (path.empty() || base_dir_.empty() || std::filesystem::path(path).is_absolute()) return path;
+    return (std::filesystem::path(base_dir_) / path).lexically_normal().string();
+}
+
+std::string json_reader::get_path(const std::string& key, const std::string& fallback, bool must_exist) {
+    if (!has(key)) return fallback;
+    const std::string given = get_string(key, "");
+    if (given.empty()) fail(key, given, "expected a non-empty path");
+    const std::string path = resolve(given);
+    if (must_exist && !std::filesystem::exists(path))
+        fail(key, given, path == given ? "no such file" : "no such file (" + path + ")");
+    return path;
 }
 
 }  // namespace wtasim

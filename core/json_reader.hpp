@@ -29,9 +29,21 @@ public:
     bool get_bool(const std::string& key, bool fallback);
     std::string get_string(const std::string& key, const std::string& fallback,
                            std::initializer_list<const char*> allowed = {});
+    // The same with the allowed values from a registry (backend names).
+    std::string get_string(const std::string& key, const std::string& fallback,
+                           const std::vector<std::string>& allowed);
     // Arrays of strings / of non-negative integers (empty when absent).
     std::vector<std::string> get_string_list(const std::string& key);
     std::vector<std::uint64_t> get_uint_list(const std::string& key);
+    // Paths: a relative path written in a scenario means a path from the scenario file's folder, so a scenario
+    // runs the same from any working directory (docs/model.md §11). `set_base_dir` names that folder (empty:
+    // the working directory; nested readers inherit it); `get_path` reads a string at `key` and resolves it;
+    // `fallback` is returned as it is (a default is not a path the file wrote). `must_exist`: a missing file
+    // is an error naming the key, the value as written and the resolved path.
+    void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+    const std::string& base_dir() const { return base_dir_; }
+    std::string resolve(const std::string& path) const;
+    std::string get_path(const std::string& key, const std::string& fallback, bool must_exist = false);
     // The nested object at `key` (an empty object when absent).
     json_reader object(const std::string& key);
     // Throws for any key that was never asked for.
@@ -44,6 +56,7 @@ private:
     const nlohmann::json* value_;
     nlohmann::json empty_;
     std::string origin_, pointer_;
+    std::string base_dir_;
     std::set<std::string> known_;
 };
 

@@ -9,13 +9,14 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
 #include "energy/report.hpp"
+#include "scenarios/common.hpp"
 #include "sim/trace.hpp"
 #include "training/corpus.hpp"
-#include "training/h5.hpp"
 #include "training/objectives.hpp"
 #include "training/tokenizer.hpp"
 
@@ -23,15 +24,14 @@ namespace wtasim {
 namespace fs = std::filesystem;
 
 run_scenario run_scenario::from_json(const std::string& text, const std::string& origin) {
-    const nlohmann::json j = json_reader::parse(text, origin);
-    json_reader r(j, origin);
+    const scenario_text file = parse_scenario(text, origin);
+    json_reader r = scenario_root(file);
     run_scenario s;
     s.origin = origin;
-    s.json = j.dump();
+    s.json = file.json;
     json_reader m = r.object("model");
     if (!m.has("checkpoint")) m.fail("checkpoint", nullptr, "missing: the trained spiking checkpoint to run (HDF5)");
-    s.checkpoint = m.get_string("checkpoint", "");
-    if (!fs::exists(s.checkpoint)) m.fail("checkpoint", s.checkpoint, "no such file");
+    s.checkpoint = m.get_path("checkpoint", "", true);
     m.finish();
     json_reader in = r.object("input");
     s.text = in.get_string("text", "");
@@ -42,24 +42,19 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
                 "give exactly one of /input/text (a prompt) or /input/corpus (sequences of a split)");
     s.generate = in.get_uint("generate", 0, 0, 4096);
     s.split = in.get_string("split", "valid", {"train", "valid", "test"});
-    s.data_dir = in.get_string("data_dir", "data");
+    s.data_dir = read_data_dir(in);
     s.sequences = in.get_uint("sequences", 4, 1, 1u << 20);
     s.seq_len = in.get_uint("seq_len", 32, 2, 1u << 20);
     in.finish();
-    s.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
+    s.backend = r.get_string("backend", "cpu", sim_backend_names());
     s.threads = r.get_uint("threads", 0, 0, 1024);
     s.batch = r.get_uint("batch", 0, 0, 1u << 20);
     s.T = r.get_uint("T", 0, 0, 64);
     json_reader e = r.object("energy");
-    s.profile = e.get_string("profile", "horowitz45-fp32");
-    try {
-        energy_profile_from(s.profile);
-    } catch (const error& err) {
-        e.fail("profile", s.profile, std::string("not usable: ") + err.what());
-    }
+    s.profile = read_energy_profile(e, "profile", "horowitz45-fp32");
     e.finish();
     json_reader t = r.object("trace");
-    s.trace = t.get_string("path", "");
+    s.trace = t.get_path("path", "");
     s.trace_sequences = t.get_uint_list("sequences");
     s.trace_layers = t.get_string_list("layers");
     s.trace_membranes = t.get_bool("membranes", false);
@@ -67,9 +62,9 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
         t.fail("path", nullptr, "missing: sequences, layers and membranes choose what the trace at this path keeps");
     t.finish();
     json_reader rep = r.object("report");
-    s.report_json = rep.get_string("json", "");
-    s.report_md = rep.get_string("markdown", "");
-    s.report_html = rep.get_string("html", "");
+    s.report_json = rep.get_path("json", "");
+    s.report_md = rep.get_path("markdown", "");
+    s.report_html = rep.get_path("html", "");
     rep.finish();
     r.finish();
     return s;
@@ -81,58 +76,13 @@ run_scenario run_scenario::load(const std::string& path) {
 
 namespace {
 void write_file(const std::string& path, const std::string& text) {
-    if (!path.empty()) h5::write_text_atomically(path, text);
+    if (!path.empty()) write_text_atomically(path, text);
 }
 
 std::string quote(const std::string& s) {
     return nlohmann::json(s).dump();
 }
 }  // namespace
-
-op_counts ann_twin_counts(const model_config& spiking, const std::vector<std::vector<std::int32_t>>& seqs) {
-    model_config ann = spiking;
-    ann.spiking = false;
-    ann.T = 1;
-    language_model m(ann);
-    m.init(1);
-    op_counts total;
-    for (const auto& s : seqs) {
-        if (ann.task.empty()) {
-            std::vector<float> logits(s.size() * ann.vocab);
-            m.forward(logits.data(), s.data(), 1, s.size(), {}, false);
-        } else {
-            std::vector<float> out(m.task_rows(1, s.size()) * ann.task_outputs);
-            m.forward_task(out.data(), s.data(), 1, s.size(), {}, false);
-        }
-        total += m.counts();
-    }
-    return total;
-}
-
-energy_inputs simulated_energy(const checkpoint& c, const model_config& cfg,
-                               const std::vector<std::vector<std::int32_t>>& seqs,
-                               const std::vector<sim_result>& results) {
-    energy_inputs in;
-    in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
-               std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
-    for (const auto& q : seqs) in.tokens += q.size();
-    for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
-    const std::uint64_t outputs = cfg.task.empty() ? cfg.vocab : cfg.task_outputs;
-    const std::uint64_t per_token_dense = cfg.L * (4 * cfg.D * cfg.D + 2 * cfg.D * cfg.F) + cfg.D * outputs;
-    in.dense_synaptic_ops = per_token_dense * cfg.T * in.tokens;
-    for (std::size_t i = 0; i < results.at(0).layers.size(); ++i) {
-        layer_counts l{results[0].layers[i].name, {}, 0, 0, 0, results[0].layers[i].name.ends_with("attn.select")};
-        for (const auto& r : results) {
-            l.ops += r.layers[i].ops;
-            l.events += r.layers[i].events;
-            l.neurons += r.layers[i].neurons;
-            l.active += r.layers[i].active;
-        }
-        in.layers.push_back(l);
-    }
-    in.ann = ann_twin_counts(cfg, seqs);
-    return in;
-}
 
 int run(const run_scenario& s, std::ostream& out) {
     thread_limit limit(s.threads);
@@ -187,7 +137,8 @@ int run(const run_scenario& s, std::ostream& out) {
             const std::vector<std::vector<std::int32_t>> part(
                 seqs.begin() + static_cast<std::ptrdiff_t>(b),
                 seqs.begin() + static_cast<std::ptrdiff_t>(std::min(seqs.size(), b + batch)));
-            for (auto& r : simulate_batch(net, part, s.backend)) results.push_back(std::move(r));
+            for (auto& r : simulate_batch(net, part, sim_backend_named(s.backend).schedule))
+                results.push_back(std::move(r));
         }
     } else {
         // the chosen layers and sequences must exist (the layer names depend on the checkpoint's depth)

@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "energy/report.hpp"
+#include "model/checkpoint.hpp"
 #include "sim/engine.hpp"
-#include "training/checkpoint.hpp"
+#include "sim/report_inputs.hpp"
 
 namespace wtasim {
 
@@ -42,14 +43,5 @@ struct run_scenario {
 
 // Runs it; prints the result and the energy summary. Returns 0.
 int run(const run_scenario& s, std::ostream& out);
-
-// The equal-size ANN twin's operation counts on `seqs` (its dense forward, with the same head as `spiking`:
-// LM or task); they depend on the sizes and tokens only, not on weights.
-op_counts ann_twin_counts(const model_config& spiking, const std::vector<std::vector<std::int32_t>>& seqs);
-// Energy-report inputs of simulated sequences: every layer's counts summed over `results`, the footprint of
-// checkpoint `c`, and the ANN twin's counts on the same sequences.
-energy_inputs simulated_energy(const checkpoint& c, const model_config& cfg,
-                               const std::vector<std::vector<std::int32_t>>& seqs,
-                               const std::vector<sim_result>& results);
 
 }  // namespace wtasim

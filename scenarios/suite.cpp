@@ -7,15 +7,18 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
 #include "energy/report.hpp"
+#include "scenarios/common.hpp"
 #include "scenarios/run.hpp"
+#include "scenarios/suite.hpp"
 #include "scenarios/task_run.hpp"
+#include "scenarios/train.hpp"
 #include "sim/network.hpp"
 #include "training/corpus.hpp"
-#include "training/h5.hpp"
 #include "training/trainer.hpp"
 
 namespace wtasim {
@@ -42,8 +45,8 @@ lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std
                    const energy_profile& profile, std::ostream& out) {
     lm_row row;
     std::ostringstream quiet;
-    row.snn_ppl = evaluate_checkpoint(spiking, "test", batches, quiet).perplexity;
-    if (!ann.empty()) row.ann_ppl = evaluate_checkpoint(ann, "test", batches, quiet).perplexity;
+    row.snn_ppl = evaluate_checkpoint_file(spiking, "test", batches, quiet).perplexity;
+    if (!ann.empty()) row.ann_ppl = evaluate_checkpoint_file(ann, "test", batches, quiet).perplexity;
     const checkpoint c = load_checkpoint(spiking);
     const sim_network net = sim_network::from_checkpoint(c, spiking);
     const tokenizer tok = tokenizer::from_bytes(c.tokenizer, spiking);
@@ -77,26 +80,26 @@ lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std
 }  // namespace
 
 int run_suite(const std::string& path, const task_overrides& o, std::ostream& out) {
-    const nlohmann::json j = json_reader::parse(json_reader::read_file(path, "suite"), path);
-    json_reader r(j, path);
-    const std::vector<std::string> tasks = r.get_string_list("tasks");
-    for (std::size_t i = 0; i < tasks.size(); ++i)
+    const scenario_text file = parse_scenario(json_reader::read_file(path, "suite"), path);
+    json_reader r = scenario_root(file);
+    std::vector<std::string> tasks = r.get_string_list("tasks");
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const std::string given = tasks[i];
+        tasks[i] = r.resolve(given);
         if (!fs::exists(tasks[i]))
-            throw config_error(path + ": /tasks/" + std::to_string(i) + " = \"" + tasks[i] + "\", no such file");
-    json_reader lm = r.object("lm");
-    const std::string lm_spiking = lm.get_string("spiking", ""), lm_ann = lm.get_string("ann", "");
-    for (const char* key : {"spiking", "ann"}) {
-        const std::string& f = std::string(key) == "spiking" ? lm_spiking : lm_ann;
-        if (!f.empty() && !fs::exists(f)) lm.fail(key, f, "no such file");
+            throw config_error(path + ": /tasks/" + std::to_string(i) + " = \"" + given + "\", no such file" +
+                               (given == tasks[i] ? "" : " (" + tasks[i] + ")"));
     }
+    json_reader lm = r.object("lm");
+    const std::string lm_spiking = lm.get_path("spiking", "", true), lm_ann = lm.get_path("ann", "", true);
     const std::string corpus = lm.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
-    const std::string data_dir = lm.get_string("data_dir", "data");
+    const std::string data_dir = read_data_dir(lm);
     const std::size_t sequences = lm.get_uint("sequences", 32, 1, 1u << 20);
     const std::size_t batches = lm.get_uint("eval_batches", 60, 1, 1u << 20);
     lm.finish();
-    const std::string output = o.output.empty() ? r.get_string("output", "runs/suite") : o.output;
+    const std::string output = o.output.empty() ? r.get_path("output", "runs/suite") : o.output;
     if (!o.output.empty()) r.get_string("output", "");
-    const std::string profile_name = r.get_string("profile", "horowitz45-fp32");
+    const std::string profile_name = read_energy_profile(r, "profile", "horowitz45-fp32");
     const std::size_t threads = r.get_uint("threads", 0, 0, 1024);
     r.finish();
     if (tasks.empty() && lm_spiking.empty())
@@ -151,8 +154,8 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
               {{"spiking", {{"paper", row.snn_paper_pj}, {"full", row.snn_full_pj}}},
                {"ann_twin", {{"paper", row.ann_paper_pj}, {"full", row.ann_full_pj}}}}}});
     }
-    h5::write_text_atomically(output + "/table.md", t.str());
-    h5::write_text_atomically(output + "/results.json", all.dump(2) + "\n");
+    write_text_atomically(output + "/table.md", t.str());
+    write_text_atomically(output + "/results.json", all.dump(2) + "\n");
     out << "\n" << t.str() << "\ntable: " << output << "/table.md, results: " << output << "/results.json\n";
     return 0;
 }

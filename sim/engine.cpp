@@ -201,17 +201,36 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     return r;
 }
 
+const std::vector<sim_backend>& sim_backends() {
+    static const std::vector<sim_backend> all = {{"reference", sequence_schedule::serial},
+                                                 {"cpu", sequence_schedule::parallel}};
+    return all;
+}
+
+std::vector<std::string> sim_backend_names() {
+    std::vector<std::string> names;
+    for (const auto& b : sim_backends()) names.push_back(b.name);
+    return names;
+}
+
+const sim_backend& sim_backend_named(const std::string& name) {
+    std::string known;
+    for (const auto& b : sim_backends()) {
+        if (b.name == name) return b;
+        known += (known.empty() ? "" : ", ") + b.name;
+    }
+    throw backend_error("simulator backend \"" + name + "\" is not available, expected one of " + known);
+}
+
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
-                                       const std::string& backend) {
+                                       sequence_schedule schedule) {
     std::vector<sim_result> out(sequences.size());
-    if (backend == "reference") {
+    if (schedule == sequence_schedule::serial) {
         for (std::size_t i = 0; i < sequences.size(); ++i) out[i] = simulate(net, sequences[i]);
-    } else if (backend == "cpu") {
+    } else {
         parallel_for(sequences.size(), 1, [&](std::size_t b, std::size_t e) {
             for (std::size_t i = b; i < e; ++i) out[i] = simulate(net, sequences[i]);
         });
-    } else {
-        throw backend_error("simulator backend \"" + backend + "\" is not available, expected one of reference, cpu");
     }
     return out;
 }

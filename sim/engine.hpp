@@ -50,9 +50,23 @@ struct sim_result {
 sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,
                     bool membranes = false);
 
-// A batch of sequences; backend "reference" (one after another) or "cpu" (TBB over sequences). Results
-// are identical whatever the backend and the thread count.
+// How the sequences of a batch are scheduled on the host: one after another, or in parallel over TBB's
+// threads. Each sequence runs the same serial event engine either way, so results are bit-identical
+// whatever the schedule and the thread count.
+enum class sequence_schedule { serial, parallel };
+
+// The simulator's backends, by the names scenarios and the command line use (docs/model.md §6):
+// "reference" = the event engine with a serial schedule, "cpu" = the same engine, sequences in parallel.
+struct sim_backend {
+    std::string name;
+    sequence_schedule schedule;
+};
+std::vector<std::string> sim_backend_names();
+// Throws backend_error naming the value and the available backends.
+const sim_backend& sim_backend_named(const std::string& name);
+
+// A batch of sequences.
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
-                                       const std::string& backend = "cpu");
+                                       sequence_schedule schedule = sequence_schedule::parallel);
 
 }  // namespace wtasim

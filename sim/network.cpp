@@ -4,26 +4,17 @@
 #include "attention/batchnorm.hpp"
 #include "attention/linear.hpp"
 #include "core/error.hpp"
+#include "model/weights.hpp"
 
 namespace wtasim {
 namespace {
-const tensor<float>& need(const std::map<std::string, tensor<float>>& m, const std::string& group,
-                          const std::string& name, const shape_t& shape, const std::string& origin) {
-    const auto it = m.find(name);
-    if (it == m.end()) throw io_error(origin + ": " + group + "/" + name + " is missing");
-    if (it->second.shape() != shape)
-        throw io_error(origin + ": " + group + "/" + name + " has shape " + shape_string(it->second.shape()) +
-                       ", expected " + shape_string(shape));
-    return it->second;
-}
-
 folded_linear fold(const checkpoint& c, const std::string& prefix, std::size_t in, std::size_t out,
                    const std::string& origin) {
-    const auto& w = need(c.params, "/params", prefix + ".weight", {out, in}, origin);
-    const auto& g = need(c.params, "/params", prefix + ".bn.weight", {out}, origin);
-    const auto& b = need(c.params, "/params", prefix + ".bn.bias", {out}, origin);
-    const auto& rm = need(c.buffers, "/buffers", prefix + ".bn.running_mean", {out}, origin);
-    const auto& rv = need(c.buffers, "/buffers", prefix + ".bn.running_var", {out}, origin);
+    const auto& w = checkpoint_tensor(c, weight_group::params, prefix + ".weight", {out, in}, origin);
+    const auto& g = checkpoint_tensor(c, weight_group::params, prefix + ".bn.weight", {out}, origin);
+    const auto& b = checkpoint_tensor(c, weight_group::params, prefix + ".bn.bias", {out}, origin);
+    const auto& rm = checkpoint_tensor(c, weight_group::buffers, prefix + ".bn.running_mean", {out}, origin);
+    const auto& rv = checkpoint_tensor(c, weight_group::buffers, prefix + ".bn.running_var", {out}, origin);
     folded_linear f{in, out, std::vector<float>(in * out), std::vector<float>(out)};
     std::vector<float> w_folded(in * out);
     batchnorm_fold(w_folded.data(), f.bias.data(), w.data(), g.data(), b.data(), rm.data(), rv.data(), out, in);
@@ -39,8 +30,8 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
         throw config_error(origin +
                            ": @config/spiking = false: the ANN twin runs densely (wtasim eval), not as events");
     const std::size_t D = n.cfg.D, F = n.cfg.F, V = n.cfg.vocab;
-    n.tok = need(c.params, "/params", "embed.tok.weight", {V, D}, origin).values();
-    n.pos = need(c.params, "/params", "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
+    n.tok = checkpoint_tensor(c, weight_group::params, "embed.tok.weight", {V, D}, origin).values();
+    n.pos = checkpoint_tensor(c, weight_group::params, "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
     for (std::size_t l = 0; l < n.cfg.L; ++l) {
         const std::string p = "blocks." + std::to_string(l) + ".";
         n.blocks.push_back({fold(c, p + "attn.q", D, D, origin), fold(c, p + "attn.k", D, D, origin),
@@ -51,10 +42,10 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
     n.task_head = !n.cfg.task.empty();
     const std::size_t O = n.task_head ? n.cfg.task_outputs : V;
     const std::string head = n.task_head ? "task." + n.cfg.task : "head";
-    const auto& hw = need(c.params, "/params", head + ".weight", {O, D}, origin);
+    const auto& hw = checkpoint_tensor(c, weight_group::params, head + ".weight", {O, D}, origin);
     n.head_wt.resize(D * O);
     transpose(n.head_wt.data(), hw.data(), O, D);
-    n.head_b = need(c.params, "/params", head + ".bias", {O}, origin).values();
+    n.head_b = checkpoint_tensor(c, weight_group::params, head + ".bias", {O}, origin).values();
     n.head_outputs = O;
     n.pooled = n.task_head && n.cfg.task_readout == "sequence";
     return n;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "training/checkpoint.hpp"
-#include "training/model.hpp"
+#include "model/checkpoint.hpp"
+#include "model/config.hpp"
 
 namespace wtasim {
 

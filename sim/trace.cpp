@@ -6,8 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "training/h5.hpp"
+#include "model/h5.hpp"
 
 namespace wtasim {
 namespace {
@@ -28,7 +29,7 @@ void write_trace(const std::string& path, const sim_network& net,
                  const std::vector<std::vector<std::int32_t>>& sequences, const std::vector<sim_result>& results,
                  const std::string& scenario_json, const trace_selection& keep) {
     const model_config& cfg = net.cfg;
-    h5::write_atomically(path, [&](const std::string& tmp) {
+    write_atomically(path, [&](const std::string& tmp) {
         h5::file f(tmp, h5::mode::create);
         f.set_attr("/", "format", std::string("wtasim-trace"));
         f.set_attr("/", "format_version", trace_format_version);

@@ -15,6 +15,7 @@
 #include "core/rng.hpp"
 #include "sim/engine.hpp"
 #include "tools/bench_common.hpp"
+#include "training/language_model.hpp"
 
 using namespace wtasim;
 
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
                 ck.config = cfg.to_json();
                 const sim_network net = sim_network::from_checkpoint(ck, path);
                 std::vector<sim_result> results;
-                const double sim_s = bench::best_seconds(repeats, [&] { results = simulate_batch(net, seqs, "cpu"); });
+                const double sim_s = bench::best_seconds(
+                    repeats, [&] { results = simulate_batch(net, seqs, sequence_schedule::parallel); });
                 std::uint64_t events = 0, neurons = 0, acs = 0;
                 for (const auto& r : results) {
                     acs += r.total[op_class::ac];

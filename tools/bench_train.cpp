@@ -14,7 +14,7 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "tools/bench_common.hpp"
-#include "training/model.hpp"
+#include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
 using namespace wtasim;

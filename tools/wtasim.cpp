@@ -11,17 +11,28 @@
 #include "core/error.hpp"
 #include "energy/profile.hpp"
 #include "scenarios/run.hpp"
+#include "scenarios/suite.hpp"
 #include "scenarios/task_run.hpp"
+#include "scenarios/train.hpp"
 #include "sim/stream.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
 #include "training/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
-#include "training/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 #include "training/trainer.hpp"
 
 #include <unistd.h>
+
+namespace {
+// "a, b, c": a registry's names in --help.
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     wtasim::keep_freed_memory();
@@ -42,7 +53,8 @@ int main(int argc, char** argv) {
     std::string scenario_path, checkpoint_path, split = "valid";
     bool resume = false;
     std::size_t threads = 0, batches = 16;
-    auto* train_cmd = app.add_subcommand("train", "Pretrain a model as a training scenario describes (SPEC §4, §5)");
+    auto* train_cmd =
+        app.add_subcommand("train", "Pretrain a model as a training scenario describes (docs/model.md §4, §5)");
     train_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
     train_cmd->add_flag("--resume", resume, "Continue from <output>/checkpoint.h5, bit for bit");
     train_cmd->add_option("--threads", threads, "Threads (overrides the scenario; 0 = the scenario's)");
@@ -70,7 +82,8 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON");
     sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
     sim_cmd->add_option("--report-html", sim.report_html, "Write the energy report as a self-contained HTML page");
-    sim_cmd->add_option("--backend", sim.backend, "reference or cpu")->check(CLI::IsMember({"reference", "cpu"}));
+    sim_cmd->add_option("--backend", sim.backend, "Simulator backend: " + joined(wtasim::sim_backend_names()))
+        ->check(CLI::IsMember(wtasim::sim_backend_names()));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
     sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");
     std::string gen_checkpoint, gen_text = "In the beginning", gen_profile = "horowitz45-fp32";
@@ -202,12 +215,12 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*base_cmd) {
-            wtasim::baselines(wtasim::train_scenario::load(scenario_path), std::cout);
+            wtasim::baselines(wtasim::load_train_scenario(scenario_path), std::cout);
             return 0;
         }
         if (*demo_cmd) return wtasim::run_demo(demo, std::cout);
         if (*train_cmd) {
-            wtasim::train_scenario s = wtasim::train_scenario::load(scenario_path);
+            wtasim::train_scenario s = wtasim::load_train_scenario(scenario_path);
             if (threads) s.threads = threads;
             if (steps_override) {
                 s.steps = steps_override;
@@ -223,7 +236,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*eval_cmd) {
-            wtasim::evaluate_checkpoint(checkpoint_path, split, batches, std::cout);
+            wtasim::evaluate_checkpoint_file(checkpoint_path, split, batches, std::cout);
             return 0;
         }
     } catch (const CLI::ParseError& e) {

@@ -1,6 +1,8 @@
 // Corpus readers and the document-level split (training/corpus.hpp).
 #include "training/corpus.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -216,6 +218,11 @@ std::vector<document> read_jsonl(const std::string& file, const std::string& tex
         docs.push_back({file + "#" + std::to_string(number), label, collapse_spaces(j[text_field].get<std::string>())});
     }
     return docs;
+}
+
+std::string default_data_dir() {
+    if (const char* env = std::getenv("WTASIM_DATA_DIR"); env && *env) return env;
+    return WTASIM_DEFAULT_DATA_DIR;
 }
 
 std::vector<document> read_corpus(const std::string& name, const std::string& data_dir) {

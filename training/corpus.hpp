@@ -22,6 +22,10 @@ struct document {
     std::string text;   // clean text, single spaces, no newlines
 };
 
+// The folder that holds raw/ (the corpora installed by tools/fetch-corpora.sh) when a scenario names none:
+// $WTASIM_DATA_DIR if set, else the data/ folder of the source tree this wtasim was built from.
+std::string default_data_dir();
+
 std::vector<document> read_brown(const std::string& dir);
 // The same texts as sentences of (word, Brown tag) — one line of the corpus files per sentence.
 struct tagged_word {

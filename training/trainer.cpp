@@ -11,79 +11,18 @@
 #include <ostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/json_reader.hpp"
 #include "core/parallel.hpp"
-#include "training/checkpoint.hpp"
+#include "model/checkpoint.hpp"
+#include "model/weights.hpp"
 #include "training/corpus.hpp"
-#include "training/h5.hpp"
 #include "training/tokenizer.hpp"
 
 namespace wtasim {
 namespace fs = std::filesystem;
-
-train_scenario train_scenario::from_json(const std::string& json_text, const std::string& origin) {
-    const nlohmann::json j = json_reader::parse(json_text, origin);
-    json_reader r(j, origin);
-    train_scenario s;
-    s.origin = origin;
-    s.json = j.dump();
-    r.object("model");  // marks the key as known; model_config validates its contents below
-    const nlohmann::json model_json = j.contains("model") ? j["model"] : nlohmann::json::object();
-    if (!model_json.is_object()) r.fail("model", model_json, "expected an object");
-    nlohmann::json mj = model_json;
-    const bool vocab_given = mj.contains("vocab");
-    if (!vocab_given) mj["vocab"] = 2;  // placeholder: the tokenizer decides
-    s.model = model_config::from_json(mj.dump(), origin, "/model");
-    if (!vocab_given) s.model.vocab = 0;
-
-    json_reader d = r.object("data");
-    s.corpus = d.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
-    s.data_path = d.get_string("path", "");
-    s.data_dir = d.get_string("data_dir", "data");
-    s.valid_fraction = d.get_number("valid_fraction", 0.05, 0.0, 0.5, true);
-    s.test_fraction = d.get_number("test_fraction", 0.05, 0.0, 0.5, true);
-    s.max_documents = d.get_uint("max_documents", 0);
-    if (!s.data_path.empty() && !fs::exists(s.data_path)) d.fail("path", s.data_path, "no such file");
-    d.finish();
-
-    json_reader t = r.object("tokenizer");
-    s.vocab_size = t.get_uint("vocab_size", 2000, 16, 1u << 20);
-    s.tokenizer_model = t.get_string("model", "");
-    if (!s.tokenizer_model.empty() && !fs::exists(s.tokenizer_model))
-        t.fail("model", s.tokenizer_model, "no such file");
-    t.finish();
-
-    json_reader o = r.object("train");
-    s.objective = o.get_string("objective", s.model.causal ? "clm" : "mlm", {"clm", "mlm"});
-    if (s.objective == "clm" && !s.model.causal)
-        o.fail("objective", "clm",
-               "needs a causal model (/model/causal = true); a bidirectional encoder trains with \"mlm\"");
-    s.steps = o.get_uint("steps", 100, 1);
-    s.batch = o.get_uint("batch", 8, 1, 4096);
-    s.seq_len = o.get_uint("seq_len", std::min<std::size_t>(64, s.model.max_len), 2, s.model.max_len);
-    s.accumulate = o.get_uint("accumulate", 1, 1, 1024);
-    s.threads = o.get_uint("threads", 0, 0, 1024);
-    s.log_every = o.get_uint("log_every", 10, 1);
-    s.eval_every = o.get_uint("eval_every", 50, 1);
-    s.eval_batches = o.get_uint("eval_batches", 4, 1);
-    s.checkpoint_every = o.get_uint("checkpoint_every", 50, 1);
-    s.seed = o.get_uint("seed", 1);
-    s.opt.lr = o.get_number("lr", 1e-3, 0.0, 10.0, true);
-    s.opt.min_lr = o.get_number("min_lr", s.opt.lr * 0.1, 0.0, s.opt.lr);
-    s.opt.warmup = o.get_uint("warmup", std::min<std::size_t>(100, s.steps / 10));
-    s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
-    s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
-    s.opt.total = s.steps;
-    o.finish();
-    s.output = r.get_string("output", "runs/default");
-    r.finish();
-    return s;
-}
-
-train_scenario train_scenario::load(const std::string& path) {
-    return from_json(json_reader::read_file(path, "scenario"), path);
-}
 
 namespace {
 // A tokenized split: documents as <s> ids </s>, concatenated; bytes of their text for bits per byte.
@@ -228,27 +167,13 @@ void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const tra
     c.rng = nlohmann::json{{"generator", "philox4x32-10"},
                            {"seed", s.seed},
                            {"scenario", nlohmann::json::parse(s.json)},
-                           {"origin", s.origin}}
+                           {"origin", fs::absolute(s.origin).string()}}
                 .dump();
 }
 
 void from_checkpoint(language_model& m, const checkpoint& c, const std::string& path) {
-    for (auto& p : m.parameters()) {
-        const auto it = c.params.find(p.name);
-        if (it == c.params.end()) throw io_error(path + ": /params/" + p.name + " is missing");
-        if (it->second.shape() != p.value->shape())
-            throw io_error(path + ": /params/" + p.name + " has shape " + shape_string(it->second.shape()) +
-                           ", the model expects " + shape_string(p.value->shape()));
-        *p.value = it->second;
-    }
-    for (auto& b : m.buffers()) {
-        const auto it = c.buffers.find(b.name);
-        if (it == c.buffers.end()) throw io_error(path + ": /buffers/" + b.name + " is missing");
-        if (it->second.shape() != b.value->shape())
-            throw io_error(path + ": /buffers/" + b.name + " has shape " + shape_string(it->second.shape()) +
-                           ", the model expects " + shape_string(b.value->shape()));
-        *b.value = it->second;
-    }
+    load_weights(m.parameters(), c, weight_group::params, path);
+    load_weights(m.buffers(), c, weight_group::buffers, path);
 }
 
 std::string format_eval(const eval_result& e, const std::string& objective) {
@@ -315,7 +240,7 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
         }
         std::string all;
         for (const auto& l : kept) all += l + "\n";
-        h5::write_text_atomically(metrics_path, all);
+        write_text_atomically(metrics_path, all);
     }
     std::ofstream metrics(metrics_path, std::ios::app);
     if (!metrics) throw io_error(metrics_path + ": cannot append metrics");
@@ -426,13 +351,9 @@ ngram_baselines baselines(const train_scenario& s, std::ostream& out) {
     return b;
 }
 
-eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,
-                                std::ostream& out) {
-    const checkpoint c = load_checkpoint(path);
-    const auto rng = nlohmann::json::parse(c.rng.empty() ? "{}" : c.rng, nullptr, false);
-    if (rng.is_discarded() || !rng.contains("scenario"))
-        throw io_error(path + ": the checkpoint records no training scenario (root attribute rng/scenario)");
-    train_scenario s = train_scenario::from_json(rng["scenario"].dump(), rng.value("origin", path));
+eval_result evaluate_checkpoint(const checkpoint& c, const std::string& path, const train_scenario& scenario,
+                                const std::string& split_name, std::size_t batches, std::ostream& out) {
+    train_scenario s = scenario;
     s.model = model_config::from_json(c.config, path, "@config");
     data d = load_data(s, &c.tokenizer, out);
     language_model m(s.model);

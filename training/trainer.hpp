@@ -4,23 +4,15 @@
 // draws batches as pure functions of (seed, step) — so a resumed run sees exactly the batches an
 // uninterrupted one would — and writes metrics as JSONL, progress to the terminal, and atomic HDF5
 // checkpoints (SPEC §8) that `--resume` continues bit for bit.
-//
-// Scenario (JSON; every key optional except where noted):
-//   {"model": {...model_config...},
-//    "data": {"corpus": "kjv" | "brown" | "spam-assassin", or "path": "file.txt|file.jsonl", "data_dir": "data",
-//             "valid_fraction": 0.05, "test_fraction": 0.05, "max_documents": 0 (all)},
-//    "tokenizer": {"vocab_size": 2000} or {"model": "user.model"},
-//    "train": {"objective": "clm" | "mlm", "steps", "batch", "seq_len", "accumulate", "lr", "min_lr", "warmup",
-//              "weight_decay", "clip", "seed", "threads", "log_every", "eval_every", "eval_batches",
-//              "checkpoint_every"},
-//    "output": "runs/name"}
+
+// The scenario's schema and its reader are in scenarios/train.hpp.
 #pragma once
 
 #include <iosfwd>
 #include <string>
 #include <vector>
 
-#include "training/model.hpp"
+#include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
 namespace wtasim {
@@ -43,9 +35,6 @@ struct train_scenario {
     std::uint64_t seed = 1;
     adamw_config opt;
     std::string output = "runs/default";
-
-    static train_scenario from_json(const std::string& json_text, const std::string& origin);
-    static train_scenario load(const std::string& path);
 };
 
 struct eval_result {
@@ -68,8 +57,9 @@ struct ngram_baselines {
 };
 ngram_baselines baselines(const train_scenario& s, std::ostream& out);
 
-// Evaluates a checkpoint on a split ("valid" or "test") of the data its scenario names.
-eval_result evaluate_checkpoint(const std::string& path, const std::string& split_name, std::size_t batches,
-                                std::ostream& out);
+// Evaluates checkpoint `c` (read from `path`) on a split ("valid" or "test") of the data scenario `s` names
+// (the model is the checkpoint's).
+eval_result evaluate_checkpoint(const checkpoint& c, const std::string& path, const train_scenario& s,
+                                const std::string& split_name, std::size_t batches, std::ostream& out);
 
 }  // namespace wtasim

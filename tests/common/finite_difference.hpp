@@ -1,5 +1,5 @@
 // Central finite differences of a scalar function of many inputs, in double: the independent check of
-// every backward pass (STYLE.md: gradients are checked against finite differences).
+// every backward pass (gradients are checked against finite differences).
 #pragma once
 
 #include <vector>

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "training/checkpoint.hpp"
-#include "training/model.hpp"
+#include "model/checkpoint.hpp"
+#include "training/language_model.hpp"
 
 namespace wtasim::test {
 

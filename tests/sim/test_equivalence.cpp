@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "sim/engine.hpp"
+#include "training/language_model.hpp"
 
 using namespace wtasim;
 
@@ -59,7 +60,7 @@ fixture make(const std::string& model_json) {
 void check_equivalent(const std::string& model_json) {
     const fixture f = make(model_json);
     const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
-    const auto results = simulate_batch(net, f.seqs, "cpu");
+    const auto results = simulate_batch(net, f.seqs, sim_backend_named("cpu").schedule);
     std::vector<float> logits;
     op_counts counts;
     for (const auto& r : results) {
@@ -102,7 +103,7 @@ void check_equivalent(const std::string& model_json) {
     // the reference backend and any thread count give the same bits
     for (std::size_t threads : {1u, 2u}) {
         thread_limit limit(threads);
-        const auto again = simulate_batch(net, f.seqs, threads == 1 ? "reference" : "cpu");
+        const auto again = simulate_batch(net, f.seqs, sim_backend_named(threads == 1 ? "reference" : "cpu").schedule);
         for (std::size_t i = 0; i < again.size(); ++i) {
             CHECK(std::memcmp(again[i].logits.data(), results[i].logits.data(), again[i].logits.size() * 4) == 0);
             CHECK(again[i].total == results[i].total);

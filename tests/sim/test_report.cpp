@@ -9,6 +9,8 @@
 #include "energy/report.hpp"
 #include "helpers.hpp"
 #include "sim/engine.hpp"
+#include "sim/report_inputs.hpp"
+#include "training/language_model.hpp"
 
 using namespace wtasim;
 
@@ -53,4 +55,36 @@ TEST_CASE("report: totals, paper convention, ANN ratio and NeuroBench keys from 
     CHECK(rate < 1.0);
     CHECK(j["layers"].size() == r.layers.size());
     CHECK(energy_report_markdown(in, profile).find("| SNN |") != std::string::npos);
+}
+
+TEST_CASE("report inputs: the ANN twin's counts from sizes equal its own dense forward's, every head") {
+    // The report counts the twin from the sizes and tokens alone (sim/report_inputs.hpp); the trainer's twin
+    // counts the operations of the forward it actually runs. They must agree exactly.
+    const std::vector<std::vector<std::int32_t>> seqs = {{1, 4, 9, 16, 25}, {2, 3}, {7, 7, 7, 1, 2, 3, 4}};
+    for (const char* model :
+         {R"({"causal": true})", R"({"causal": false})", R"({"causal": false, "task": {"name": "cls", "outputs": 3}})",
+          R"({"causal": true, "task": {"name": "tag", "outputs": 5, "readout": "token"}})"}) {
+        CAPTURE(model);
+        nlohmann::json j = nlohmann::json::parse(model);
+        j.update({{"vocab", 30}, {"d_model", 16}, {"heads", 2}, {"d_ff", 24}, {"layers", 2}, {"T", 2}, {"max_len", 8}});
+        const model_config spiking = model_config::from_json(j.dump());
+        model_config ann = spiking;
+        ann.spiking = false;
+        ann.T = 1;
+        language_model twin(ann);
+        twin.init(5);
+        op_counts dense;
+        for (const auto& s : seqs) {
+            if (ann.task.empty()) {
+                std::vector<float> logits(s.size() * ann.vocab);
+                twin.forward(logits.data(), s.data(), 1, s.size(), {}, false);
+            } else {
+                std::vector<float> out(twin.task_rows(1, s.size()) * ann.task_outputs);
+                twin.forward_task(out.data(), s.data(), 1, s.size(), {}, false);
+            }
+            dense += twin.counts();
+        }
+        CHECK(dense[op_class::mac] > 0);
+        CHECK(ann_twin_counts(spiking, seqs) == dense);
+    }
 }

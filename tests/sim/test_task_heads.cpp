@@ -14,6 +14,7 @@
 #include "core/rng.hpp"
 #include "sim/engine.hpp"
 #include "sim/stream.hpp"
+#include "training/language_model.hpp"
 
 using namespace wtasim;
 

@@ -14,8 +14,8 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "training/checkpoint.hpp"
-#include "training/h5.hpp"
+#include "model/checkpoint.hpp"
+#include "model/h5.hpp"
 
 using namespace wtasim;
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 #include "common/finite_difference.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "training/model.hpp"
+#include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
 using namespace wtasim;

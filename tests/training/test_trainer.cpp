@@ -8,7 +8,8 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "training/checkpoint.hpp"
+#include "model/checkpoint.hpp"
+#include "scenarios/train.hpp"
 #include "training/trainer.hpp"
 
 using namespace wtasim;
@@ -26,7 +27,7 @@ train_scenario tiny(const std::string& output, const std::string& objective = "c
                   "eval_every": 4, "eval_batches": 2, "checkpoint_every": 2, "seed": 3},
         "output": ")" + output +
                              "\"}";
-    return train_scenario::from_json(json, "tiny.json");
+    return parse_train_scenario(json, "tiny.json");
 }
 
 std::vector<std::string> lines(const std::string& path) {
@@ -76,7 +77,7 @@ TEST_CASE("trainer: stop and --resume reproduce an uninterrupted run bit for bit
         CHECK(a.optimizer.at("t").values() == b.optimizer.at("t").values());
         // the checkpoint evaluates to the last reported validation result
         std::ostringstream elog;
-        CHECK(evaluate_checkpoint(whole + "/checkpoint.h5", "valid", 2, elog).loss == doctest::Approx(full.loss));
+        CHECK(evaluate_checkpoint_file(whole + "/checkpoint.h5", "valid", 2, elog).loss == doctest::Approx(full.loss));
         // training did something: the loss of the last logged step is below the first one's
         const auto metric_lines = lines(whole + "/metrics.jsonl");
         CHECK(metric_lines.size() >= 10);
@@ -91,7 +92,7 @@ TEST_CASE("trainer: stop and --resume reproduce an uninterrupted run bit for bit
 TEST_CASE("trainer: scenario errors name the file, the JSON path and the value") {
     auto error_of = [](const std::string& json) {
         try {
-            train_scenario::from_json(json, "s.json");
+            parse_train_scenario(json, "s.json");
         } catch (const config_error& e) {
             return std::string(e.what());
         }

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "training/checkpoint.hpp"
-#include "training/h5.hpp"
-#include "training/model.hpp"
+#include "model/checkpoint.hpp"
+#include "model/h5.hpp"
+#include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
 using namespace wtasim;

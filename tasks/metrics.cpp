@@ -1,4 +1,4 @@
-// Task metrics (training/task_metrics.hpp), each written to reproduce its reference implementation:
+// Task metrics (tasks/metrics.hpp), each written to reproduce its reference implementation:
 //   accuracy, F1, macro F1, MCC   sklearn.metrics with zero_division=0: F1_c = 2 tp / (2 tp + fp + fn), 0 if tp = 0;
 //                                 MCC = (tp tn - fp fn) / sqrt((tp+fp)(tp+fn)(tn+fp)(tn+fn)), 0 if a factor is 0
 //   pearson, spearman             np.corrcoef; scipy.stats.spearmanr = Pearson on average (1-based) ranks;
@@ -8,7 +8,7 @@
 //                                 f1_score, metric_max_over_ground_truths)
 //   choose_acc / choose_acc_norm  lm-eval-harness acc / acc_norm (np.argmax: the first maximum wins)
 // Every vector metric throws config_error on empty inputs or inputs of different lengths.
-#include "training/task_metrics.hpp"
+#include "tasks/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,7 @@
-// HDF5 wrapper (training/h5.hpp) over the C API of libhdf5 (Debian libhdf5-dev, serial).
-#include "training/h5.hpp"
+// HDF5 wrapper (model/h5.hpp) over the C API of libhdf5 (Debian libhdf5-dev, serial).
+#include "model/h5.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -213,6 +211,9 @@ static std::vector<T> read_dataset(const file& f, hid fid, const std::string& pa
     if ((cls == H5T_FLOAT) != want_float || (cls != H5T_FLOAT && cls != H5T_INTEGER))
         throw io_error(path_ + ": dataset " + name + " has the wrong element type, expected " +
                        (want_float ? "float" : "integer"));
+    if (want_float && H5Tget_size(type.id()) != sizeof(float))  // float64 would be narrowed without a word
+        throw io_error(path_ + ": dataset " + name + " has " + std::to_string(8 * H5Tget_size(type.id())) +
+                       "-bit floats, expected float32");
     if (total > 0) WTASIM_H5_CHECK(H5Dread(ds.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), name);
     return out;
 }
@@ -310,51 +311,6 @@ std::int64_t file::attr_int(const std::string& obj, const std::string& name) con
     std::int64_t v = 0;
     WTASIM_H5_CHECK(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), name);
     return v;
-}
-
-namespace {
-void fsync_path(const std::string& path, bool directory) {
-    const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0) throw io_error(path + ": cannot open to sync it to disk");
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) throw io_error(path + ": fsync failed");
-}
-}  // namespace
-
-void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::error_code made;
-    fs::create_directories(dir, made);  // a missing folder is created; a failure shows at the file's creation
-    std::string tmp_name = ".";         // built piecewise: GCC 12 warns falsely (-Wrestrict) on one concatenation
-    tmp_name += target.filename().string();
-    tmp_name += ".tmp.";
-    tmp_name += std::to_string(::getpid());
-    const std::string tmp = (dir / tmp_name).string();
-    try {
-        write(tmp);
-        fsync_path(tmp, false);
-        std::error_code err;
-        fs::rename(tmp, target, err);
-        if (err) throw io_error(path + ": cannot replace it (" + err.message() + ")");
-        fsync_path(dir.string(), true);
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw;
-    }
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-    write_atomically(path, [&](const std::string& tmp) {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw io_error(path + ": cannot write (temporary " + tmp + ")");
-        f << text;
-        f.flush();
-        if (!f) throw io_error(path + ": writing failed (disk full?)");
-    });
 }
 
 void file::flush() {

@@ -1,5 +1,5 @@
-// The built-in task suite (training/task_suite.hpp).
-#include "training/task_suite.hpp"
+// The built-in task suite (tasks/suite.hpp).
+#include "tasks/suite.hpp"
 
 #include <algorithm>
 #include <map>

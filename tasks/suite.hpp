@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "training/task_data.hpp"
+#include "tasks/formats.hpp"
 
 namespace wtasim {
 

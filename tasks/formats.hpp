@@ -1,6 +1,6 @@
 // Downstream task data (SPEC §4 readouts, §5 fine-tuning losses): one example type for every task kind,
 // and the readers of the standard public formats users bring (GLUE TSV, SuperGLUE BoolQ, lm-eval style
-// multiple-choice JSONL, SQuAD v1.1 JSON). The built-in real-data tasks (training/task_suite.hpp) produce the
+// multiple-choice JSONL, SQuAD v1.1 JSON). The built-in real-data tasks (tasks/suite.hpp) produce the
 // same types, so heads, fine-tuning, metrics and the simulator never know where an example came from.
 // A malformed row is a config_error naming the file, the line (1-based) and the field:
 //   "dev.tsv: line 7, field 'label' = \"maybe\", expected one of 0, 1"

@@ -1,4 +1,4 @@
-// Readers of the standard task formats (training/task_data.hpp): GLUE TSV, BoolQ JSONL, lm-eval style
+// Readers of the standard task formats (tasks/formats.hpp): GLUE TSV, BoolQ JSONL, lm-eval style
 // multiple-choice JSONL (ARC, OpenBookQA, PIQA, HellaSwag, WinoGrande) and SQuAD v1.1 JSON.
 // Invariants: every example's id is "<file name>:<line>" (SQuAD: the question id); a malformed row is a
 // config_error naming the file, the 1-based line and the field (SQuAD: the JSON pointer); a UTF-8 byte
@@ -15,7 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
-#include "training/task_data.hpp"
+#include "tasks/formats.hpp"
 
 namespace wtasim {
 namespace {

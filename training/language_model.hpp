@@ -13,28 +13,10 @@
 
 #include "attention/ann_block.hpp"
 #include "attention/block.hpp"
-#include "training/checkpoint.hpp"
+#include "model/checkpoint.hpp"
+#include "model/config.hpp"
 
 namespace wtasim {
-
-struct model_config {
-    std::size_t vocab = 1000, D = 64, H = 4, F = 256, L = 2, T = 4, max_len = 128;
-    bool spiking = true;  // false: the ANN twin
-    bool causal = true;   // decoder (WD) when true, encoder (WE) when false
-    block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
-    // An optional task head (SPEC §4 readouts): parameters task.<name>.weight [outputs, D] and
-    // task.<name>.bias [outputs] on the readout features; "sequence" readout = mean over t and over the real
-    // tokens, "token" = per token (tagging; span QA with outputs 2 = start, end). Empty name: no task head.
-    std::string task;
-    std::string task_readout = "sequence";
-    std::size_t task_outputs = 0;
-
-    // From JSON text (the "model" object of a scenario). Errors read "<origin>: <pointer>/<key> = <value>, ...",
-    // e.g. "x.json: /model/attention/k = 0, must be >= 1".
-    static model_config from_json(const std::string& json_text, const std::string& origin = "model config",
-                                  const std::string& pointer = "");
-    std::string to_json() const;
-};
 
 class language_model {
 public:

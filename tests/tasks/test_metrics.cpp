@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "training/task_metrics.hpp"
+#include "tasks/metrics.hpp"
 
 using namespace wtasim;
 

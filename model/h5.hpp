@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,12 +69,5 @@ private:
     std::string path_;
     object id_;
 };
-
-// Writes `path` atomically: `write(tmp)` fills a temporary file in the same folder, which is then fsynced and
-// renamed over `path`, and the folder fsynced; on any error the temporary file is removed. A reader, or a
-// crash, sees the old file or the new one, never a part of one.
-void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
-// The same for a text file (reports, metrics): the stream's state is checked before the rename.
-void write_text_atomically(const std::string& path, const std::string& text);
 
 }  // namespace wtasim::h5

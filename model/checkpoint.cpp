@@ -1,11 +1,12 @@
 // HDF5 checkpoints (training/checkpoint.hpp).
-#include "training/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 
 #include <cstdio>
 #include <filesystem>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "training/h5.hpp"
+#include "model/h5.hpp"
 
 namespace wtasim {
 namespace {
@@ -27,7 +28,7 @@ std::map<std::string, tensor<float>> read_group(const h5::file& f, const std::st
 }  // namespace
 
 void save_checkpoint(const std::string& path, const checkpoint& c) {
-    h5::write_atomically(path, [&](const std::string& tmp) {
+    write_atomically(path, [&](const std::string& tmp) {
         h5::file f(tmp, h5::mode::create);
         f.set_attr("/", "format", std::string("wtasim-checkpoint"));
         f.set_attr("/", "format_version", checkpoint_format_version);

@@ -17,7 +17,9 @@
 
 #include "common/finite_difference.hpp"
 #include "core/error.hpp"
-#include "training/finetune.hpp"
+#include "tasks/finetune.hpp"
+#include "tasks/predict.hpp"
+#include "tasks/score.hpp"
 #include "training/objectives.hpp"
 
 using namespace wtasim;

@@ -1,4 +1,4 @@
-// The standard task-format readers (training/task_data.hpp) on hand-written fixtures in tests/data/tasks that
+// The standard task-format readers (tasks/formats.hpp) on hand-written fixtures in tests/data/tasks that
 // copy the real distribution files' layouts (GLUE TSV, BoolQ, ARC / OpenBookQA in AI2 and Hugging Face
 // layouts, PIQA, HellaSwag, WinoGrande, SQuAD v1.1), and one exact error message per malformed fixture.
 #include <doctest/doctest.h>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "training/task_data.hpp"
+#include "tasks/formats.hpp"
 
 using namespace wtasim;
 

@@ -1,0 +1,102 @@
+// The model configuration and its JSON (model/config.hpp).
+#include "model/config.hpp"
+
+#include <cctype>
+
+#include "core/json_reader.hpp"
+
+namespace wtasim {
+
+model_config model_config::from_json(const std::string& json_text, const std::string& origin,
+                                     const std::string& pointer) {
+    const nlohmann::json j = json_reader::parse(json_text, origin);
+    json_reader r(j, origin, pointer);
+    model_config c;
+    c.vocab = r.get_uint("vocab", c.vocab, 2, 1u << 24);
+    c.D = r.get_uint("d_model", c.D, 1, 1u << 16);
+    c.H = r.get_uint("heads", c.D % 4 == 0 ? 4 : (c.D % 2 == 0 ? 2 : 1), 1, c.D);
+    if (c.D % c.H != 0) r.fail("heads", c.H, "must divide d_model = " + std::to_string(c.D));
+    c.F = r.get_uint("d_ff", 4 * c.D, 1, 1u << 18);
+    c.L = r.get_uint("layers", c.L, 1, 256);
+    c.T = r.get_uint("T", c.T, 1, 64);
+    c.max_len = r.get_uint("max_len", c.max_len, 1, 1u << 20);
+    c.spiking = r.get_bool("spiking", c.spiking);
+    c.causal = r.get_bool("causal", c.causal);
+    if (!c.spiking && r.has("T") && c.T != 1) r.fail("T", c.T, "the ANN twin runs one step: T must be 1");
+    if (!c.spiking) c.T = 1;
+    block_config& b = c.block;
+    b.D = c.D;
+    b.H = c.H;
+    b.F = c.F;
+    b.neuron = neuron_kind_from_name(r.get_string("neuron", "lif", {"lif", "nilif"}));
+    b.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
+    json_reader a = r.object("attention");
+    b.attn.kind = attention_kind_from_name(a.get_string("kind", "wta", {"wta", "ssa", "softmax"}));
+    b.attn.k = static_cast<int>(a.get_uint("k", 1, 1, 64));
+    b.attn.v_th_attn = static_cast<float>(a.get_number("v_th_attn", 0.5, 0.0, 1e6, true));
+    b.attn.alpha_wta = static_cast<float>(a.get_number("alpha_wta", 1.0, 0.0, 1e6, true));
+    b.attn.causal = c.causal;
+    a.finish();
+    json_reader l = r.object("lif");
+    b.lif.tau = static_cast<float>(l.get_number("tau", 2.0, 1.0, 1e6, true));
+    b.lif.v_th = static_cast<float>(l.get_number("v_th", 1.0, -1e6, 1e6));
+    b.lif.v_reset = static_cast<float>(l.get_number("v_reset", 0.0, -1e6, 1e6));
+    b.lif.decay_input = l.get_bool("decay_input", true);
+    b.lif.detach_reset = l.get_bool("detach_reset", true);
+    b.lif.reset = l.get_string("reset", "hard", {"hard", "soft"}) == "hard" ? reset_mode::hard : reset_mode::soft;
+    b.lif.sg.kind = surrogate_kind_from_name(l.get_string("surrogate", "sigmoid", {"sigmoid", "atan"}));
+    b.lif.sg.alpha =
+        static_cast<float>(l.get_number("alpha", b.lif.sg.kind == surrogate_kind::sigmoid ? 4.0 : 2.0, 0.0, 1e6, true));
+    if (b.lif.reset == reset_mode::hard && !(b.lif.v_reset < b.lif.v_th))
+        l.fail("v_reset", b.lif.v_reset, "must be < v_th = " + std::to_string(b.lif.v_th) + " for a hard reset");
+    l.finish();
+    json_reader n = r.object("nilif");
+    b.nilif.levels = static_cast<int>(n.get_uint("levels", 4, 1, 255));
+    b.nilif.beta = static_cast<float>(n.get_number("beta", 0.5, 0.0, 1.0));
+    n.finish();
+    json_reader task = r.object("task");
+    c.task = task.get_string("name", "");
+    c.task_readout = task.get_string("readout", "sequence", {"sequence", "token"});
+    c.task_outputs = task.get_uint("outputs", 0, 0, 1u << 20);
+    if (!c.task.empty() && c.task_outputs == 0) task.fail("outputs", 0, "must be >= 1 for a task head");
+    for (char ch : c.task)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-'))
+            task.fail("name", c.task, "letters, digits, '_' and '-' only (it becomes an HDF5 name)");
+    task.finish();
+    r.finish();
+    return c;
+}
+
+std::string model_config::to_json() const {
+    const block_config& b = block;
+    nlohmann::json j = {{"vocab", vocab},
+                        {"d_model", D},
+                        {"heads", H},
+                        {"d_ff", F},
+                        {"layers", L},
+                        {"T", T},
+                        {"max_len", max_len},
+                        {"spiking", spiking},
+                        {"causal", causal},
+                        {"neuron", b.neuron == neuron_kind::lif ? "lif" : "nilif"},
+                        {"backend", b.backend},
+                        {"attention",
+                         {{"kind", attention_kind_name(b.attn.kind)},
+                          {"k", b.attn.k},
+                          {"v_th_attn", b.attn.v_th_attn},
+                          {"alpha_wta", b.attn.alpha_wta}}},
+                        {"lif",
+                         {{"tau", b.lif.tau},
+                          {"v_th", b.lif.v_th},
+                          {"v_reset", b.lif.v_reset},
+                          {"decay_input", b.lif.decay_input},
+                          {"detach_reset", b.lif.detach_reset},
+                          {"reset", b.lif.reset == reset_mode::hard ? "hard" : "soft"},
+                          {"surrogate", surrogate_kind_name(b.lif.sg.kind)},
+                          {"alpha", b.lif.sg.alpha}}},
+                        {"nilif", {{"levels", b.nilif.levels}, {"beta", b.nilif.beta}}}};
+    if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
+    return j.dump();
+}
+
+}  // namespace wtasim

@@ -1,0 +1,29 @@
+// The one weight loader: every reader of a checkpoint's tensors (the trainer resuming or evaluating, fine-
+// tuning from a pretrained model, the simulator folding a network) takes them through these functions, so
+// a missing tensor, a wrong shape or a wrong dtype reads the same everywhere (docs/model.md §8.1):
+//   "<file>: /params/<name> is missing"
+//   "<file>: /params/<name> has shape [a, b], expected [c, d]"
+// (dtypes are checked when the file is read: model/checkpoint.hpp accepts float32 tensors only).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attention/layers.hpp"
+#include "model/checkpoint.hpp"
+
+namespace wtasim {
+
+enum class weight_group { params, buffers };
+
+// The tensor `name` of the group, checked to have `shape`.
+const tensor<float>& checkpoint_tensor(const checkpoint& c, weight_group g, const std::string& name,
+                                       const shape_t& shape, const std::string& origin);
+
+// Copies the checkpoint's tensors into a model's parameters or buffers (by name; each shape must equal the
+// destination's). Names starting with `skip_prefix` (when not empty) are left alone: fine-tuning keeps a
+// freshly initialised task head.
+void load_weights(std::vector<param_ref> targets, const checkpoint& c, weight_group g, const std::string& origin,
+                  const std::string& skip_prefix = "");
+
+}  // namespace wtasim

@@ -1,0 +1,82 @@
+// The train scenario's schema (scenarios/train.hpp).
+#include "scenarios/train.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "scenarios/common.hpp"
+
+namespace wtasim {
+
+train_scenario parse_train_scenario(const std::string& text, const std::string& origin) {
+    const scenario_text file = parse_scenario(text, origin);
+    const nlohmann::json& j = file.root;
+    json_reader r = scenario_root(file);
+    train_scenario s;
+    s.origin = origin;
+    s.json = file.json;
+    r.object("model");  // marks the key as known; model_config validates its contents below
+    const nlohmann::json model_json = j.contains("model") ? j["model"] : nlohmann::json::object();
+    if (!model_json.is_object()) r.fail("model", model_json, "expected an object");
+    nlohmann::json mj = model_json;
+    const bool vocab_given = mj.contains("vocab");
+    if (!vocab_given) mj["vocab"] = 2;  // placeholder: the tokenizer decides
+    s.model = model_config::from_json(mj.dump(), origin, "/model");
+    if (!vocab_given) s.model.vocab = 0;
+
+    json_reader d = r.object("data");
+    s.corpus = d.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
+    s.data_path = d.get_path("path", "", true);
+    s.data_dir = read_data_dir(d);
+    s.valid_fraction = d.get_number("valid_fraction", 0.05, 0.0, 0.5, true);
+    s.test_fraction = d.get_number("test_fraction", 0.05, 0.0, 0.5, true);
+    s.max_documents = d.get_uint("max_documents", 0);
+    d.finish();
+
+    json_reader t = r.object("tokenizer");
+    s.vocab_size = t.get_uint("vocab_size", 2000, 16, 1u << 20);
+    s.tokenizer_model = t.get_path("model", "", true);
+    t.finish();
+
+    json_reader o = r.object("train");
+    s.objective = o.get_string("objective", s.model.causal ? "clm" : "mlm", {"clm", "mlm"});
+    if (s.objective == "clm" && !s.model.causal)
+        o.fail("objective", "clm",
+               "needs a causal model (/model/causal = true); a bidirectional encoder trains with \"mlm\"");
+    s.steps = o.get_uint("steps", 100, 1);
+    s.batch = o.get_uint("batch", 8, 1, 4096);
+    s.seq_len = o.get_uint("seq_len", std::min<std::size_t>(64, s.model.max_len), 2, s.model.max_len);
+    s.accumulate = o.get_uint("accumulate", 1, 1, 1024);
+    s.threads = o.get_uint("threads", 0, 0, 1024);
+    s.log_every = o.get_uint("log_every", 10, 1);
+    s.eval_every = o.get_uint("eval_every", 50, 1);
+    s.eval_batches = o.get_uint("eval_batches", 4, 1);
+    s.checkpoint_every = o.get_uint("checkpoint_every", 50, 1);
+    s.seed = o.get_uint("seed", 1);
+    s.opt.lr = o.get_number("lr", 1e-3, 0.0, 10.0, true);
+    s.opt.min_lr = o.get_number("min_lr", s.opt.lr * 0.1, 0.0, s.opt.lr);
+    s.opt.warmup = o.get_uint("warmup", std::min<std::size_t>(100, s.steps / 10));
+    s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
+    s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
+    s.opt.total = s.steps;
+    o.finish();
+    s.output = r.get_path("output", "runs/default");
+    r.finish();
+    return s;
+}
+
+train_scenario load_train_scenario(const std::string& path) {
+    return parse_train_scenario(json_reader::read_file(path, "scenario"), path);
+}
+
+eval_result evaluate_checkpoint_file(const std::string& path, const std::string& split, std::size_t batches,
+                                     std::ostream& out) {
+    const checkpoint c = load_checkpoint(path);
+    const auto rng = nlohmann::json::parse(c.rng.empty() ? "{}" : c.rng, nullptr, false);
+    if (rng.is_discarded() || !rng.contains("scenario"))
+        throw io_error(path + ": the checkpoint records no training scenario (root attribute rng/scenario)");
+    const train_scenario s = parse_train_scenario(rng["scenario"].dump(), rng.value("origin", path));
+    return evaluate_checkpoint(c, path, s, split, batches, out);
+}
+
+}  // namespace wtasim
