@@ -1,8 +1,8 @@
-// The ANN twin's block (SPEC §3.2): a standard pre-LayerNorm transformer block on real values, T = 1:
+// The ANN twin's block (docs/model.md §3.2): a standard pre-LayerNorm transformer block on real values, T = 1:
 //   A = X + W_o Attn(LN_1(X)) + b_o,   Y = A + W_2 GELU(W_1 LN_2(A) + b_1) + b_2
 // with biased q/k/v/o projections, softmax attention over real-token keys (causal for decoders), exact
 // (erf) GELU and LayerNorm with eps 1e-5. X, Y are [B, N, D]. Forward, backward and the operation counts
-// of SPEC §7 (every linear N D_in D_out MAC; attention |C| d_h MAC for Q K^T and again for A V plus |C|
+// of docs/model.md §7 (every linear N D_in D_out MAC; attention |C| d_h MAC for Q K^T and again for A V plus |C|
 // EXP and DIV; residual and bias adds AC; LayerNorm 4 MAC per element + 1 DIV per token; GELU 1 EXP +
 // 4 MAC per element), on real tokens.
 #pragma once

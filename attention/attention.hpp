@@ -1,4 +1,4 @@
-// The attention kinds of SPEC §3 on spike tensors Q, K, V [T, B, N, D] (D = H d_h, head-major channels),
+// The attention kinds of docs/model.md §3 on spike tensors Q, K, V [T, B, N, D] (D = H d_h, head-major channels),
 // forward, backward and operation counts. Per step t, sequence b, head h, query i, the candidates C_i
 // are the real-token keys j (and j <= i when causal); s_ij = sum_d Q_id K_jd counts coincidences.
 //   wta (WSSA / CWSSA): the min(k, #{s_ij > 0}) best candidates win (ties: smaller |i - j|, then smaller j);
@@ -53,7 +53,7 @@ void attention_forward(float* o, std::int32_t* winners, const float* q, const fl
 void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* k,
                         const float* v, const std::int32_t* winners, const attention_dims& d,
                         const attention_config& cfg);
-// Operations of SPEC §7 from the actual spikes (and winners, for wta), real queries from `first_query` on.
+// Operations of docs/model.md §7 from the actual spikes (and winners, for wta), real queries from `first_query` on.
 op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
                            const attention_dims& d, const attention_config& cfg, std::size_t first_query = 0);
 

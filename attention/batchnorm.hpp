@@ -1,4 +1,4 @@
-// BatchNorm1d over the channel axis of a [rows, C] matrix (SPEC §4: PyTorch semantics, eps 1e-5,
+// BatchNorm1d over the channel axis of a [rows, C] matrix (docs/model.md §4: PyTorch semantics, eps 1e-5,
 // momentum 0.1, running variance updated with the unbiased batch variance), with statistics over the
 // rows of real tokens only. Every row — padding too — is normalised with those statistics:
 //   training:  y = (x - mean) rstd gamma + beta,  rstd = 1 / sqrt(var + eps),  mean/var over valid rows

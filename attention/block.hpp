@@ -1,9 +1,9 @@
-// The membrane-shortcut spiking transformer block of SPEC §4, forward (training or evaluation) and
-// BPTT backward, with its operation counts (SPEC §7):
+// The membrane-shortcut spiking transformer block of docs/model.md §4, forward (training or evaluation) and
+// BPTT backward, with its operation counts (docs/model.md §7):
 //   S1 = SN(X);  Q, K, V = LIF(SL_{q,k,v}(S1));  O = Attn(Q, K, V);  Z = LIF_{v_th_attn}(O)
 //   X1 = X + SL_o(Z);  S2 = SN(X1);  Y = X1 + SL_2(SN_h(SL_1(S2)))
 // X and Y are real [T, B, N, D]. SN and SN_h are the block's neuron kind (lif or nilif); Q, K, V and
-// SN_a are always binary LIF. Parameter names follow SPEC §8 under a prefix ("blocks.0.").
+// SN_a are always binary LIF. Parameter names follow docs/model.md §8 under a prefix ("blocks.0.").
 #pragma once
 
 #include <memory>

@@ -52,7 +52,7 @@ struct scored {
     std::uint32_t j;
 };
 
-// Puts the first min(k, |c|) candidates in winner order of SPEC §3.1 (higher score, then nearer to the
+// Puts the first min(k, |c|) candidates in winner order of docs/model.md §3.1 (higher score, then nearer to the
 // query, then earlier) at the front; the rest stay unordered. O(|c| log k).
 inline void order_candidates(std::vector<scored>& c, std::size_t i, std::size_t k) {
     const auto before = [i](const scored& a, const scored& b) {

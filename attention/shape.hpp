@@ -1,5 +1,5 @@
 // Sequence batch geometry shared by every layer of the block: activations are [T, B, N, C] with time
-// outermost (SPEC §1), so row r = (t B + b) N + n of a [rows, C] matrix is token n of sequence b at
+// outermost (docs/model.md §1), so row r = (t B + b) N + n of a [rows, C] matrix is token n of sequence b at
 // step t. A mask [B, N] marks real tokens (1) and padding (0).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Names of the operation classes of SPEC §7.
+// Names of the operation classes of docs/model.md §7.
 #include "energy/op_counts.hpp"
 
 #include <string>

@@ -1,4 +1,4 @@
-// Operation classes of SPEC §7 and a counter over them. Every kernel that does work on spikes or
+// Operation classes of docs/model.md §7 and a counter over them. Every kernel that does work on spikes or
 // values adds what it did here; energy = sum over classes of count x cost(profile).
 // Counts are exact integers computed from the actual spikes of a run, never estimated.
 #pragma once

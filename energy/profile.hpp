@@ -1,4 +1,4 @@
-// Energy profiles (SPEC §7): a cost in picojoules for each operation class, loaded from a JSON file
+// Energy profiles (docs/model.md §7): a cost in picojoules for each operation class, loaded from a JSON file
 // that states its source and justifies each cost. Energy = sum over classes of count x cost.
 // Layout: {"name": str, "source": str, "costs_pj": {"AC": num, ...}, "justification": {"AC": str, ...}}.
 // Every class of op_class must have a cost and a justification; unknown keys are errors.

@@ -1,4 +1,4 @@
-// Energy reports (SPEC §7) from per-layer operation counts: totals per class, the paper convention
+// Energy reports (docs/model.md §7) from per-layer operation counts: totals per class, the paper convention
 // (4.6 pJ x MAC + 0.9 pJ x AC), the full-profile total, energy per token, the ANN twin's energy counted the
 // same way and the ratio, and NeuroBench-compatible keys, with attention's activation-by-activation
 // operations reported separately (NeuroBench does not count them). As JSON and as Markdown.

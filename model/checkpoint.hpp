@@ -1,4 +1,4 @@
-// Checkpoints in HDF5 exactly as SPEC §8: root attributes format = "wtasim-checkpoint", format_version,
+// Checkpoints in HDF5 exactly as docs/model.md §8: root attributes format = "wtasim-checkpoint", format_version,
 // config (JSON text of the model config), step; /params/<name> float32 and /buffers/<name> (PyTorch
 // state_dict names); /tokenizer/model uint8 (the SentencePiece model bytes, so a checkpoint is
 // self-contained); optional /optimizer/<name> and the RNG state (root attribute "rng", JSON) for exact

@@ -15,7 +15,7 @@ struct model_config {
     bool spiking = true;  // false: the ANN twin
     bool causal = true;   // decoder (WD) when true, encoder (WE) when false
     block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
-    // An optional task head (SPEC §4 readouts): parameters task.<name>.weight [outputs, D] and
+    // An optional task head (docs/model.md §4 readouts): parameters task.<name>.weight [outputs, D] and
     // task.<name>.bias [outputs] on the readout features; "sequence" readout = mean over t and over the real
     // tokens, "token" = per token (tagging; span QA with outputs 2 = start, end). Empty name: no task head.
     std::string task;

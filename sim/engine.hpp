@@ -1,4 +1,4 @@
-// The event-driven simulator (SPEC §6). A sequence runs step by step; in each step the layers run in
+// The event-driven simulator (docs/model.md §6). A sequence runs step by step; in each step the layers run in
 // order, each consuming the previous layer's spike events (token, neuron, level) and emitting its own:
 //   - a spiking linear adds, for every input event, one row of its folded weight to the input currents of
 //     its targets (events x D_out AC), plus its folded-BN bias per token (D_out AC);
@@ -28,7 +28,7 @@ struct layer_stats {
 };
 
 // The spike events of one neuron layer over a run, sorted by step then token then neuron; an NI-LIF level m
-// is m binary events (the sub-steps of SPEC §2.2), so the list length is the layer's event count.
+// is m binary events (the sub-steps of docs/model.md §2.2), so the list length is the layer's event count.
 struct layer_events {
     std::string name;
     std::size_t n_neurons = 0;

@@ -1,4 +1,4 @@
-// A trained spiking checkpoint prepared for event-driven inference (SPEC §6): every spiking linear's
+// A trained spiking checkpoint prepared for event-driven inference (docs/model.md §6): every spiking linear's
 // BatchNorm folded into its weight and a per-output bias (W' = W s, bias = beta - running_mean s,
 // s = gamma / sqrt(running_var + eps)), weights stored transposed ([in, out]) so that one input event
 // adds one contiguous weight row to its targets' input currents.

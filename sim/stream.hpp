@@ -1,4 +1,4 @@
-// Streaming generation for WD-Spikingformer (CWSSA, SPEC §6): tokens are fed one at a time; each new token
+// Streaming generation for WD-Spikingformer (CWSSA, docs/model.md §6): tokens are fed one at a time; each new token
 // runs its T steps through every layer, and its attention query reads the K and V spikes of the earlier
 // tokens from a spike cache (per block and step) instead of recomputing them. In a causal model a token's
 // computation depends only on itself and the tokens before it, so the logits of every position equal a

@@ -1,4 +1,4 @@
-// HDF5 traces of simulated runs (SPEC §8), gzip-compressed and chunked so that h5py, HDFView and h5web open
+// HDF5 traces of simulated runs (docs/model.md §8), gzip-compressed and chunked so that h5py, HDFView and h5web open
 // them without wtasim:
 //   root attributes: format = "wtasim-trace", format_version, scenario (JSON), config (model JSON)
 //   /sequences/<s>/tokens int32 [N], /sequences/<s>/logits float32 [N, V]

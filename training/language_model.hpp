@@ -1,8 +1,8 @@
-// WE-/WD-Spikingformer and the ANN twin as whole language models (SPEC §4):
+// WE-/WD-Spikingformer and the ANN twin as whole language models (docs/model.md §4):
 //   X0[t, n] = E[token_n] + P[n]  (repeated over T)
 //   L blocks (attention/block.hpp, or attention/ann_block.hpp for the twin, T = 1)
 //   Sf = SN(X) (spiking) or LN(X) (twin);  logits[n] = W_head mean_t(Sf[t, n]) + b
-// Forward on token ids [B, N] with a mask, backward from dlogits, parameters under SPEC §8 names
+// Forward on token ids [B, N] with a mask, backward from dlogits, parameters under docs/model.md §8 names
 // (embed.tok.weight, embed.pos.weight, blocks.<l>...., head.weight, head.bias; the twin adds
 // final_norm.weight / final_norm.bias). The configuration is a JSON object, validated with clear errors.
 #pragma once
@@ -46,7 +46,7 @@ public:
     std::vector<param_ref> parameters();
     std::vector<param_ref> buffers();
     void zero_grad();
-    op_counts counts() const;  // of the last forward, SPEC §7 (embedding position add, blocks, the head used)
+    op_counts counts() const;  // of the last forward, docs/model.md §7 (embedding position add, blocks, the head used)
     const model_config& config() const { return cfg_; }
     // Mean firing rate per block's neuron layers in the last forward (events per neuron per step).
     std::vector<double> firing_rates() const;
@@ -72,7 +72,7 @@ private:
     std::vector<float> sf_, readout_, norm_mean_, norm_rstd_, pooled_, pool_count_;
 };
 
-// The model's config, parameters and buffers as a checkpoint (SPEC §8 names; no tokenizer, optimizer or RNG
+// The model's config, parameters and buffers as a checkpoint (docs/model.md §8 names; no tokenizer, optimizer or RNG
 // state, step 0): what the simulator folds and what save_checkpoint writes.
 checkpoint weights_checkpoint(language_model& m);
 

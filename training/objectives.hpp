@@ -1,4 +1,4 @@
-// Objectives of SPEC §5 and the optimiser.
+// Objectives of docs/model.md §5 and the optimiser.
 // - cross_entropy: mean over the rows whose target is >= 0 of -log softmax(logits)[target]; dlogits is the
 //   gradient of that mean (softmax - onehot) / count, zero on ignored rows. Log-sum-exp in double.
 // - clm_targets: next-token targets within each sequence's real tokens (-1 elsewhere).

@@ -1,5 +1,5 @@
 // The SentencePiece tokenizer (Google's libsentencepiece), trained by wtasim on the training split or
-// loaded from a user's model file; its serialised model is what checkpoints store (SPEC §8). Ids: 0 <pad>,
+// loaded from a user's model file; its serialised model is what checkpoints store (docs/model.md §8). Ids: 0 <pad>,
 // 1 <unk>, 2 <s>, 3 </s>, 4 <mask>; the rest are learned pieces.
 #pragma once
 

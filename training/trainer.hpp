@@ -3,7 +3,7 @@
 // tokenizes the corpus (training the SentencePiece model on the training split unless one is given),
 // draws batches as pure functions of (seed, step) — so a resumed run sees exactly the batches an
 // uninterrupted one would — and writes metrics as JSONL, progress to the terminal, and atomic HDF5
-// checkpoints (SPEC §8) that `--resume` continues bit for bit.
+// checkpoints (docs/model.md §8) that `--resume` continues bit for bit.
 
 // The scenario's schema and its reader are in scenarios/train.hpp.
 #pragma once

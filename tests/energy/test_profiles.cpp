@@ -1,4 +1,4 @@
-// Energy profiles: the shipped ones load and carry the costs SPEC §7 fixes; broken files give one
+// Energy profiles: the shipped ones load and carry the costs docs/model.md §7 fixes; broken files give one
 // clear error that names the file, the JSON path and the value.
 #include <doctest/doctest.h>
 
@@ -27,7 +27,7 @@ std::string error_of(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("energy: shipped Horowitz 45 nm profiles carry the SPEC's AC and MAC costs") {
+TEST_CASE("energy: shipped Horowitz 45 nm profiles carry the published AC and MAC costs (docs/model.md §7)") {
     struct expected {
         const char* name;
         double mac, ac;

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Independent check of a wtasim trace (SPEC §8) with h5py and numpy only: the layout, every operation
-count of /energy/layers recomputed from the trace's own spike events by the rules of SPEC §7, and the
+"""Independent check of a wtasim trace (docs/model.md §8) with h5py and numpy only: the layout, every operation
+count of /energy/layers recomputed from the trace's own spike events by the rules of docs/model.md §7, and the
 logits (or task outputs) recomputed from the final layer's events and the checkpoint's head weights, for
 every sequence of the trace.
 With a task run's RESULT.json (wtasim task), also recomputes the energy of the traced examples from those
-counts and the energy profile (SPEC §7), and compares it with what the run reported.
+counts and the energy profile (docs/model.md §7), and compares it with what the run reported.
 Usage: check_trace.py TRACE.h5 CHECKPOINT.h5 [RESULT.json PROFILE.json]"""
 import json
 import sys
@@ -102,7 +102,7 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
             expect(p + "attn.select CMP", int(counts[p + "attn.select"][col["CMP"]]), cmp)
         expect("head AC", ac("head"), nev("sn_final") * O + rows * O)
         # membranes, where recorded: every LIF spike is a membrane at or above its threshold, every NI-LIF level
-        # is the rounded, clipped membrane (SPEC §2)
+        # is the rounded, clipped membrane (docs/model.md §2)
         lif = cfg["lif"]
         for name in layers:
             if "membrane" not in layers[name]:

@@ -1,7 +1,7 @@
-// SPEC §6's contract: on the same checkpoint and tokens, the event-driven simulator's logits equal the
+// docs/model.md §6's contract: on the same checkpoint and tokens, the event-driven simulator's logits equal the
 // trainer's evaluation forward (BN with running statistics; the simulator folds BN into its weights)
 // within 1e-4 of the largest logit, and its operation counts — rebuilt from its own events — equal the
-// trainer's SPEC §7 counts, for every attention kind and both neuron kinds; results do not depend on the
+// trainer's docs/model.md §7 counts, for every attention kind and both neuron kinds; results do not depend on the
 // backend or the thread count.
 #include <doctest/doctest.h>
 

@@ -1,8 +1,8 @@
-// SPEC §6's contract for fine-tuned checkpoints: a checkpoint whose config names a task runs its task head
+// docs/model.md §6's contract for fine-tuned checkpoints: a checkpoint whose config names a task runs its task head
 // (task.<name>.weight / bias) in the event-driven simulator; the outputs equal the trainer's evaluation
 // forward_task within 1e-4 of the largest |output| (sequence readout: one row per sequence, the mean over t and
 // over the real tokens; token readout: one row per token), and the simulator's operation counts equal the
-// trainer's SPEC §7 counts of the head it used, class by class. The trainer runs a padded batch of sequences
+// trainer's docs/model.md §7 counts of the head it used, class by class. The trainer runs a padded batch of sequences
 // of different lengths (its pooling and attention must skip the padding); the simulator runs each sequence
 // alone, unpadded. Streaming generation refuses a task checkpoint (it has no LM head to generate with).
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Opens a wtasim checkpoint with h5py (Debian python3-h5py), independently of wtasim, and checks the
-SPEC §8 layout: root attributes, /params and /buffers float32 with PyTorch state_dict names,
+docs/model.md §8 layout: root attributes, /params and /buffers float32 with PyTorch state_dict names,
 /tokenizer/model uint8. Usage: check_checkpoint.py FILE"""
 import json
 import sys
@@ -25,4 +25,4 @@ with h5py.File(path, "r") as f:
     assert f["buffers/blocks.0.attn.q.bn.running_var"].shape == (8,)
     tok = f["tokenizer/model"]
     assert tok.dtype == np.uint8 and list(tok[:]) == [1, 2, 3, 0, 255], tok[:]
-print("h5py: checkpoint layout as SPEC §8")
+print("h5py: checkpoint layout as docs/model.md §8")

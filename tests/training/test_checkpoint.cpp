@@ -1,4 +1,4 @@
-// HDF5 checkpoints (SPEC §8): round trip of every part, clear errors for files that are not ours, and
+// HDF5 checkpoints (docs/model.md §8): round trip of every part, clear errors for files that are not ours, and
 // atomic writes: a writer killed with SIGKILL at random moments never leaves a broken checkpoint.
 #include <doctest/doctest.h>
 
@@ -65,7 +65,7 @@ void check_equal(const checkpoint& a, const checkpoint& b) {
 }
 }  // namespace
 
-TEST_CASE("checkpoint: every part survives a round trip, with SPEC §8's names and attributes") {
+TEST_CASE("checkpoint: every part survives a round trip, with docs/model.md §8's names and attributes") {
     const fs::path dir = temp_dir();
     const std::string path = (dir / "a.h5").string();
     const checkpoint c = sample(42);
