@@ -29,6 +29,9 @@ struct attention_config {
     float v_th_attn = 0.5f;    // threshold of the attention output neuron SN_a
     float alpha_wta = 1.0f;    // surrogate slope of the winner selection, in score units
     float ssa_scale = 0.125f;  // Spikformer's scale (ssa)
+    // Recency (docs/model.md §10, attention/recency.hpp): "none", or "shift" = each token's K and V spikes
+    // also carry its predecessor's.
+    bool shift = false;
 
     void validate() const;
 };

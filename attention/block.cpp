@@ -2,6 +2,8 @@
 // needs; the backward runs the same chain in reverse.
 #include "attention/block.hpp"
 
+#include "attention/recency.hpp"
+
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -76,9 +78,13 @@ void spiking_block::forward(float* y, const float* x, const seq_shape& shape,
     nv_.forward(sized(v_s_, rows * D), vp_.data(), T, nd);
 
     const attention_dims dims{shape, cfg_.H, D / cfg_.H, token_mask.empty() ? nullptr : token_mask_.data()};
+    if (cfg_.attn.shift) {  // the keys and values each token offers (attention/recency.hpp)
+        token_shift_forward(sized(k_sh_, rows * D), k_s_.data(), shape, D, dims.token_mask);
+        token_shift_forward(sized(v_sh_, rows * D), v_s_.data(), shape, D, dims.token_mask);
+    }
     winners_.assign(cfg_.attn.kind == attention_kind::wta ? T * shape.B * cfg_.H * shape.N * cfg_.attn.k : 0, -1);
     attn_backend_->forward(sized(attn_out_, rows * D), winners_.empty() ? nullptr : winners_.data(), q_s_.data(),
-                           k_s_.data(), v_s_.data(), dims, cfg_.attn);
+                           keys(), values(), dims, cfg_.attn);
     na_.forward(sized(z_, rows * D), attn_out_.data(), T, nd);
     o_.forward(sized(ap_, rows * D), z_.data(), rows, valid, training, 1);
 
@@ -104,8 +110,14 @@ void spiking_block::backward(float* dx, const float* dy) {
     o_.backward(dz.data(), dx1.data());
     na_.backward(d_o.data(), dz.data());
     const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    attn_backend_->backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), k_s_.data(), v_s_.data(),
+    attn_backend_->backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), keys(), values(),
                             winners_.empty() ? nullptr : winners_.data(), dims, cfg_.attn);
+    if (cfg_.attn.shift) {
+        token_shift_backward(tmp.data(), dk.data(), k_s_.data(), shape_, D, dims.token_mask);
+        dk.swap(tmp);
+        token_shift_backward(tmp.data(), dv.data(), v_s_.data(), shape_, D, dims.token_mask);
+        dv.swap(tmp);
+    }
 
     std::vector<float> ds1(rows * D), dpre(rows * D);
     nq_.backward(dpre.data(), dq.data());
@@ -135,8 +147,8 @@ op_counts spiking_block::counts() const {
 
 op_counts spiking_block::attention_counts() const {
     const attention_dims dims{shape_, cfg_.H, cfg_.D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    return wtasim::attention_counts(q_s_.data(), k_s_.data(), v_s_.data(), winners_.empty() ? nullptr : winners_.data(),
-                                    dims, cfg_.attn);
+    return wtasim::attention_counts(q_s_.data(), keys(), values(), winners_.empty() ? nullptr : winners_.data(), dims,
+                                    cfg_.attn);
 }
 
 block_spikes spiking_block::spikes(bool real_only) const {

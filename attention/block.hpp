@@ -52,7 +52,10 @@ private:
     // last forward
     seq_shape shape_;
     std::vector<std::uint8_t> token_mask_, valid_;
-    std::vector<float> s1_, qp_, kp_, vp_, q_s_, k_s_, v_s_, attn_out_, z_, ap_, x1_, s2_, hp_, hs_, mp_;
+    // The keys and values attention reads: the K and V spikes, token-shifted when attn.shift is set.
+    const float* keys() const { return cfg_.attn.shift ? k_sh_.data() : k_s_.data(); }
+    const float* values() const { return cfg_.attn.shift ? v_sh_.data() : v_s_.data(); }
+    std::vector<float> s1_, qp_, kp_, vp_, q_s_, k_s_, v_s_, k_sh_, v_sh_, attn_out_, z_, ap_, x1_, s2_, hp_, hs_, mp_;
     std::vector<std::int32_t> winners_;
 };
 

@@ -36,6 +36,7 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.attn.v_th_attn = static_cast<float>(a.get_number("v_th_attn", 0.5, 0.0, 1e6, true));
     b.attn.alpha_wta = static_cast<float>(a.get_number("alpha_wta", 1.0, 0.0, 1e6, true));
     b.attn.causal = c.causal;
+    b.attn.shift = a.get_string("recency", "none", {"none", "shift"}) == "shift";
     a.finish();
     json_reader l = r.object("lif");
     b.lif.tau = static_cast<float>(l.get_number("tau", 2.0, 1.0, 1e6, true));
@@ -95,6 +96,7 @@ std::string model_config::to_json() const {
                           {"surrogate", surrogate_kind_name(b.lif.sg.kind)},
                           {"alpha", b.lif.sg.alpha}}},
                         {"nilif", {{"levels", b.nilif.levels}, {"beta", b.nilif.beta}}}};
+    if (b.attn.shift) j["attention"]["recency"] = "shift";  // absent: "none", as in checkpoints made before it
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();
 }

@@ -2,6 +2,7 @@
 // decoder (stream.cpp) share, so that both perform the same float operations in the same order.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -72,6 +73,35 @@ struct population {
         stats->neurons += N * C;
     }
 };
+
+// The token shift of docs/model.md §10 on events: token n offers its own events and those of token n-1
+// (n >= 1), each channel once, in token then neuron order; `dense` [N, C] receives the shifted spikes. No
+// arithmetic: an event is delivered to a second key slot.
+inline void shift_events(events& out, float* dense, const events& in, std::size_t N, std::size_t C) {
+    out.clear();
+    for (std::size_t i = 0; i < N * C; ++i) dense[i] = 0.0f;
+    std::vector<std::size_t> begin(N + 1, in.token.size());
+    for (std::size_t e = in.token.size(); e-- > 0;) begin[in.token[e]] = e;
+    for (std::size_t n = N; n-- > 0;) begin[n] = std::min(begin[n], begin[n + 1]);
+    for (std::size_t n = 0; n < N; ++n) {
+        std::size_t a = begin[n], b = n > 0 ? begin[n - 1] : begin[n];
+        const std::size_t a_end = begin[n + 1], b_end = n > 0 ? begin[n] : begin[n];
+        while (a < a_end || b < b_end) {  // merge the two neuron-sorted runs
+            std::uint32_t c;
+            if (b >= b_end || (a < a_end && in.neuron[a] <= in.neuron[b])) {
+                c = in.neuron[a];
+                if (b < b_end && in.neuron[b] == c) ++b;
+                ++a;
+            } else {
+                c = in.neuron[b++];
+            }
+            out.token.push_back(static_cast<std::uint32_t>(n));
+            out.neuron.push_back(c);
+            out.value.push_back(1.0f);
+            dense[n * C + c] = 1.0f;
+        }
+    }
+}
 
 // Input currents of a folded linear from events: bias per token, then one weight row per event.
 inline void linear_from_events(float* y, const events& ev, const folded_linear& f, std::size_t N, int levels,

@@ -124,7 +124,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
     std::vector<float> x(N * D), s1(N * D), cur(N * F), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D), x1(N * D),
         s2(N * D), hs(N * F), head_acc(N * O, 0.0f), sf(N * D);
-    events ev, evq, evk, evv;
+    events ev, evq, evk, evv, evk_shift, evv_shift;
+    std::vector<float> k_shift(bc.attn.shift ? N * D : 0), v_shift(bc.attn.shift ? N * D : 0);
     std::vector<std::int32_t> step_winners;
     std::vector<float> scores;
     channel_lists lists;
@@ -143,18 +144,23 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             b.nk.step(k.data(), evk, cur.data(), N);
             linear_from_events(cur.data(), ev, w.v, N, lv, *b.lv);
             b.nv.step(v.data(), evv, cur.data(), N);
+            // the keys and values each token offers: its own spikes, or with the token shift also its predecessor's
+            const events& keys = bc.attn.shift ? (shift_events(evk_shift, k_shift.data(), evk, N, D), evk_shift) : evk;
+            if (bc.attn.shift) shift_events(evv_shift, v_shift.data(), evv, N, D);
+            const float* kd = bc.attn.shift ? k_shift.data() : k.data();
+            const float* vd = bc.attn.shift ? v_shift.data() : v.data();
             // attention on this step's events: per channel, every (Q event, K event) pair is one coincidence of
             // that query and key; then winner selection and the gather of the winners' V (the trainer's kernel)
             const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
             step_winners.assign(bc.attn.kind == attention_kind::wta ? H * N * kw : 0, -1);
-            coincidence_scores(scores, lists, evq, evk, N, H, dh, bc.attn.causal);
+            coincidence_scores(scores, lists, evq, keys, N, H, dh, bc.attn.causal);
             for (std::size_t h = 0; h < H; ++h) {
                 const detail::head_view hv{&dims, 0, 0, h};
-                detail::head_forward(o.data(), step_winners.empty() ? nullptr : step_winners.data(), v.data(), hv,
-                                     bc.attn, matrix_score{scores.data() + h * N * N, N});
+                detail::head_forward(o.data(), step_winners.empty() ? nullptr : step_winners.data(), vd, hv, bc.attn,
+                                     matrix_score{scores.data() + h * N * N, N});
             }
-            b.attn->ops += attention_counts(q.data(), k.data(), v.data(),
-                                            step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);
+            b.attn->ops +=
+                attention_counts(q.data(), kd, vd, step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);
             if (!step_winners.empty())
                 std::copy(step_winners.begin(), step_winners.end(),
                           r.winners.begin() + static_cast<std::ptrdiff_t>(((l * T + t) * H) * N * kw));

@@ -21,6 +21,10 @@ stream_decoder::stream_decoder(const sim_network& net) : net_(net) {
     const std::size_t slots = net.cfg.L * net.cfg.T * net.cfg.max_len * net.cfg.D;
     k_cache_.assign(slots, 0.0f);
     v_cache_.assign(slots, 0.0f);
+    if (net.cfg.block.attn.shift) {
+        k_last_.assign(net.cfg.L * net.cfg.T * net.cfg.D, 0.0f);
+        v_last_.assign(net.cfg.L * net.cfg.T * net.cfg.D, 0.0f);
+    }
 }
 
 std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
@@ -74,6 +78,19 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
             b.nk.step(kc + n * D, evk, cur.data(), 1);
             linear_from_events(cur.data(), ev, w.v, 1, lv, st);
             b.nv.step(vc + n * D, evv, cur.data(), 1);
+            if (bc.attn.shift) {  // this position offers its own spikes and the previous position's
+                float* kl = k_last_.data() + (l * T + t) * D;
+                float* vl = v_last_.data() + (l * T + t) * D;
+                for (std::size_t c = 0; c < D; ++c) {
+                    const float k_own = kc[n * D + c], v_own = vc[n * D + c];
+                    if (n > 0) {
+                        kc[n * D + c] = k_own + kl[c] - k_own * kl[c];
+                        vc[n * D + c] = v_own + vl[c] - v_own * vl[c];
+                    }
+                    kl[c] = k_own;
+                    vl[c] = v_own;
+                }
+            }
             // the newest query against the cached keys and values of positions 0..n
             std::copy(q.begin(), q.end(), q_rows.begin() + static_cast<std::ptrdiff_t>(n * D));
             const attention_dims dims{seq_shape{1, 1, n + 1}, H, dh, nullptr};

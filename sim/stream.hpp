@@ -25,7 +25,8 @@ public:
 private:
     const sim_network& net_;
     std::size_t n_ = 0;
-    std::vector<float> k_cache_, v_cache_;  // [L][T][max_len][D] spikes
+    std::vector<float> k_cache_, v_cache_;  // [L][T][max_len][D] the keys and values each position offers
+    std::vector<float> k_last_, v_last_;    // [L][T][D] the last position's own K and V spikes (token shift)
 };
 
 // Next token from logits: greedy when temperature is 0 or top_k is 1; otherwise softmax(logits / temperature)

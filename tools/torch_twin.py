@@ -80,7 +80,7 @@ def normalise_config(raw):
     c.setdefault("causal", True)
     c.setdefault("neuron", "lif")
     c["T"] = c.get("T", 4) if c["spiking"] else 1
-    att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0)
+    att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0, recency="none")
     att.update(c.get("attention", {}))
     lif = dict(tau=2.0, v_th=1.0, v_reset=0.0, decay_input=True, detach_reset=True, reset="hard",
                surrogate="sigmoid")
@@ -93,6 +93,8 @@ def normalise_config(raw):
         raise ValueError(f"config: heads = {c['heads']} must divide d_model = {c['d_model']}")
     if att["kind"] not in ("wta", "ssa", "softmax") or c["neuron"] not in ("lif", "nilif"):
         raise ValueError(f"config: attention kind {att['kind']!r} / neuron {c['neuron']!r} unknown")
+    if att["recency"] not in ("none", "shift"):
+        raise ValueError(f"config: attention recency {att['recency']!r} unknown")
     if lif["surrogate"] not in ("sigmoid", "atan") or lif["reset"] not in ("hard", "soft"):
         raise ValueError(f"config: surrogate {lif['surrogate']!r} / reset {lif['reset']!r} unknown")
     return c
@@ -167,6 +169,15 @@ def neuron(cfg, kind, x, keep=None):
 # ----------------------------------------------------------------------------------------------------
 # Spiking linear: bias-free linear + masked BatchNorm1d, statistics in float64 as attention/batchnorm.cpp
 # ----------------------------------------------------------------------------------------------------
+def token_shift(a, mask):
+    """docs/model.md §10 token shift: a' = a + s (a_prev - a a_prev), s = 1 where the token and its predecessor
+    are real (the product form of max on spikes, so autograd gives the documented backward)."""
+    prev = torch.cat([torch.zeros_like(a[:, :, :1]), a[:, :, :-1]], dim=2)
+    m = mask.to(a.dtype)
+    s = torch.cat([torch.zeros_like(m[:, :1]), m[:, 1:] * m[:, :-1]], dim=1)[None, :, :, None]
+    return a + s * (prev - a * prev)
+
+
 def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None, fast=False):
     """x [T,B,N,in] -> BN(x W^T); row_mask [T,B,N] (1 real). running = (mean, var) buffers updated in place.
 
@@ -300,7 +311,8 @@ class Twin:
         kk = lif(sl("attn.k", s1), cfg["lif"], keep=k("k"))
         v = lif(sl("attn.v", s1), cfg["lif"], keep=k("v"))
         heads = lambda a: a.reshape(T, B, N, H, D // H)
-        o = g.attention(att["kind"], heads(q), heads(kk), heads(v), cand, int(att["k"]), float(att["alpha_wta"]))
+        ka, va = (token_shift(kk, mask), token_shift(v, mask)) if att["recency"] == "shift" else (kk, v)
+        o = g.attention(att["kind"], heads(q), heads(ka), heads(va), cand, int(att["k"]), float(att["alpha_wta"]))
         z = lif(o.reshape(T, B, N, D), cfg["lif"], v_th=att["v_th_attn"], keep=k("z"))
         x1 = x + sl("attn.o", z)
         s2 = neuron(cfg, kind, x1, k("s2"))

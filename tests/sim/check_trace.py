@@ -80,6 +80,9 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
             expect(p + "mlp.fc2", ac(p + "mlp.fc2"), nev(p + "mlp.sn_h") * D + N * D * T)
             expect(p + "residual", ac(p + "residual"), 2 * N * D * T)
             q, kk, v = (dense(p + "attn.sn_" + x, D) for x in "qkv")
+            if cfg["attention"].get("recency", "none") == "shift":  # token n offers its and n-1's K, V spikes
+                for a in (kk, v):
+                    a[:, 1:] = np.maximum(a[:, 1:], a[:, :-1].copy())
             score_ac = cmp = extra_ac = 0
             winners = seq[f"attention/blocks.{l}/winners"][:] if kind == "wta" else None
             for t in range(T):

@@ -129,6 +129,14 @@ TEST_CASE("sim: SSA and softmax kinds equal the trainer") {
     check_equivalent(
         config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "softmax", "v_th_attn": 0.125})"));
 }
+TEST_CASE("sim: the K/V token shift (attention recency \"shift\") equals the trainer, causal and bidirectional") {
+    check_equivalent(
+        config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "shift"})"));
+    check_equivalent(config(
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25, "recency": "shift"})"));
+    check_equivalent(config(
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.0625, "recency": "shift"})"));
+}
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));
     f.ckpt.params.erase("blocks.1.attn.k.weight");

@@ -21,7 +21,8 @@ TEST_CASE("stream: token-by-token logits and counts equal the full-sequence simu
     for (const char* attn : {R"("neuron": "lif", "attention": {"kind": "wta", "k": 2})",
                              R"("neuron": "nilif", "attention": {"kind": "wta", "k": 1})",
                              R"("neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125})",
-                             R"("neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25})"}) {
+                             R"("neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25})",
+                             R"("neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "shift"})"}) {
         CAPTURE(attn);
         const checkpoint c = make(std::string(R"({"vocab": 25, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2,
             "T": 3, "max_len": 12, "causal": true, )") +

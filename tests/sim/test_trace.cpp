@@ -36,6 +36,8 @@ TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") 
     write_pair(out, "we_nilif_wta", std::string("{") + base + R"(, "causal": false, "neuron": "nilif"})");
     write_pair(out, "wd_lif_ssa",
                std::string("{") + base + R"(, "causal": true, "attention": {"kind": "ssa", "v_th_attn": 0.125}})");
+    write_pair(out, "wd_lif_wta_shift",
+               std::string("{") + base + R"(, "causal": true, "attention": {"kind": "wta", "recency": "shift"}})");
     write_pair(out, "we_lif_softmax",
                std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
 }

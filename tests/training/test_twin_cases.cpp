@@ -82,6 +82,11 @@ TEST_CASE("twin case: spiking softmax kind, bidirectional") {
         "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.0625}})",
                false);
 }
+TEST_CASE("twin case: spiking WD, LIF, WTA with the K/V token shift") {
+    write_case("wd_lif_wta_shift", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "shift"}})",
+               true);
+}
 TEST_CASE("twin case: the ANN twin, causal") {
     write_case("ann_causal", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1,
         "max_len": 8, "causal": true, "spiking": false})",
