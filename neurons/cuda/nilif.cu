@@ -1,9 +1,11 @@
-// CUDA NI-LIF (equations in neurons/nilif.hpp): one thread per neuron, membrane in a register.
-// rintf rounds half to even like the reference's nearbyint; bit-identical to the reference.
+// CUDA NI-LIF (equations in neurons/nilif.hpp): one thread per neuron, membrane in a register, the
+// shared step of neurons/step.hpp (rintf rounds half to even like the host's nearbyint); bit-identical
+// to the reference.
 #include <cuda_runtime.h>
 
 #include "core/cuda/device_buffer.hpp"
 #include "neurons/cuda/nilif.hpp"
+#include "neurons/step.hpp"
 
 namespace wtasim::cuda {
 namespace {
@@ -12,36 +14,29 @@ using cuda_detail::device_buffer;
 using cuda_detail::threads_per_block;
 
 __global__ void nilif_forward_kernel(float* s, float* u, unsigned long long* events, const float* x, std::size_t T,
-                                     std::size_t n, float levels, float beta) {
+                                     std::size_t n, nilif_coeffs c) {
     const std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
     if (i >= n) return;
     float hm = 0.0f;
     unsigned long long count = 0;
     for (std::size_t t = 0; t < T; ++t) {
         const std::size_t k = t * n + i;
-        const float membrane = hm + x[k];
-        float level = rintf(membrane);
-        level = level > 0.0f ? level : 0.0f;  // as the reference: -0 becomes +0
-        level = level < levels ? level : levels;
+        float membrane, level;
+        s[k] = nilif_forward_step(hm, x[k], c, membrane, level);
         u[k] = membrane;
-        s[k] = level / levels;
         count += static_cast<unsigned long long>(level);
-        hm = beta * (membrane - levels * s[k]);
     }
     if (count) atomicAdd(events, count);
 }
 
 __global__ void nilif_backward_kernel(float* dx, const float* ds, const float* u, std::size_t T, std::size_t n,
-                                      float levels, float beta) {
+                                      nilif_coeffs c) {
     const std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
     if (i >= n) return;
     float grad_hm = 0.0f;
     for (std::size_t t = T; t-- > 0;) {
         const std::size_t k = t * n + i;
-        const float ste = (u[k] >= 0.0f && u[k] <= levels) ? 1.0f / levels : 0.0f;
-        const float grad_u = ds[k] * ste + grad_hm * beta * (1.0f - levels * ste);
-        dx[k] = grad_u;
-        grad_hm = grad_u;
+        dx[k] = nilif_backward_step(grad_hm, ds[k], u[k], c);
     }
 }
 }  // namespace
@@ -54,7 +49,7 @@ std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, s
     d_count.zero();
     if (n > 0) {
         nilif_forward_kernel<<<blocks_for(n), threads_per_block>>>(d_s.get(), d_u.get(), d_count.get(), d_x.get(), T, n,
-                                                                   static_cast<float>(p.levels), p.beta);
+                                                                   nilif_coeffs_of(p));
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
     unsigned long long events = 0;
@@ -70,7 +65,7 @@ void nilif_backward(float* dx, const float* ds, const float* u, std::size_t T, s
     device_buffer<float> d_ds(ds, T * n), d_u(u, T * n), d_dx(T * n);
     if (n > 0) {
         nilif_backward_kernel<<<blocks_for(n), threads_per_block>>>(d_dx.get(), d_ds.get(), d_u.get(), T, n,
-                                                                    static_cast<float>(p.levels), p.beta);
+                                                                    nilif_coeffs_of(p));
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
     d_dx.copy_to_host(dx);
