@@ -4,14 +4,16 @@
 // are bit-identical to the reference.
 #include <cuda_runtime.h>
 
-#include "core/cuda/device_buffer.hpp"
+#include "core/cuda/device_array.hpp"
+#include "core/cuda/launch.hpp"
 #include "neurons/cuda/lif.hpp"
+#include "neurons/cuda/views.hpp"
 #include "neurons/step.hpp"
 
 namespace wtasim::cuda {
 namespace {
 using cuda_detail::blocks_for;
-using cuda_detail::device_buffer;
+using cuda_detail::require_size;
 using cuda_detail::threads_per_block;
 
 __global__ void lif_forward_kernel(float* s, float* h, unsigned long long* spikes, const float* x, std::size_t T,
@@ -28,7 +30,7 @@ __global__ void lif_forward_kernel(float* s, float* h, unsigned long long* spike
         s[k] = spike;
         fired += spike != 0.0f ? 1 : 0;
     }
-    if (fired) atomicAdd(spikes, fired);
+    if (spikes && fired) atomicAdd(spikes, fired);
 }
 
 __global__ void lif_backward_kernel(float* dx, const float* ds, const float* s, const float* h, std::size_t T,
@@ -52,35 +54,60 @@ int device_count() {
     return count;
 }
 
-std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
-                          op_counts* ops) {
+void lif_forward_device(device_view<float> s, device_view<float> h, device_view<unsigned long long> spikes,
+                        device_view<const float> x, std::size_t T, std::size_t n, const lif_params& p, op_counts* ops) {
     p.validate();
-    device_buffer<float> d_x(x, T * n), d_s(T * n), d_h(T * n);
-    device_buffer<unsigned long long> d_count(1);
-    d_count.zero();
-    if (n > 0) {
-        lif_forward_kernel<<<blocks_for(n), threads_per_block>>>(d_s.get(), d_h.get(), d_count.get(), d_x.get(), T, n,
+    const char* op = "cuda::lif_forward_device";
+    require_size(s, T * n, op, "s");
+    require_size(h, T * n, op, "h");
+    require_size(x, T * n, op, "x");
+    if (spikes.size() > 1) throw internal_error("cuda::lif_forward_device: `spikes` is one counter or empty");
+    if (n > 0 && T > 0) {
+        lif_forward_kernel<<<blocks_for(n), threads_per_block>>>(s.data(), h.data(), spikes.data(), x.data(), T, n,
                                                                  lif_coeffs_of(p));
         WTASIM_CUDA_CHECK(cudaGetLastError());
     }
-    unsigned long long spikes = 0;
-    d_s.copy_to_host(s);
-    d_h.copy_to_host(h);
-    d_count.copy_to_host(&spikes);
     if (ops) ops->add(op_class::nu, T * n);
+}
+
+void lif_backward_device(device_view<float> dx, device_view<const float> ds, device_view<const float> s,
+                         device_view<const float> h, std::size_t T, std::size_t n, const lif_params& p) {
+    p.validate();
+    const char* op = "cuda::lif_backward_device";
+    require_size(dx, T * n, op, "dx");
+    require_size(ds, T * n, op, "ds");
+    require_size(s, T * n, op, "s");
+    require_size(h, T * n, op, "h");
+    if (n > 0 && T > 0) {
+        lif_backward_kernel<<<blocks_for(n), threads_per_block>>>(dx.data(), ds.data(), s.data(), h.data(), T, n,
+                                                                  lif_coeffs_of(p));
+        WTASIM_CUDA_CHECK(cudaGetLastError());
+    }
+}
+
+std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
+                          op_counts* ops) {
+    p.validate();
+    const std::size_t size = T * n;
+    device_array<float> d_x(host_view<const float>(x, size)), d_s(size), d_h(size);
+    device_array<unsigned long long> d_spikes(1);
+    d_spikes.zero();
+    lif_forward_device(d_s.view(), d_h.view(), d_spikes.view(), d_x.view(), T, n, p, ops);
+    unsigned long long spikes = 0;
+    d_s.copy_to_host({s, size});
+    d_h.copy_to_host({h, size});
+    d_spikes.copy_to_host({&spikes, 1});
     return spikes;
 }
 
 void lif_backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
                   const lif_params& p) {
     p.validate();
-    device_buffer<float> d_ds(ds, T * n), d_s(s, T * n), d_h(h, T * n), d_dx(T * n);
-    if (n > 0) {
-        lif_backward_kernel<<<blocks_for(n), threads_per_block>>>(d_dx.get(), d_ds.get(), d_s.get(), d_h.get(), T, n,
-                                                                  lif_coeffs_of(p));
-        WTASIM_CUDA_CHECK(cudaGetLastError());
-    }
-    d_dx.copy_to_host(dx);
+    const std::size_t size = T * n;
+    device_array<float> d_ds(host_view<const float>(ds, size)), d_s(host_view<const float>(s, size)),
+        d_h(host_view<const float>(h, size)), d_dx(size);
+    lif_backward_device(d_dx.view(), d_ds.view(), d_s.view(), d_h.view(), T, n, p);
+    d_dx.copy_to_host({dx, size});
 }
 
 }  // namespace wtasim::cuda
