@@ -36,7 +36,7 @@ TEST_CASE("linear: the spike path equals the reference bit for bit (binary and N
         if (levels == 4)  // NI-LIF levels 1/4, 1/2, 3/4 (and 1) spread over the inputs
             for (std::size_t i = 0; i < x.size(); ++i) x[i] *= 0.25f * static_cast<float>(1 + (i / 2) % 4);
         std::vector<float> ref(rows * out);
-        linear_forward(ref.data(), x.data(), w.data(), rows, in, out);
+        linear_forward_dense(ref.data(), x.data(), w.data(), rows, in, out);
         double expected_events = 0;
         for (float v : x) expected_events += double(v) * levels;
         for (std::size_t threads : {1u, 2u}) {
@@ -49,7 +49,8 @@ TEST_CASE("linear: the spike path equals the reference bit for bit (binary and N
         // dW over active inputs only equals the reference's sum over all rows
         const auto dy = normal(rows * out, 1);
         std::vector<float> dw_ref(out * in, 0.5f), dw(out * in, 0.5f), dx_ref(rows * in), dx(rows * in);
-        linear_backward(dx_ref.data(), dw_ref.data(), dy.data(), x.data(), w.data(), rows, in, out);
+        linear_backward_input(dx_ref.data(), dy.data(), w.data(), rows, in, out);
+        linear_backward_weight_dense(dw_ref.data(), dy.data(), x.data(), rows, in, out);
         cpu::linear_backward_weight_spikes(dw.data(), dy.data(), x.data(), rows, in, out);
         CHECK(std::memcmp(dw.data(), dw_ref.data(), dw.size() * 4) == 0);
         cpu::linear_backward_input(dx.data(), dy.data(), w.data(), rows, in, out);
@@ -61,10 +62,11 @@ TEST_CASE("linear: the BLAS paths agree with the reference within float rounding
     const std::size_t rows = 70, in = 50, out = 40;
     const auto x = normal(rows * in, 2), w = normal(out * in, 3), dy = normal(rows * out, 4);
     std::vector<float> ref(rows * out), y(rows * out), dw_ref(out * in, 0.0f), dw(out * in, 0.0f), dx(rows * in);
-    linear_forward(ref.data(), x.data(), w.data(), rows, in, out);
+    linear_forward_dense(ref.data(), x.data(), w.data(), rows, in, out);
     cpu::linear_forward_dense(y.data(), x.data(), w.data(), rows, in, out);
     for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(std::abs(y[i] - ref[i]) <= 1e-5 * max_abs(ref));
-    linear_backward(dx.data(), dw_ref.data(), dy.data(), x.data(), w.data(), rows, in, out);
+    linear_backward_input(dx.data(), dy.data(), w.data(), rows, in, out);
+    linear_backward_weight_dense(dw_ref.data(), dy.data(), x.data(), rows, in, out);
     cpu::linear_backward_weight_dense(dw.data(), dy.data(), x.data(), rows, in, out);
     for (std::size_t i = 0; i < dw.size(); ++i) REQUIRE(std::abs(dw[i] - dw_ref[i]) <= 1e-5 * max_abs(dw_ref));
     // thread-count independence of the BLAS paths (fixed chunking)
@@ -142,10 +144,10 @@ TEST_CASE("batchnorm: eval mode equals the folded weight and bias") {
     std::vector<float> rv = normal(out, 15);
     for (float& v : rv) v = 0.5f + v * v;
     std::vector<float> pre(rows * out), y(rows * out), wf(out * in), bias(out), folded(rows * out);
-    linear_forward(pre.data(), x.data(), w.data(), rows, in, out);
+    linear_forward_dense(pre.data(), x.data(), w.data(), rows, in, out);
     batchnorm_forward_eval(y.data(), pre.data(), gamma.data(), beta.data(), rm.data(), rv.data(), rows, out);
     batchnorm_fold(wf.data(), bias.data(), w.data(), gamma.data(), beta.data(), rm.data(), rv.data(), out, in);
-    linear_forward(folded.data(), x.data(), wf.data(), rows, in, out);
+    linear_forward_dense(folded.data(), x.data(), wf.data(), rows, in, out);
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t o = 0; o < out; ++o)
             CHECK(folded[r * out + o] + bias[o] == doctest::Approx(y[r * out + o]).epsilon(1e-5).scale(1.0));
