@@ -1,5 +1,5 @@
 // Trainable layers of the spiking block, each a small module that owns its parameters and gradients,
-// keeps what its backward needs from the last training forward, and counts its operations (SPEC §7):
+// keeps what its backward needs from the last training forward, and counts its operations (docs/model.md §7):
 // - spiking_linear  SL(x) = BN(W x) on spike input (attention/linear.hpp + attention/batchnorm.hpp)
 // - neuron_layer    LIF or NI-LIF over [T, rows / T, C] (neurons/)
 // Rows are [T, B, N] flattened (attention/shape.hpp); `valid` marks the real-token rows.
@@ -35,7 +35,7 @@ public:
     void forward(float* y, const float* x, std::size_t rows, const std::uint8_t* valid, bool training, int levels);
     // dx [rows, in] (may be null) from dy [rows, out]; accumulates dweight, dgamma, dbeta.
     void backward(float* dx, const float* dy);
-    // SPEC §7 for the last forward: events x out AC + out AC per real row (the folded-BN bias).
+    // docs/model.md §7 for the last forward: events x out AC + out AC per real row (the folded-BN bias).
     op_counts counts() const;
     // Eval-mode BN folded into the weight: w_folded [out, in], bias [out].
     void fold(std::vector<float>& w_folded, std::vector<float>& bias) const;

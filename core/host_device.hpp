@@ -1,10 +1,12 @@
 // WTASIM_HOST_DEVICE marks small inline functions that CPU and CUDA code share, so that both compute
 // with the same float operations (bit-identical results under -ffp-contract=off / --fmad=false).
+// The helpers below are the few operations whose spelling differs between host and device.
 #pragma once
 
 #include <cstdint>
 #if !defined(__CUDA_ARCH__)
 #include <bit>
+#include <cmath>
 #endif
 
 #if defined(__CUDACC__)
@@ -20,6 +22,15 @@ WTASIM_HOST_DEVICE inline float bits_to_float(std::int32_t bits) {
     return __int_as_float(bits);
 #else
     return std::bit_cast<float>(bits);
+#endif
+}
+
+// x rounded to the nearest integer, halves to even (the default rounding mode on both sides).
+WTASIM_HOST_DEVICE inline float round_half_even(float x) {
+#if defined(__CUDA_ARCH__)
+    return rintf(x);
+#else
+    return std::nearbyint(x);
 #endif
 }
 

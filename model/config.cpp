@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "attention/backend.hpp"
 #include "core/json_reader.hpp"
 
 namespace wtasim {
@@ -29,7 +30,7 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.H = c.H;
     b.F = c.F;
     b.neuron = neuron_kind_from_name(r.get_string("neuron", "lif", {"lif", "nilif"}));
-    b.backend = r.get_string("backend", "cpu", {"reference", "cpu"});
+    b.backend = r.get_string("backend", "cpu", block_backend_names());
     json_reader a = r.object("attention");
     b.attn.kind = attention_kind_from_name(a.get_string("kind", "wta", {"wta", "ssa", "softmax"}));
     b.attn.k = static_cast<int>(a.get_uint("k", 1, 1, 64));

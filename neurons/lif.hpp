@@ -1,4 +1,4 @@
-// Leaky integrate-and-fire neurons, multi-step, exactly as SPEC §2.1 (SpikingJelly LIFNode semantics).
+// Leaky integrate-and-fire neurons, multi-step, exactly as docs/model.md §2.1 (SpikingJelly LIFNode semantics).
 // With V[-1] = v_reset (0 for soft reset):
 //   decay_input:   H[t] = V[t-1] + (X[t] - (V[t-1] - v_reset)) / tau
 //   otherwise:     H[t] = V[t-1] - (V[t-1] - v_reset) / tau + X[t]

@@ -1,4 +1,4 @@
-// Normalised integer LIF (NI-LIF), SPEC §2.2: integer-valued training, spike inference.
+// Normalised integer LIF (NI-LIF), docs/model.md §2.2: integer-valued training, spike inference.
 // With Hm[-1] = 0:
 //   U[t]  = Hm[t-1] + X[t]
 //   S[t]  = clip(round(U[t]), 0, D) / D            (round half to even; D = levels)
@@ -6,7 +6,7 @@
 // Backward (straight-through): dS/dU = 1/D where 0 <= U <= D, else 0. The Hm recursion is
 // differentiated as written (autograd semantics), so dHm/dU = beta (1 - D dS/dU):
 //   gU[t] = dS[t] ste(U[t]) / D + gHm[t] beta (1 - [0 <= U[t] <= D]),  gHm[t-1] = gU[t],  dX[t] = gU[t].
-// At inference a level m = D S[t] is m binary events on D sub-steps of step t (SPEC §2.2).
+// At inference a level m = D S[t] is m binary events on D sub-steps of step t (docs/model.md §2.2).
 // Layout [T, n] as for LIF.
 #pragma once
 

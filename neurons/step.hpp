@@ -1,36 +1,108 @@
-// One time step of one neuron, the single definition of the update that the serial references
-// (neurons/lif.cpp, neurons/nilif.cpp) and the event-driven simulator (sim/) share; the fast backends
-// are tested bit-identical against the references. Equations in neurons/lif.hpp and neurons/nilif.hpp.
+// One time step of one neuron, forward and backward: the single definition of the LIF and NI-LIF
+// equations (neurons/lif.hpp, neurons/nilif.hpp; docs/model.md §2) that every backend calls — the
+// serial references (neurons/lif.cpp, nilif.cpp), the TBB/SIMD loops (neurons/cpu/), the CUDA kernels
+// (neurons/cuda/) and the event-driven simulator (sim/). The functions are host-device and branch-free
+// over neurons, so a loop over neurons that calls them still vectorises, and with -ffp-contract=off /
+// --fmad=false every backend produces the reference's bits.
+// A backend that fixes some flags at compile time (the cpu loops) sets them in its local copy of the
+// coefficients; once the step is inlined the compiler folds those branches away.
 #pragma once
 
-#include <cmath>
-
+#include "core/host_device.hpp"
 #include "neurons/lif.hpp"
 #include "neurons/nilif.hpp"
+#include "neurons/surrogate.hpp"
 
 namespace wtasim {
 
-// LIF: charges v with x, fires at or above v_th (returns 1 or 0), resets; `charged` receives H[t].
-// `v_reset` is p.v_reset for a hard reset and 0 for a soft one.
-inline float lif_step(float& v, float x, const lif_params& p, float v_reset, float& charged) {
-    charged = p.decay_input ? v + (x - (v - v_reset)) / p.tau : v - (v - v_reset) / p.tau + x;
-    const bool fire = charged >= p.v_th;
-    const float spike = fire ? 1.0f : 0.0f;
-    v = p.reset == reset_mode::hard ? (fire ? v_reset : charged) : charged - spike * p.v_th;
+// A LIF layer's constants as the step functions take them: plain data, passed to kernels by value.
+struct lif_coeffs {
+    float tau, v_th;
+    float v_reset;  // V[-1] and the hard-reset target: p.v_reset for a hard reset, 0 for a soft one
+    float leak;     // dH[t] / dV[t-1] = 1 - 1/tau, in both decay forms
+    float alpha;    // surrogate slope
+    surrogate_kind kind;
+    bool decay_input, detach_reset, hard;
+};
+
+WTASIM_HOST_DEVICE inline lif_coeffs lif_coeffs_of(const lif_params& p) {
+    lif_coeffs c{};
+    c.tau = p.tau;
+    c.v_th = p.v_th;
+    c.hard = p.reset == reset_mode::hard;
+    c.v_reset = c.hard ? p.v_reset : 0.0f;
+    c.leak = 1.0f - 1.0f / p.tau;
+    c.alpha = p.sg.alpha;
+    c.kind = p.sg.kind;
+    c.decay_input = p.decay_input;
+    c.detach_reset = p.detach_reset;
+    return c;
+}
+
+// Forward: charges v = V[t-1] with x = X[t], writes H[t] to `charged`, fires at or above v_th, resets v
+// to V[t]; returns S[t] (1 or 0).
+WTASIM_HOST_DEVICE inline float lif_forward_step(float& v, float x, const lif_coeffs& c, float& charged) {
+    const float h = c.decay_input ? v + (x - (v - c.v_reset)) / c.tau : v - (v - c.v_reset) / c.tau + x;
+    const float spike = h >= c.v_th ? 1.0f : 0.0f;
+    v = c.hard ? (h >= c.v_th ? c.v_reset : h) : h - spike * c.v_th;
+    charged = h;
     return spike;
 }
 
-// NI-LIF: U = Hm + x, S = clip(round_half_even(U), 0, D) / D (never -0), Hm = beta (U - D S); returns S,
-// `membrane` receives U.
-inline float nilif_step(float& hm, float x, const nilif_params& p, float& membrane) {
-    const auto levels = static_cast<float>(p.levels);
-    membrane = hm + x;
-    float level = std::nearbyint(membrane);
-    level = level > 0.0f ? level : 0.0f;
-    level = level < levels ? level : levels;
-    const float spike = level / levels;
-    hm = p.beta * (membrane - levels * spike);
+// Backward (BPTT, reverse time): from dL/dS[t] and the forward's saved S[t], H[t], with grad_v = dL/dV[t]
+// flowing back from step t+1 (0 after the last step); leaves dL/dV[t-1] in grad_v and returns dL/dX[t].
+WTASIM_HOST_DEVICE inline float lif_backward_step(float& grad_v, float ds, float s, float h, const lif_coeffs& c) {
+    const float g = surrogate_grad(c.kind, c.alpha, h - c.v_th);
+    const float dv_dh = c.hard ? (1.0f - s) + (c.detach_reset ? 0.0f : (c.v_reset - h) * g)
+                               : 1.0f - (c.detach_reset ? 0.0f : c.v_th * g);
+    const float grad_h = ds * g + grad_v * dv_dh;
+    grad_v = grad_h * c.leak;
+    return c.decay_input ? grad_h / c.tau : grad_h;
+}
+
+// An NI-LIF layer's constants: D = levels as a float, and the leak beta.
+struct nilif_coeffs {
+    float levels, beta;
+};
+
+WTASIM_HOST_DEVICE inline nilif_coeffs nilif_coeffs_of(const nilif_params& p) {
+    return {static_cast<float>(p.levels), p.beta};
+}
+
+// Forward: U = Hm + x (written to `membrane`), m = clip(round_half_even(U), 0, D) (written to `level`,
+// never -0), Hm = beta (U - D S); returns S = m / D.
+WTASIM_HOST_DEVICE inline float nilif_forward_step(float& hm, float x, const nilif_coeffs& c, float& membrane,
+                                                   float& level) {
+    const float u = hm + x;
+    float m = round_half_even(u);
+    m = m > 0.0f ? m : 0.0f;  // also turns -0 into +0
+    m = m < c.levels ? m : c.levels;
+    const float spike = m / c.levels;
+    hm = c.beta * (u - c.levels * spike);
+    membrane = u;
+    level = m;
     return spike;
+}
+
+// Backward (straight-through): from dL/dS[t] and the saved U[t], with grad_hm = dL/dHm[t] from step t+1;
+// leaves dL/dHm[t-1] in grad_hm and returns dL/dX[t].
+WTASIM_HOST_DEVICE inline float nilif_backward_step(float& grad_hm, float ds, float u, const nilif_coeffs& c) {
+    const float ste = (u >= 0.0f && u <= c.levels) ? 1.0f / c.levels : 0.0f;
+    const float grad_u = ds * ste + grad_hm * c.beta * (1.0f - c.levels * ste);
+    grad_hm = grad_u;
+    return grad_u;
+}
+
+// One-neuron forms on the parameter structs, for the simulator's population step (sim/detail.hpp).
+// `v_reset` is p.v_reset for a hard reset and 0 for a soft one.
+inline float lif_step(float& v, float x, const lif_params& p, float v_reset, float& charged) {
+    lif_coeffs c = lif_coeffs_of(p);
+    c.v_reset = v_reset;
+    return lif_forward_step(v, x, c, charged);
+}
+inline float nilif_step(float& hm, float x, const nilif_params& p, float& membrane) {
+    float level;
+    return nilif_forward_step(hm, x, nilif_coeffs_of(p), membrane, level);
 }
 
 }  // namespace wtasim

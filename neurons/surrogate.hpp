@@ -1,4 +1,4 @@
-// Surrogate gradients of the Heaviside spike function (SPEC §2.1): the backward pass replaces
+// Surrogate gradients of the Heaviside spike function (docs/model.md §2.1): the backward pass replaces
 // dS/dH = delta(H - v_th) by g(H - v_th).
 //   sigmoid (alpha = 4): g(x) = alpha * s(alpha x) * (1 - s(alpha x)),  primitive s(alpha x)
 //   atan    (alpha = 2): g(x) = (alpha/2) / (1 + (pi/2 * alpha * x)^2), primitive atan(pi/2 alpha x)/pi + 1/2
@@ -22,8 +22,8 @@ struct surrogate {
     surrogate_kind kind = surrogate_kind::sigmoid;
     float alpha = 4.0f;
 
-    static surrogate sigmoid(float alpha = 4.0f) { return {surrogate_kind::sigmoid, alpha}; }
-    static surrogate atan(float alpha = 2.0f) { return {surrogate_kind::atan, alpha}; }
+    WTASIM_HOST_DEVICE static surrogate sigmoid(float alpha = 4.0f) { return {surrogate_kind::sigmoid, alpha}; }
+    WTASIM_HOST_DEVICE static surrogate atan(float alpha = 2.0f) { return {surrogate_kind::atan, alpha}; }
 };
 
 // e^x within 2 ulp for x in [-87, 88] (clamped outside): x = n ln2 + r with |r| <= ln2/2 (+ 1e-4),
@@ -61,7 +61,7 @@ WTASIM_HOST_DEVICE inline float atan_surrogate_grad(float alpha, float x) {
 WTASIM_HOST_DEVICE inline float surrogate_grad(surrogate_kind kind, float alpha, float x) {
     return kind == surrogate_kind::sigmoid ? sigmoid_surrogate_grad(alpha, x) : atan_surrogate_grad(alpha, x);
 }
-inline float surrogate_grad(const surrogate& sg, float x) {
+WTASIM_HOST_DEVICE inline float surrogate_grad(const surrogate& sg, float x) {
     return surrogate_grad(sg.kind, sg.alpha, x);
 }
 

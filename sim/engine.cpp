@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "attention/head_kernels.hpp"
+#include "core/backend_registry.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "neurons/step.hpp"
@@ -207,25 +208,19 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     return r;
 }
 
-const std::vector<sim_backend>& sim_backends() {
-    static const std::vector<sim_backend> all = {{"reference", sequence_schedule::serial},
-                                                 {"cpu", sequence_schedule::parallel}};
-    return all;
+const backend_registry<sim_backend>& sim_registry() {
+    static const backend_registry<sim_backend> r(
+        "simulator", {{"reference", sequence_schedule::serial}, {"cpu", sequence_schedule::parallel}},
+        {{"cuda", "the simulator has no CUDA backend yet"}});
+    return r;
 }
 
 std::vector<std::string> sim_backend_names() {
-    std::vector<std::string> names;
-    for (const auto& b : sim_backends()) names.push_back(b.name);
-    return names;
+    return sim_registry().names();
 }
 
 const sim_backend& sim_backend_named(const std::string& name) {
-    std::string known;
-    for (const auto& b : sim_backends()) {
-        if (b.name == name) return b;
-        known += (known.empty() ? "" : ", ") + b.name;
-    }
-    throw backend_error("simulator backend \"" + name + "\" is not available, expected one of " + known);
+    return sim_registry().named(name);
 }
 
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,

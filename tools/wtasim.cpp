@@ -8,8 +8,10 @@
 #include <iostream>
 
 #include "core/allocator.hpp"
+#include "core/backend_registry.hpp"
 #include "core/error.hpp"
 #include "energy/profile.hpp"
+#include "neurons/backend.hpp"
 #include "scenarios/run.hpp"
 #include "scenarios/suite.hpp"
 #include "scenarios/task_run.hpp"
@@ -25,15 +27,6 @@
 
 #include <unistd.h>
 
-namespace {
-// "a, b, c": a registry's names in --help.
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-}  // namespace
-
 int main(int argc, char** argv) {
     wtasim::keep_freed_memory();
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
@@ -43,7 +36,8 @@ int main(int argc, char** argv) {
     wtasim::demo_options demo;
     auto* demo_cmd = app.add_subcommand("demo", "Drive a layer of spiking neurons and print its spikes and energy");
     demo_cmd->add_option("--neuron", demo.neuron, "Neuron kind")->check(CLI::IsMember({"lif", "nilif"}));
-    demo_cmd->add_option("--backend", demo.backend, "Neuron backend: reference, cpu, cuda");
+    demo_cmd->add_option("--backend", demo.backend,
+                         "Neuron backend: " + wtasim::join_backend_names(wtasim::neuron_backend_names()));
     demo_cmd->add_option("--threads", demo.threads, "Threads (0 = all)")->check(CLI::NonNegativeNumber);
     demo_cmd->add_option("--steps", demo.steps, "Time steps T")->check(CLI::Range(1, 1000));
     demo_cmd->add_option("--neurons", demo.neurons, "Neurons in the layer")->check(CLI::Range(1, 100000000));
@@ -82,7 +76,9 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON");
     sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
     sim_cmd->add_option("--report-html", sim.report_html, "Write the energy report as a self-contained HTML page");
-    sim_cmd->add_option("--backend", sim.backend, "Simulator backend: " + joined(wtasim::sim_backend_names()))
+    sim_cmd
+        ->add_option("--backend", sim.backend,
+                     "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
         ->check(CLI::IsMember(wtasim::sim_backend_names()));
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
     sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");

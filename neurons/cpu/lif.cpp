@@ -1,11 +1,14 @@
 // TBB + SIMD LIF: neurons are cut into blocks that stay in L1 (the membrane of a block lives in a
-// stack array across all T steps); each block's inner loop is branch-free over neurons so the compiler
-// vectorises it. Every element goes through exactly the reference's float operations in the same
-// order, so results are bit-identical to neurons/lif.cpp for any thread count.
+// stack array across all T steps); each block's inner loop calls the shared step of neurons/step.hpp
+// with the run-time flags turned into compile-time constants, so the inlined step is branch-free and
+// the compiler vectorises the loop. Every element goes through exactly the reference's float
+// operations in the same order, so results are bit-identical to neurons/lif.cpp for any thread count.
+#include <algorithm>
 #include <array>
 
 #include "core/parallel.hpp"
 #include "neurons/lif.hpp"
+#include "neurons/step.hpp"
 
 namespace wtasim::cpu {
 namespace {
@@ -14,25 +17,26 @@ constexpr std::size_t grain = 4096;  // neurons per parallel task
 
 template <bool decay_input, bool hard>
 std::uint64_t forward_block(float* s, float* h, const float* x, std::size_t T, std::size_t n, std::size_t b,
-                            std::size_t e, const lif_params& p, float v_reset) {
+                            std::size_t e, const lif_params& p) {
+    lif_coeffs c = lif_coeffs_of(p);
+    c.decay_input = decay_input;
+    c.hard = hard;
     std::array<float, block> v;
     const std::size_t m = e - b;
-    for (std::size_t i = 0; i < m; ++i) v[i] = v_reset;
+    for (std::size_t i = 0; i < m; ++i) v[i] = c.v_reset;
     std::uint64_t spikes = 0;
-    const float tau = p.tau, v_th = p.v_th;
     for (std::size_t t = 0; t < T; ++t) {
         const float* xt = x + t * n + b;
         float* st = s + t * n + b;
         float* ht = h + t * n + b;
         std::uint32_t fired = 0;
         for (std::size_t i = 0; i < m; ++i) {
-            const float vi = v[i];
-            const float charged = decay_input ? vi + (xt[i] - (vi - v_reset)) / tau : vi - (vi - v_reset) / tau + xt[i];
-            const float spike = charged >= v_th ? 1.0f : 0.0f;
+            float vi = v[i], charged;
+            const float spike = lif_forward_step(vi, xt[i], c, charged);
+            v[i] = vi;
             ht[i] = charged;
             st[i] = spike;
-            fired += charged >= v_th ? 1u : 0u;
-            v[i] = hard ? (charged >= v_th ? v_reset : charged) : charged - spike * v_th;
+            fired += spike != 0.0f ? 1u : 0u;
         }
         spikes += fired;
     }
@@ -41,13 +45,12 @@ std::uint64_t forward_block(float* s, float* h, const float* x, std::size_t T, s
 
 template <bool decay_input, bool hard>
 std::uint64_t forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p) {
-    const float v_reset = hard ? p.v_reset : 0.0f;
     return deterministic_reduce<std::uint64_t>(
         n, grain, 0,
         [&](std::size_t b, std::size_t e) {
             std::uint64_t spikes = 0;
             for (std::size_t bb = b; bb < e; bb += block)
-                spikes += forward_block<decay_input, hard>(s, h, x, T, n, bb, std::min(e, bb + block), p, v_reset);
+                spikes += forward_block<decay_input, hard>(s, h, x, T, n, bb, std::min(e, bb + block), p);
             return spikes;
         },
         [](std::uint64_t a, std::uint64_t c) { return a + c; });
@@ -56,10 +59,13 @@ std::uint64_t forward(float* s, float* h, const float* x, std::size_t T, std::si
 template <bool hard, bool detach, bool decay_input, surrogate_kind kind>
 void backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
               const lif_params& p) {
-    const float v_reset = hard ? p.v_reset : 0.0f;
-    const float leak = 1.0f - 1.0f / p.tau;
-    const float tau = p.tau, v_th = p.v_th, alpha = p.sg.alpha;
     parallel_for(n, grain, [&](std::size_t b, std::size_t e) {
+        // A local copy per task: the compiler sees the flags as constants only in a local it owns.
+        lif_coeffs c = lif_coeffs_of(p);
+        c.hard = hard;
+        c.detach_reset = detach;
+        c.decay_input = decay_input;
+        c.kind = kind;
         std::array<float, block> grad_v;
         for (std::size_t bb = b; bb < e; bb += block) {
             const std::size_t m = std::min(e, bb + block) - bb;
@@ -71,17 +77,10 @@ void backward(float* dx, const float* ds, const float* s, const float* h, std::s
                 const float* dss = ds + o;
                 float* dxs = dx + o;
                 for (std::size_t i = 0; i < m; ++i) {
-                    const float hk = hs[i];
-                    const float g = kind == surrogate_kind::sigmoid ? sigmoid_surrogate_grad(alpha, hk - v_th)
-                                                                    : atan_surrogate_grad(alpha, hk - v_th);
-                    float dv_dh;
-                    if constexpr (hard)
-                        dv_dh = (1.0f - ss[i]) + (detach ? 0.0f : (v_reset - hk) * g);
-                    else
-                        dv_dh = 1.0f - (detach ? 0.0f : v_th * g);
-                    const float grad_h = dss[i] * g + grad_v[i] * dv_dh;
-                    dxs[i] = decay_input ? grad_h / tau : grad_h;
-                    grad_v[i] = grad_h * leak;
+                    float gv = grad_v[i];
+                    const float d = lif_backward_step(gv, dss[i], ss[i], hs[i], c);
+                    grad_v[i] = gv;
+                    dxs[i] = d;
                 }
             }
         }

@@ -1,10 +1,11 @@
-// TBB + SIMD NI-LIF, blocked like neurons/cpu/lif.cpp; bit-identical to the reference neurons/nilif.cpp.
+// TBB + SIMD NI-LIF, blocked like neurons/cpu/lif.cpp and calling the same shared step
+// (neurons/step.hpp); bit-identical to the reference neurons/nilif.cpp for any thread count.
 #include <algorithm>
 #include <array>
-#include <cmath>
 
 #include "core/parallel.hpp"
 #include "neurons/nilif.hpp"
+#include "neurons/step.hpp"
 
 namespace wtasim::cpu {
 namespace {
@@ -15,8 +16,7 @@ constexpr std::size_t grain = 4096;
 std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, std::size_t n, const nilif_params& p,
                             op_counts* ops) {
     p.validate();
-    const auto levels = static_cast<float>(p.levels);
-    const float beta = p.beta;
+    const nilif_coeffs c = nilif_coeffs_of(p);
     const std::uint64_t events = deterministic_reduce<std::uint64_t>(
         n, grain, 0,
         [&](std::size_t b, std::size_t e) {
@@ -29,29 +29,26 @@ std::uint64_t nilif_forward(float* s, float* u, const float* x, std::size_t T, s
                     const std::size_t o = t * n + bb;
                     float level_sum = 0.0f;  // exact: integers far below 2^24 per block and step
                     for (std::size_t i = 0; i < m; ++i) {
-                        const float membrane = hm[i] + x[o + i];
-                        float level = std::nearbyint(membrane);
-                        level = level > 0.0f ? level : 0.0f;  // as the reference: -0 becomes +0
-                        level = level < levels ? level : levels;
+                        float h = hm[i], membrane, level;
+                        const float spike = nilif_forward_step(h, x[o + i], c, membrane, level);
+                        hm[i] = h;
                         u[o + i] = membrane;
-                        s[o + i] = level / levels;
+                        s[o + i] = spike;
                         level_sum += level;
-                        hm[i] = beta * (membrane - levels * s[o + i]);
                     }
                     count += static_cast<std::uint64_t>(level_sum);
                 }
             }
             return count;
         },
-        [](std::uint64_t a, std::uint64_t c) { return a + c; });
+        [](std::uint64_t a, std::uint64_t c2) { return a + c2; });
     if (ops) ops->add(op_class::nu, T * n);
     return events;
 }
 
 void nilif_backward(float* dx, const float* ds, const float* u, std::size_t T, std::size_t n, const nilif_params& p) {
     p.validate();
-    const auto levels = static_cast<float>(p.levels);
-    const float beta = p.beta;
+    const nilif_coeffs c = nilif_coeffs_of(p);
     parallel_for(n, grain, [&](std::size_t b, std::size_t e) {
         std::array<float, block> grad_hm;
         for (std::size_t bb = b; bb < e; bb += block) {
@@ -60,11 +57,9 @@ void nilif_backward(float* dx, const float* ds, const float* u, std::size_t T, s
             for (std::size_t t = T; t-- > 0;) {
                 const std::size_t o = t * n + bb;
                 for (std::size_t i = 0; i < m; ++i) {
-                    const float uk = u[o + i];
-                    const float ste = (uk >= 0.0f && uk <= levels) ? 1.0f / levels : 0.0f;
-                    const float grad_u = ds[o + i] * ste + grad_hm[i] * beta * (1.0f - levels * ste);
-                    dx[o + i] = grad_u;
-                    grad_hm[i] = grad_u;
+                    float g = grad_hm[i];
+                    dx[o + i] = nilif_backward_step(g, ds[o + i], u[o + i], c);
+                    grad_hm[i] = g;
                 }
             }
         }

@@ -1,14 +1,12 @@
-// Attention kinds (SPEC §3) on hand-built spikes: the WTA tie rule, all-zero queries, padding, causal
-// masking, k = 1 / 2 / 4; the cpu backend against the reference bit for bit with 1 and 2 threads;
-// operation counts against closed-form formulas; SSA and softmax backward against finite differences.
+// Attention kinds (docs/model.md §3) on hand-built spikes: the WTA tie rule, all-zero queries, padding, causal
+// masking, k = 1 / 2 / 4; operation counts against closed-form formulas; SSA and softmax backward
+// against finite differences. Backends against the reference: tests/backends/.
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "common/finite_difference.hpp"
 #include "core/error.hpp"
-#include "core/parallel.hpp"
 #include "helpers.hpp"
 
 using namespace wtasim;
@@ -116,49 +114,7 @@ TEST_CASE("attention: outputs at position i do not depend on anything after i wh
     }
 }
 
-TEST_CASE("attention: cpu backend is bit-identical to the reference, forward and backward, 1 and 2 threads") {
-    const std::size_t T = 3, B = 2, N = 13, H = 3, dh = 70, n = T * B * N * H * dh;  // dh > 64: two words
-    const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
-    const auto d = dims(T, B, N, H, dh, &mask);
-    const auto q = test::random_spikes(n, 0.1f, 3, 0), k = test::random_spikes(n, 0.1f, 3, 1),
-               v = test::random_spikes(n, 0.3f, 3, 2);
-    std::vector<float> d_o(n);
-    counter_rng(3).fill_normal(d_o.data(), n, 3, 0, 0.0f, 1.0f);
-    for (attention_config cfg : {test::wta(1), test::wta(4, true), test::wta(2), test::kind(attention_kind::ssa),
-                                 test::kind(attention_kind::ssa, true), test::kind(attention_kind::softmax),
-                                 test::kind(attention_kind::softmax, true)}) {
-        CAPTURE(attention_kind_name(cfg.kind));
-        CAPTURE(cfg.k);
-        CAPTURE(cfg.causal);
-        const std::size_t nw = T * B * H * N * static_cast<std::size_t>(cfg.k);
-        std::vector<float> o(n), dq(n), dk(n), dv(n);
-        std::vector<std::int32_t> w(nw);
-        attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, cfg);
-        attention_backward(dq.data(), dk.data(), dv.data(), d_o.data(), q.data(), k.data(), v.data(), w.data(), d, cfg);
-        for (std::size_t threads : {1u, 2u}) {
-            thread_limit limit(threads);
-            std::vector<float> o2(n), dq2(n), dk2(n), dv2(n);
-            std::vector<std::int32_t> w2(nw);
-            cpu::attention_forward(o2.data(), w2.data(), q.data(), k.data(), v.data(), d, cfg);
-            cpu::attention_backward(dq2.data(), dk2.data(), dv2.data(), d_o.data(), q.data(), k.data(), v.data(),
-                                    w2.data(), d, cfg);
-            CHECK(std::memcmp(o.data(), o2.data(), n * 4) == 0);
-            CHECK(w == w2);
-            CHECK(std::memcmp(dq.data(), dq2.data(), n * 4) == 0);
-            CHECK(std::memcmp(dk.data(), dk2.data(), n * 4) == 0);
-            CHECK(std::memcmp(dv.data(), dv2.data(), n * 4) == 0);
-        }
-        double mag = 0;
-        for (float g : dq) mag += std::abs(g);
-        CHECK(mag > 0.0);
-    }
-    std::vector<float> bad(n, 0.5f), o(n);
-    CHECK_THROWS_AS(
-        cpu::attention_forward(o.data(), nullptr, bad.data(), k.data(), v.data(), d, test::kind(attention_kind::ssa)),
-        internal_error);
-}
-
-TEST_CASE("attention: operation counts match the closed-form formulas of SPEC §7") {
+TEST_CASE("attention: operation counts match the closed-form formulas of docs/model.md §7") {
     // All-ones Q, K, V: every score is d_h, every candidate is a coincidence on every channel.
     const std::size_t T = 2, B = 1, N = 6, H = 2, dh = 3, n = T * B * N * H * dh;
     const std::vector<float> ones(n, 1.0f);
@@ -228,32 +184,6 @@ TEST_CASE("attention: counts on sparse hand-built spikes follow each rule (nnz(V
         attention_counts(q.data(), k.data(), v.data(), nullptr, d, test::kind(attention_kind::softmax));
     CHECK(sm[op_class::ac] == score_ac + 3 * 3);
     CHECK(sm[op_class::mac] == 9);
-}
-
-TEST_CASE("attention: the real-valued softmax path of the cpu backend equals the reference bit for bit") {
-    const std::size_t T = 1, B = 2, N = 9, H = 2, dh = 5, n = T * B * N * H * dh;
-    const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
-    const auto d = dims(T, B, N, H, dh, &mask);
-    std::vector<float> q(n), k(n), v(n), d_o(n);
-    counter_rng(31).fill_normal(q.data(), n, 0, 0, 0.0f, 1.0f);
-    counter_rng(31).fill_normal(k.data(), n, 1, 0, 0.0f, 1.0f);
-    counter_rng(31).fill_normal(v.data(), n, 2, 0, 0.0f, 1.0f);
-    counter_rng(31).fill_normal(d_o.data(), n, 3, 0, 0.0f, 1.0f);
-    for (bool causal : {false, true}) {
-        const auto cfg = test::kind(attention_kind::softmax, causal);
-        std::vector<float> o1(n), o2(n), g1(3 * n), g2(3 * n);
-        attention_forward(o1.data(), nullptr, q.data(), k.data(), v.data(), d, cfg);
-        attention_backward(g1.data(), g1.data() + n, g1.data() + 2 * n, d_o.data(), q.data(), k.data(), v.data(),
-                           nullptr, d, cfg);
-        for (std::size_t threads : {1u, 2u}) {
-            thread_limit limit(threads);
-            cpu::real_attention_forward(o2.data(), q.data(), k.data(), v.data(), d, cfg);
-            cpu::real_attention_backward(g2.data(), g2.data() + n, g2.data() + 2 * n, d_o.data(), q.data(), k.data(),
-                                         v.data(), d, cfg);
-            CHECK(std::memcmp(o1.data(), o2.data(), n * 4) == 0);
-            CHECK(std::memcmp(g1.data(), g2.data(), 3 * n * 4) == 0);
-        }
-    }
 }
 
 TEST_CASE("attention: SSA and softmax backward equal finite differences (real-valued Q, K, V)") {

@@ -1,6 +1,6 @@
 // The spiking block and the ANN twin block as wholes: thread-count independence, causality of the
 // decoder block (evaluation mode: training-mode BN statistics mix positions by design), and the
-// operation counts rebuilt from the block's own spike counts by the formulas of SPEC §7.
+// operation counts rebuilt from the block's own spike counts by the formulas of docs/model.md §7.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -74,29 +74,6 @@ TEST_CASE("block: forward and backward are bit-identical for 1 and 2 threads, ev
     }
 }
 
-TEST_CASE("block: the reference backend and the cpu backend give the same bits") {
-    const seq_shape s{3, 2, 8};
-    std::vector<std::uint8_t> mask(16, 1);
-    mask[15] = 0;
-    const auto x = block_input(s.rows() * 16, 4);
-    for (attention_kind kind : {attention_kind::wta, attention_kind::ssa, attention_kind::softmax}) {
-        CAPTURE(attention_kind_name(kind));
-        std::vector<float> runs[2];
-        int i = 0;
-        for (const char* backend : {"reference", "cpu"}) {
-            block_config cfg = small_config(kind, false, neuron_kind::nilif);
-            cfg.backend = backend;
-            spiking_block blk(cfg);
-            blk.init(counter_rng(9), 0);
-            runs[i++] = run_block(blk, x, s, mask);
-        }
-        CHECK(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * 4) == 0);
-    }
-    block_config cfg = small_config(attention_kind::wta, false);
-    cfg.backend = "fpga";
-    CHECK_THROWS_AS(spiking_block{cfg}, backend_error);
-}
-
 TEST_CASE("block: backward after an evaluation forward is refused, not silently wrong") {
     spiking_block blk(small_config(attention_kind::wta, false));
     blk.init(counter_rng(10), 0);
@@ -136,7 +113,7 @@ TEST_CASE("block: a causal block's output at position i is unchanged by any chan
     }
 }
 
-TEST_CASE("block: operation counts equal SPEC §7 rebuilt from the block's spike counts") {
+TEST_CASE("block: operation counts equal docs/model.md §7 rebuilt from the block's spike counts") {
     const seq_shape s{3, 2, 7};
     std::vector<std::uint8_t> mask(14, 1);
     mask[12] = mask[13] = 0;  // two padding tokens in the second sequence
@@ -172,7 +149,7 @@ TEST_CASE("block: operation counts equal SPEC §7 rebuilt from the block's spike
     }
 }
 
-TEST_CASE("block: the ANN twin's counts follow SPEC §7 and it is bit-identical for 1 and 2 threads") {
+TEST_CASE("block: the ANN twin's counts follow docs/model.md §7 and it is bit-identical for 1 and 2 threads") {
     ann_block_config cfg{16, 2, 32, true};
     const std::size_t B = 2, N = 5;
     const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 0, 0};

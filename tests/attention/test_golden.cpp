@@ -5,6 +5,7 @@
 
 #include "attention/ann_block.hpp"
 #include "attention/attention.hpp"
+#include "attention/backend.hpp"
 #include "attention/block.hpp"
 #include "golden.hpp"
 
@@ -44,13 +45,13 @@ TEST_CASE("golden: attention kinds forward and backward equal PyTorch autograd")
         const attention_dims d{seq_shape{c["T"], c["B"], c["N"]}, c["H"], c["dh"], mask.data()};
         const auto q = floats(c["q"]), k = floats(c["k"]), v = floats(c["v"]), d_o = floats(c["do"]);
         const std::size_t n = q.size(), nw = d.shape.T * d.shape.B * d.H * d.shape.N * std::size_t(cfg.k);
-        for (int backend = 0; backend < 2; ++backend) {
+        for (const std::string& backend : attention_backend_names()) {
+            CAPTURE(backend);
+            const attention_backend& b = attention_backend_named(backend);
             std::vector<float> o(n), dq(n), dk(n), dv(n);
             std::vector<std::int32_t> w(nw, -7);
-            auto* fwd = backend == 0 ? &wtasim::attention_forward : &cpu::attention_forward;
-            auto* bwd = backend == 0 ? &wtasim::attention_backward : &cpu::attention_backward;
-            fwd(o.data(), w.data(), q.data(), k.data(), v.data(), d, cfg);
-            bwd(dq.data(), dk.data(), dv.data(), d_o.data(), q.data(), k.data(), v.data(), w.data(), d, cfg);
+            b.forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, cfg);
+            b.backward(dq.data(), dk.data(), dv.data(), d_o.data(), q.data(), k.data(), v.data(), w.data(), d, cfg);
             CHECK(test::count_far(o, floats(c["o"]), 1e-5, 1e-6) == 0);
             if (cfg.kind == attention_kind::wta) CHECK(w == c["winners"].get<std::vector<std::int32_t>>());
             CHECK(test::count_far(dq, floats(c["dq"]), 1e-4, 1e-6) == 0);

@@ -1,5 +1,5 @@
 // Forward spikes and BPTT gradients against PyTorch autograd (tests/data/neurons_golden.json, made by
-// tools/gen_neuron_golden.py from an independent torch implementation of SPEC §2). Spikes must match
+// tools/gen_neuron_golden.py from an independent torch implementation of docs/model.md §2). Spikes must match
 // exactly; gradients within |ours - torch| <= 1e-5 |torch| + 1e-6 max|torch| (float32 sums in a
 // different order), for every backend this build can run.
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// LIF spike trains and gradients worked out by hand from SPEC §2.1 (the arithmetic is in the comments),
+// LIF spike trains and gradients worked out by hand from docs/model.md §2.1 (the arithmetic is in the comments),
 // run through the reference and the cpu backend.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// NI-LIF levels, rounding and straight-through gradients worked out by hand from SPEC §2.2.
+// NI-LIF levels, rounding and straight-through gradients worked out by hand from docs/model.md §2.2.
 #include <doctest/doctest.h>
 
 #include <cmath>

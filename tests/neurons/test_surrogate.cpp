@@ -1,5 +1,5 @@
 // The portable exp behind the sigmoid surrogate, against the C library's exp in double, and the
-// surrogates against their definitions (SPEC §2.1).
+// surrogates against their definitions (docs/model.md §2.1).
 #include <doctest/doctest.h>
 
 #include <cmath>
