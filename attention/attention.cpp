@@ -1,6 +1,8 @@
 // Reference attention kernels (serial, float dot-product scores), configuration and operation counts.
 #include "attention/attention.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <string>
 
@@ -15,6 +17,25 @@ void attention_config::validate() const {
         throw config_error("attention: v_th_attn = " + std::to_string(v_th_attn) + ", must be > 0");
     if (!(alpha_wta > 0.0f))
         throw config_error("attention: alpha_wta = " + std::to_string(alpha_wta) + ", must be > 0");
+    if ((bias_len > 0 || fill) && kind != attention_kind::wta)
+        throw config_error("attention: a recency bias needs kind \"wta\"");
+    for (std::size_t d = 0; d < bias_len; ++d)
+        if (!(bias[d] >= 0.0f) || bias[d] != std::floor(bias[d]) || (d > 0 && bias[d] > bias[d - 1]))
+            throw config_error("attention: bias[" + std::to_string(d) + "] = " + std::to_string(bias[d]) +
+                               ", the bias must be non-negative integers, non-increasing with distance");
+    if (fill && bias_len == 0) throw config_error("attention: fill needs a recency bias");
+}
+
+double no_winner_fraction(const std::int32_t* winners, std::size_t queries, std::size_t k, const std::uint8_t* real) {
+    std::size_t counted = 0, empty = 0;
+    for (std::size_t q = 0; q < queries; ++q) {
+        if (real && !real[q]) continue;
+        ++counted;
+        bool none = true;
+        for (std::size_t r = 0; r < k; ++r) none = none && winners[q * k + r] < 0;
+        empty += none ? 1 : 0;
+    }
+    return counted == 0 ? 0.0 : double(empty) / double(counted);
 }
 
 attention_kind attention_kind_from_name(const std::string& name) {
@@ -83,7 +104,8 @@ op_counts attention_counts(const float* q, const float* k, const float* v, const
             hv.candidates(i, cfg.causal, cand);
             for (std::uint32_t j : cand) {
                 const float s = score(i, j);
-                ops.add(op_class::ac, static_cast<std::uint64_t>(s));  // one AC per coincidence
+                ops.add(op_class::ac, static_cast<std::uint64_t>(s));                     // one AC per coincidence
+                if (cfg.bias_at(j > i ? j - i : i - j) > 0.0f) ops.add(op_class::ac, 1);  // the recency bonus
                 if (cfg.kind == attention_kind::ssa && s > 0.0f) ops.add(op_class::ac, nnz_v(j));
                 if (cfg.kind == attention_kind::softmax) {
                     ops.add(op_class::mac, 1);

@@ -11,6 +11,7 @@
 // Padding queries are computed like real ones (they are never read); counts cover real queries only.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,12 +30,24 @@ struct attention_config {
     float v_th_attn = 0.5f;    // threshold of the attention output neuron SN_a
     float alpha_wta = 1.0f;    // surrogate slope of the winner selection, in score units
     float ssa_scale = 0.125f;  // Spikformer's scale (ssa)
-    // Recency (docs/model.md §10, attention/recency.hpp): "none", or "shift" = each token's K and V spikes
-    // also carry its predecessor's.
+    // Recency (docs/model.md §10): `shift` = each token's K and V spikes also carry its predecessor's
+    // (attention/recency.hpp); `bias` (wta) = an integer bonus b(|i - j|), non-increasing, added to s_ij before
+    // the top-k (distances past the table get 0); `fill` = a query whose raw scores are all 0 is still served
+    // by the bonus alone (the nearest candidates), instead of getting no winner.
     bool shift = false;
+    static constexpr std::size_t max_bias = 16;
+    std::array<float, max_bias> bias{};
+    std::size_t bias_len = 0;
+    bool fill = false;
+    float bias_at(std::size_t distance) const { return distance < bias_len ? bias[distance] : 0.0f; }
 
     void validate() const;
 };
+
+// The fraction of queries without any winner in `winners` ([queries, k], -1 = none): the queries that get
+// no context at all. Rows whose `real` entry is 0 (padding; may be null) are left out; 0 when none is left.
+double no_winner_fraction(const std::int32_t* winners, std::size_t queries, std::size_t k,
+                          const std::uint8_t* real = nullptr);
 
 attention_kind attention_kind_from_name(const std::string& name);  // "wta", "ssa", "softmax"
 const char* attention_kind_name(attention_kind k);

@@ -132,6 +132,17 @@ void spiking_block::backward(float* dx, const float* dy) {
     add_into(dx, dx1.data(), rows * D);
 }
 
+double spiking_block::no_winner_fraction() const {
+    if (winners_.empty()) return 0.0;
+    const std::size_t H = cfg_.H, N = shape_.N, k = static_cast<std::size_t>(cfg_.attn.k);
+    std::vector<std::uint8_t> real(shape_.T * shape_.B * H * N, 1);  // the winners' layout [T, B, H, N]
+    if (!token_mask_.empty())
+        for (std::size_t tb = 0; tb < shape_.T * shape_.B; ++tb)
+            for (std::size_t h = 0; h < H; ++h)
+                for (std::size_t n = 0; n < N; ++n) real[(tb * H + h) * N + n] = token_mask_[(tb % shape_.B) * N + n];
+    return wtasim::no_winner_fraction(winners_.data(), real.size(), k, real.data());
+}
+
 op_counts spiking_block::counts() const {
     const std::size_t D = cfg_.D, F = cfg_.F;
     const std::uint8_t* valid = valid_.data();

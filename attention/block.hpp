@@ -38,6 +38,8 @@ public:
     // Spikes per layer in the last forward (NI-LIF: levels); real tokens only unless `real_only` is false.
     block_spikes spikes(bool real_only = true) const;
     const std::vector<std::int32_t>& winners() const { return winners_; }  // [T, B, H, N, k] (wta)
+    // Of the last forward's real queries (every step and head), the fraction with no winner (wta; else 0).
+    double no_winner_fraction() const;
 
     std::vector<param_ref> parameters();
     std::vector<param_ref> buffers();

@@ -47,6 +47,11 @@ struct dot_score {
     }
 };
 
+// The recency bonus b(|i - j|) of docs/model.md §10 (0 without a bias); integers, so scores stay exact.
+inline float recency_bonus(const attention_config& cfg, std::size_t i, std::size_t j) {
+    return cfg.bias_len == 0 ? 0.0f : cfg.bias_at(j > i ? j - i : i - j);
+}
+
 struct scored {
     float s;
     std::uint32_t j;
@@ -90,13 +95,15 @@ void head_forward(float* o, std::int32_t* winners, const float* v, const head_vi
     for (std::size_t i = first_query; i < N; ++i) {
         hv.candidates(i, cfg.causal, cand);
         c.clear();
-        for (std::uint32_t j : cand) c.push_back({score(i, j), j});
+        for (std::uint32_t j : cand) c.push_back({score(i, j) + recency_bonus(cfg, i, j), j});
         std::fill(acc.begin(), acc.end(), 0.0f);
         if (cfg.kind == attention_kind::wta) {
             order_candidates(c, i, k);
             std::int32_t* w = winners ? winners + hv.winners_offset(i, k) : nullptr;
             for (std::size_t r = 0; r < k; ++r) {
-                const bool wins = r < c.size() && c[r].s > 0.0f;
+                // a winner needs a coincidence (a positive raw score), or with `fill` a positive bonus
+                const bool wins =
+                    r < c.size() && (cfg.fill ? c[r].s > 0.0f : c[r].s - recency_bonus(cfg, i, c[r].j) > 0.0f);
                 if (w) w[r] = wins ? static_cast<std::int32_t>(c[r].j) : -1;
                 if (!wins) continue;
                 const float* vj = v + hv.offset(c[r].j);
@@ -144,7 +151,7 @@ void head_backward(float* dq, float* dk, float* dv, const float* d_o, const floa
         const float* qi = q + hv.offset(i);
         float* dqi = dq + hv.offset(i);
         s.resize(cand.size());
-        for (std::size_t c = 0; c < cand.size(); ++c) s[c] = score(i, cand[c]);
+        for (std::size_t c = 0; c < cand.size(); ++c) s[c] = score(i, cand[c]) + recency_bonus(cfg, i, cand[c]);
         // <dO_i, V_j> for every candidate
         dp.resize(cand.size());
         for (std::size_t c = 0; c < cand.size(); ++c) {

@@ -37,7 +37,24 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.attn.v_th_attn = static_cast<float>(a.get_number("v_th_attn", 0.5, 0.0, 1e6, true));
     b.attn.alpha_wta = static_cast<float>(a.get_number("alpha_wta", 1.0, 0.0, 1e6, true));
     b.attn.causal = c.causal;
-    b.attn.shift = a.get_string("recency", "none", {"none", "shift"}) == "shift";
+    const std::string recency = a.get_string("recency", "none", {"none", "shift", "bias", "shift+bias"});
+    b.attn.shift = recency == "shift" || recency == "shift+bias";
+    const bool biased = recency == "bias" || recency == "shift+bias";
+    if (biased && b.attn.kind != attention_kind::wta)
+        a.fail("recency", recency, "a recency bias needs /attention/kind = \"wta\"");
+    std::vector<std::uint64_t> bias = a.get_uint_list("bias");
+    if (!biased && !bias.empty()) a.fail("bias", bias, "needs /attention/recency = \"bias\" or \"shift+bias\"");
+    if (biased && bias.empty()) bias = {1};
+    if (bias.size() > attention_config::max_bias)
+        a.fail("bias", bias, "at most " + std::to_string(attention_config::max_bias) + " distances");
+    for (std::size_t d = 0; d < bias.size(); ++d) {
+        if (bias[d] > 1024) a.fail("bias", bias, "each bonus must be <= 1024");
+        if (d > 0 && bias[d] > bias[d - 1]) a.fail("bias", bias, "must be non-increasing with distance");
+        b.attn.bias[d] = static_cast<float>(bias[d]);
+    }
+    b.attn.bias_len = bias.size();
+    b.attn.fill = a.get_bool("fill", false);
+    if (b.attn.fill && !biased) a.fail("fill", true, "needs a recency bias (/attention/recency = \"bias\")");
     a.finish();
     json_reader l = r.object("lif");
     b.lif.tau = static_cast<float>(l.get_number("tau", 2.0, 1.0, 1e6, true));
@@ -97,7 +114,13 @@ std::string model_config::to_json() const {
                           {"surrogate", surrogate_kind_name(b.lif.sg.kind)},
                           {"alpha", b.lif.sg.alpha}}},
                         {"nilif", {{"levels", b.nilif.levels}, {"beta", b.nilif.beta}}}};
-    if (b.attn.shift) j["attention"]["recency"] = "shift";  // absent: "none", as in checkpoints made before it
+    // absent: "none", as in checkpoints made before recency existed
+    if (b.attn.shift || b.attn.bias_len > 0)
+        j["attention"]["recency"] = b.attn.bias_len == 0 ? "shift" : b.attn.shift ? "shift+bias" : "bias";
+    if (b.attn.bias_len > 0) {
+        j["attention"]["bias"] = std::vector<int>(b.attn.bias.begin(), b.attn.bias.begin() + b.attn.bias_len);
+        j["attention"]["fill"] = b.attn.fill;
+    }
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();
 }

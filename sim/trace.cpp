@@ -2,6 +2,7 @@
 #include "sim/trace.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -70,10 +71,13 @@ void write_trace(const std::string& path, const sim_network& net,
             }
             if (!r.winners.empty()) {
                 const std::size_t per_block = cfg.T * cfg.H * N * static_cast<std::size_t>(cfg.block.attn.k);
-                for (std::size_t l = 0; l < cfg.L; ++l)
-                    f.write(seq + "/attention/blocks." + std::to_string(l) + "/winners",
-                            {cfg.T, cfg.H, N, static_cast<std::size_t>(cfg.block.attn.k)},
-                            r.winners.data() + l * per_block, true);
+                const std::size_t kw = static_cast<std::size_t>(cfg.block.attn.k);
+                for (std::size_t l = 0; l < cfg.L; ++l) {
+                    const std::string w = seq + "/attention/blocks." + std::to_string(l) + "/winners";
+                    f.write(w, {cfg.T, cfg.H, N, kw}, r.winners.data() + l * per_block, true);
+                    f.set_attr(w, "no_winner_fraction",
+                               no_winner_fraction(r.winners.data() + l * per_block, per_block / kw, kw));
+                }
             }
             std::vector<op_counts> per_layer;
             for (const auto& l : r.layers) per_layer.push_back(l.ops);
@@ -114,6 +118,28 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
         std::snprintf(line, sizeof line, "%-28s %8zu %17.0f %13.4f\n", layer.c_str(), events, slots, rate);
         out << line;
         if (rate > best) best = rate, busiest = layer;
+    }
+    // WTA: per block, the fraction of queries (steps x heads x tokens of every kept sequence) with no winner
+    const std::string attn = seq + "/attention";
+    if (f.exists(attn)) {
+        out << "\nqueries without a winner (all kept sequences):";
+        for (const auto& block : f.children(attn)) {
+            std::size_t queries = 0, empty = 0;
+            for (const auto& s : sequences) {
+                const std::string w = "/sequences/" + s + "/attention/" + block + "/winners";
+                if (!f.exists(w)) continue;
+                const auto shape = f.shape(w);
+                const auto winners = f.read_ints(w);
+                const std::size_t n = winners.size() / shape.back();
+                queries += n;
+                empty += static_cast<std::size_t>(
+                    std::llround(no_winner_fraction(winners.data(), n, shape.back()) * double(n)));
+            }
+            std::snprintf(line, sizeof line, " %s %.4f", block.c_str(),
+                          queries ? double(empty) / double(queries) : 0.0);
+            out << line;
+        }
+        out << "\n";
     }
     // energy totals of the trace (all kept sequences), per operation class
     const auto classes = nlohmann::json::parse(f.attr_string("/energy", "classes"));

@@ -80,7 +80,7 @@ def normalise_config(raw):
     c.setdefault("causal", True)
     c.setdefault("neuron", "lif")
     c["T"] = c.get("T", 4) if c["spiking"] else 1
-    att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0, recency="none")
+    att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0, recency="none", fill=False)
     att.update(c.get("attention", {}))
     lif = dict(tau=2.0, v_th=1.0, v_reset=0.0, decay_input=True, detach_reset=True, reset="hard",
                surrogate="sigmoid")
@@ -93,8 +93,9 @@ def normalise_config(raw):
         raise ValueError(f"config: heads = {c['heads']} must divide d_model = {c['d_model']}")
     if att["kind"] not in ("wta", "ssa", "softmax") or c["neuron"] not in ("lif", "nilif"):
         raise ValueError(f"config: attention kind {att['kind']!r} / neuron {c['neuron']!r} unknown")
-    if att["recency"] not in ("none", "shift"):
+    if att["recency"] not in ("none", "shift", "bias", "shift+bias"):
         raise ValueError(f"config: attention recency {att['recency']!r} unknown")
+    att.setdefault("bias", [1] if "bias" in att["recency"] else [])
     if lif["surrogate"] not in ("sigmoid", "atan") or lif["reset"] not in ("hard", "soft"):
         raise ValueError(f"config: surrogate {lif['surrogate']!r} / reset {lif['reset']!r} unknown")
     return c
@@ -176,6 +177,30 @@ def token_shift(a, mask):
     m = mask.to(a.dtype)
     s = torch.cat([torch.zeros_like(m[:, :1]), m[:, 1:] * m[:, :-1]], dim=1)[None, :, :, None]
     return a + s * (prev - a * prev)
+
+
+def wta_recency(q, k, v, cand, k_win, alpha, bias, fill):
+    """docs/model.md §10 recency bias: WTA on s'_ij = s_ij + b(|i - j|); a winner needs s_ij > 0, or with fill
+    s'_ij > 0; the surrogate backward of §3.1 on s' (tau from s'), written straight-through for autograd."""
+    s = g.scores_of(q, k)
+    N = s.shape[-1]
+    dist = (torch.arange(N)[:, None] - torch.arange(N)[None, :]).abs()
+    bonus = torch.zeros(N, N, dtype=s.dtype)
+    for d, b in enumerate(bias):
+        bonus[dist == d] = float(b)
+    sb = s + bonus
+    eligible = cand & ((sb > 0) if fill else (s > 0))
+    si = sb.detach().round().to(torch.int64)
+    j_idx = torch.arange(N)[None, :]
+    top_score = int(si.max().item()) if si.numel() else 0
+    key = (top_score - si) * (N * N) + dist * N + j_idx  # larger score, then nearer, then earlier
+    big = (top_score + 2) * N * N
+    key = torch.where(eligible, key, torch.full_like(key, big))
+    top = torch.argsort(key, dim=-1)[..., :min(k_win, N)]
+    M = torch.zeros_like(s).scatter_(-1, top, (torch.gather(key, -1, top) < big).to(s.dtype))
+    tau = g.wta_tau(sb.detach(), cand, k_win)
+    soft = torch.sigmoid(alpha * (sb - tau.unsqueeze(-1))) * cand.to(s.dtype)
+    return torch.einsum("tbhij,tbjhd->tbihd", M + (soft - soft.detach()), v) / k_win
 
 
 def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None, fast=False):
@@ -311,8 +336,13 @@ class Twin:
         kk = lif(sl("attn.k", s1), cfg["lif"], keep=k("k"))
         v = lif(sl("attn.v", s1), cfg["lif"], keep=k("v"))
         heads = lambda a: a.reshape(T, B, N, H, D // H)
-        ka, va = (token_shift(kk, mask), token_shift(v, mask)) if att["recency"] == "shift" else (kk, v)
-        o = g.attention(att["kind"], heads(q), heads(ka), heads(va), cand, int(att["k"]), float(att["alpha_wta"]))
+        shifted = att["recency"] in ("shift", "shift+bias")
+        ka, va = (token_shift(kk, mask), token_shift(v, mask)) if shifted else (kk, v)
+        if att["bias"]:
+            o = wta_recency(heads(q), heads(ka), heads(va), cand, int(att["k"]), float(att["alpha_wta"]), att["bias"],
+                            bool(att["fill"]))
+        else:
+            o = g.attention(att["kind"], heads(q), heads(ka), heads(va), cand, int(att["k"]), float(att["alpha_wta"]))
         z = lif(o.reshape(T, B, N, D), cfg["lif"], v_th=att["v_th_attn"], keep=k("z"))
         x1 = x + sl("attn.o", z)
         s2 = neuron(cfg, kind, x1, k("s2"))

@@ -283,6 +283,12 @@ std::uint64_t language_model::final_spike_count() const {
     return final_sn_->events(valid.data(), cfg_.D);
 }
 
+std::vector<double> language_model::no_winner_fractions() const {
+    std::vector<double> out;
+    for (const auto& b : blocks_) out.push_back(b->no_winner_fraction());
+    return out;
+}
+
 std::vector<double> language_model::firing_rates() const {
     std::vector<double> rates;
     const auto valid = row_validity(seq_shape{cfg_.T, B_, N_}, mask_);

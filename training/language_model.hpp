@@ -50,6 +50,8 @@ public:
     const model_config& config() const { return cfg_; }
     // Mean firing rate per block's neuron layers in the last forward (events per neuron per step).
     std::vector<double> firing_rates() const;
+    // Per block, the fraction of real queries (over steps and heads) that had no WTA winner in the last forward.
+    std::vector<double> no_winner_fractions() const;
     // Spikes per neuron layer of every block in the last forward, on real tokens (NI-LIF: levels), and of the
     // final layer.
     std::vector<block_spikes> block_spike_counts() const;

@@ -276,6 +276,8 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
             nlohmann::json j = {
                 {"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", norm}, {"tokens_per_s", tokens_per_s}};
             if (s.model.spiking) j["firing_rate"] = m.firing_rates();
+            if (s.model.spiking && s.model.block.attn.kind == attention_kind::wta)
+                j["no_winner"] = m.no_winner_fractions();
             metrics << j.dump() << "\n" << std::flush;
             const double eta = double(s.steps - step) * seconds / double(steps_this_run);
             char line[200];

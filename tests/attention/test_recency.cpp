@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "attention/attention.hpp"
 #include "attention/recency.hpp"
 #include "common/finite_difference.hpp"
 #include "core/rng.hpp"
@@ -57,4 +58,52 @@ TEST_CASE("recency: token shift backward equals finite differences") {
         CAPTURE(i);
         CHECK(dx[i] == doctest::Approx(fd[i]).epsilon(1e-3).scale(1.0));
     }
+}
+
+TEST_CASE("recency: the bias reorders winners by distance; fill serves a query without coincidences") {
+    // One head, N 4, bidirectional, query 3 against keys 0..3 (dh 4). Raw scores: key 0 -> 2, key 2 -> 1,
+    // keys 1 and 3 -> 0. With b = [0, 2, 1] the biased scores are 2 + 0 (d 3), 0 + 1 (d 2), 1 + 2 (d 1), 0 + 0.
+    const seq_shape s{1, 1, 4};
+    const std::size_t dh = 4;
+    std::vector<float> q(s.rows() * dh, 0.0f), k(q.size(), 0.0f), v(q.size(), 0.0f), o(q.size());
+    q[3 * dh + 0] = q[3 * dh + 1] = 1.0f;                      // query 3 spikes on channels 0, 1
+    k[0 * dh + 0] = k[0 * dh + 1] = 1.0f;                      // key 0: score 2
+    k[2 * dh + 1] = 1.0f;                                      // key 2: score 1
+    for (std::size_t n = 0; n < 4; ++n) v[n * dh + n] = 1.0f;  // V_j marks its own channel
+    const attention_dims d{s, 1, dh, nullptr};
+    attention_config c;
+    c.k = 1;
+    std::vector<std::int32_t> w(4 * 1, -7);
+    attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, c);
+    CHECK(w[3] == 0);  // no bias: the highest raw score
+    c.bias = {0.0f, 2.0f, 1.0f};
+    c.bias_len = 3;
+    CHECK_THROWS(c.validate());  // must be non-increasing
+    c.bias = {2.0f, 2.0f, 1.0f};
+    c.validate();
+    attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, c);
+    CHECK(w[3] == 2);  // 1 + 2 (distance 1) beats 2 + 0 (distance 3)
+    // query 1 has no coincidence at all: no winner without fill; with fill the bonus alone picks the nearest
+    CHECK(w[1] == -1);
+    CHECK(no_winner_fraction(w.data(), 4, 1) == doctest::Approx(0.75));  // only query 3 has a coincidence
+    c.fill = true;
+    attention_forward(o.data(), w.data(), q.data(), k.data(), v.data(), d, c);
+    CHECK(w[1] == 1);  // itself (distance 0; ties at distance 1 would go to the smaller distance first)
+    CHECK(o[1 * dh + 1] == 1.0f);
+    CHECK(no_winner_fraction(w.data(), 4, 1) == 0.0);
+    // the bonus is counted: one AC per (query, candidate) it applies to
+    const op_counts with = attention_counts(q.data(), k.data(), v.data(), w.data(), d, c);
+    attention_config plain;
+    std::vector<std::int32_t> w0(4, -1);
+    attention_forward(o.data(), w0.data(), q.data(), k.data(), v.data(), d, plain);
+    const op_counts without = attention_counts(q.data(), k.data(), v.data(), w0.data(), d, plain);
+    std::uint64_t bonus = 0;  // distances 0..2 between 4 tokens: 4 + 6 + 4
+    for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t j = 0; j < 4; ++j) bonus += (i > j ? i - j : j - i) < 3 ? 1 : 0;
+    std::uint64_t gathered = 0;
+    for (std::size_t i = 0; i < 4; ++i) gathered += w[i] >= 0 ? 1 : 0;  // each V_j has one spike
+    std::uint64_t gathered0 = 0;
+    for (std::size_t i = 0; i < 4; ++i) gathered0 += w0[i] >= 0 ? 1 : 0;
+    CHECK(with[op_class::ac] == without[op_class::ac] + bonus + gathered - gathered0);
+    CHECK(with[op_class::cmp] == without[op_class::cmp]);
 }

@@ -77,7 +77,17 @@ attention_config attention(attention_kind kind, bool causal, int k = 1) {
 
 std::string attention_name(const attention_config& c) {
     return std::string(attention_kind_name(c.kind)) + (c.causal ? " causal" : " bidirectional") +
-           (c.kind == attention_kind::wta ? " k=" + std::to_string(c.k) : "");
+           (c.kind == attention_kind::wta ? " k=" + std::to_string(c.k) : "") +
+           (c.bias_len ? std::string(" recency bias") + (c.fill ? " + fill" : "") : "") + (c.shift ? " shift" : "");
+}
+
+// WTA with the recency bonus b = [3, 2, 1] (docs/model.md §10), with and without fill.
+attention_config biased(bool causal, int k, bool fill) {
+    attention_config c = attention(attention_kind::wta, causal, k);
+    c.bias = {3.0f, 2.0f, 1.0f};
+    c.bias_len = 3;
+    c.fill = fill;
+    return c;
 }
 
 void add_attention_cases(std::vector<op_case>& cases) {
@@ -117,8 +127,16 @@ void add_attention_cases(std::vector<op_case>& cases) {
     full->k = spike_vector(m, 0.3f, 5, 1);
     full->v = spike_vector(m, 0.5f, 5, 2);
     full->d_o = normal_vector(m, 5, 3, 0.0f, 1.0f);
-    for (auto cfg : {attention(attention_kind::wta, true, 1), attention(attention_kind::wta, false, 2),
-                     attention(attention_kind::ssa, true), attention(attention_kind::softmax, false)})
+    for (bool fill : {false, true})
+        for (int k : {1, 2}) {
+            const auto cfg = biased(fill, k, fill);  // causal with fill, bidirectional without
+            cases.push_back({"attention", attention_name(cfg) + ", padded, dh 70", {}, [=](const std::string& b) {
+                                 return run_attention(b, cfg, *padded);
+                             }});
+        }
+    for (auto cfg :
+         {attention(attention_kind::wta, true, 1), attention(attention_kind::wta, false, 2),
+          attention(attention_kind::ssa, true), attention(attention_kind::softmax, false), biased(true, 1, true)})
         cases.push_back({"attention", attention_name(cfg) + ", unpadded, dh 64", {}, [=](const std::string& b) {
                              return run_attention(b, cfg, *full);
                          }});
@@ -220,7 +238,9 @@ void add_block_cases(std::vector<op_case>& cases) {
                                         {attention_kind::softmax, neuron_kind::nilif, false},
                                         {attention_kind::wta, neuron_kind::lif, true},
                                         {attention_kind::ssa, neuron_kind::lif, true},
-                                        {attention_kind::softmax, neuron_kind::lif, true}}) {
+                                        {attention_kind::softmax, neuron_kind::lif, true},
+                                        // the recency options: WTA with the K/V token shift, bias and fill
+                                        {attention_kind::wta, neuron_kind::lif, false}}) {
         block_config cfg;
         cfg.D = 16;
         cfg.H = 2;
@@ -230,6 +250,12 @@ void add_block_cases(std::vector<op_case>& cases) {
         cfg.attn.causal = causal;
         cfg.attn.k = kind == attention_kind::wta ? 2 : 1;
         if (neuron == neuron_kind::lif) cfg.attn.v_th_attn = 0.125f;  // SSA / softmax outputs are small here
+        if (kind == attention_kind::wta && neuron == neuron_kind::lif && !causal) {
+            cfg.attn.shift = true;
+            cfg.attn.bias = {2.0f, 1.0f};
+            cfg.attn.bias_len = 2;
+            cfg.attn.fill = true;
+        }
         cases.push_back({"block",
                          std::string(neuron == neuron_kind::lif ? "lif " : "nilif ") + attention_name(cfg.attn),
                          {},
@@ -390,7 +416,7 @@ TEST_CASE("neurons: every LIF and NI-LIF case on every host backend equals the r
 }
 
 TEST_CASE("attention: every attention kind on every host backend equals the reference") {
-    CHECK(count_cases("attention") == 10 + 4 + 2);
+    CHECK(count_cases("attention") == 10 + 4 + 2 + 4 + 1);  // + the recency-bias cases
     check_host_family("attention");
 }
 

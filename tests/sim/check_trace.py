@@ -31,6 +31,7 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
     D, F, V, T, H, L = cfg["d_model"], cfg["d_ff"], cfg["vocab"], cfg["T"], cfg["heads"], cfg["layers"]
     k, kind, causal = cfg["attention"]["k"], cfg["attention"]["kind"], cfg["causal"]
     dh = D // H
+    bias = cfg["attention"].get("bias", [])  # the recency bonus b(|i - j|): one AC per candidate it applies to
     classes = json.loads(f["energy"].attrs["classes"])
     names = json.loads(f["energy"].attrs["layer_names"])
     col = {c: i for i, c in enumerate(classes)}
@@ -80,11 +81,15 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
             expect(p + "mlp.fc2", ac(p + "mlp.fc2"), nev(p + "mlp.sn_h") * D + N * D * T)
             expect(p + "residual", ac(p + "residual"), 2 * N * D * T)
             q, kk, v = (dense(p + "attn.sn_" + x, D) for x in "qkv")
-            if cfg["attention"].get("recency", "none") == "shift":  # token n offers its and n-1's K, V spikes
+            if cfg["attention"].get("recency", "none") in ("shift", "shift+bias"):  # n offers its and n-1's K, V
                 for a in (kk, v):
                     a[:, 1:] = np.maximum(a[:, 1:], a[:, :-1].copy())
             score_ac = cmp = extra_ac = 0
             winners = seq[f"attention/blocks.{l}/winners"][:] if kind == "wta" else None
+            if winners is not None:  # the fraction of queries with no winner, as the trace states it
+                none = (winners < 0).all(axis=-1).mean()
+                got = float(seq[f"attention/blocks.{l}/winners"].attrs["no_winner_fraction"])
+                assert abs(got - none) < 1e-12, f"{p}winners no_winner_fraction {got}, recomputed {none}"
             for t in range(T):
                 for h in range(H):
                     qs, ks, vs = (a[t][:, h * dh:(h + 1) * dh] for a in (q, kk, v))
@@ -92,6 +97,7 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
                     for i in range(N):
                         cand = range(i + 1) if causal else range(N)
                         score_ac += int(sum(s[i, j] for j in cand))
+                        score_ac += sum(1 for j in cand if abs(i - j) < len(bias) and bias[abs(i - j)] > 0)
                         if kind == "wta":
                             cmp += k * len(cand)
                             for j in winners[t, h, i]:

@@ -137,6 +137,15 @@ TEST_CASE("sim: the K/V token shift (attention recency \"shift\") equals the tra
     check_equivalent(config(
         R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.0625, "recency": "shift"})"));
 }
+TEST_CASE("sim: the recency bias, with fill and with the token shift, equals the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "bias",
+        "bias": [2, 1]})"));
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 2, "recency": "bias",
+        "bias": [3, 2, 1], "fill": true})"));
+    check_equivalent(
+        config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 1, "v_th_attn": 0.25,
+        "recency": "shift+bias", "bias": [1], "fill": true})"));
+}
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));
     f.ckpt.params.erase("blocks.1.attn.k.weight");

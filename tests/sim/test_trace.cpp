@@ -38,6 +38,10 @@ TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") 
                std::string("{") + base + R"(, "causal": true, "attention": {"kind": "ssa", "v_th_attn": 0.125}})");
     write_pair(out, "wd_lif_wta_shift",
                std::string("{") + base + R"(, "causal": true, "attention": {"kind": "wta", "recency": "shift"}})");
+    write_pair(out, "wd_lif_wta_bias_fill",
+               std::string("{") + base +
+                   R"(, "causal": true, "attention": {"kind": "wta", "k": 2,
+                                                "recency": "bias", "bias": [2, 1], "fill": true}})");
     write_pair(out, "we_lif_softmax",
                std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
 }
@@ -51,6 +55,15 @@ TEST_CASE("trace: the summary reads a trace back; a checkpoint is not a trace") 
     CHECK(out.str().find("2 sequence(s)") != std::string::npos);
     CHECK(out.str().find("blocks.1.mlp.sn_h") != std::string::npos);
     CHECK(out.str().find("raster of") != std::string::npos);
+    CHECK(out.str().find("queries without a winner") != std::string::npos);
+    // with the recency bonus and fill every query has a winner (check_trace.py recomputes the fractions)
+    write_pair(dir, "f",
+               std::string("{") + base +
+                   R"(, "causal": true, "attention": {"kind": "wta", "recency": "bias", "fill": true}})");
+    std::ostringstream filled;
+    print_trace_summary(dir + "/f.trace.h5", filled);
+    CHECK(filled.str().find("queries without a winner (all kept sequences): blocks.0 0.0000 blocks.1 0.0000") !=
+          std::string::npos);
     CHECK_THROWS_AS(print_trace_summary(dir + "/t.h5", out), io_error);
     std::filesystem::remove_all(dir);
 }
