@@ -39,6 +39,10 @@ struct attention_config {
     std::array<float, max_bias> bias{};
     std::size_t bias_len = 0;
     bool fill = false;
+    // The Q and K neurons' own threshold (docs/model.md §10): lower than the block's v_th, Q and K fire more
+    // and coincide more. Unset: the block's LIF threshold.
+    bool own_qk_threshold = false;
+    float v_th_qk = 1.0f;
     float bias_at(std::size_t distance) const { return distance < bias_len ? bias[distance] : 0.0f; }
 
     void validate() const;

@@ -10,11 +10,6 @@
 
 namespace wtasim {
 namespace {
-lif_params attention_neuron(const block_config& c) {
-    lif_params p = c.lif;
-    p.v_th = c.attn.v_th_attn;
-    return p;
-}
 void add_into(float* a, const float* b, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) a[i] += b[i];
 }
@@ -41,10 +36,10 @@ spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
       fc1_(prefix + "mlp.fc1", cfg.D, cfg.F),
       fc2_(prefix + "mlp.fc2", cfg.F, cfg.D),
       sn1_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      nq_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      nk_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
+      nq_(neuron_kind::lif, qk_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
+      nk_(neuron_kind::lif, qk_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
       nv_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      na_(neuron_kind::lif, attention_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
+      na_(neuron_kind::lif, attention_output_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
       sn2_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
       snh_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)) {
     cfg_.validate();

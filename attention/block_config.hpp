@@ -22,4 +22,17 @@ struct block_config {
     void validate() const;
 };
 
+// The LIF parameters of SN_q and SN_k (their own threshold when set) and of the attention output SN_a
+// (threshold v_th_attn): what the trainer's block and the simulator's populations both use.
+inline lif_params qk_neuron(const block_config& c) {
+    lif_params p = c.lif;
+    if (c.attn.own_qk_threshold) p.v_th = c.attn.v_th_qk;
+    return p;
+}
+inline lif_params attention_output_neuron(const block_config& c) {
+    lif_params p = c.lif;
+    p.v_th = c.attn.v_th_attn;
+    return p;
+}
+
 }  // namespace wtasim

@@ -55,7 +55,6 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.attn.bias_len = bias.size();
     b.attn.fill = a.get_bool("fill", false);
     if (b.attn.fill && !biased) a.fail("fill", true, "needs a recency bias (/attention/recency = \"bias\")");
-    a.finish();
     json_reader l = r.object("lif");
     b.lif.tau = static_cast<float>(l.get_number("tau", 2.0, 1.0, 1e6, true));
     b.lif.v_th = static_cast<float>(l.get_number("v_th", 1.0, -1e6, 1e6));
@@ -69,6 +68,12 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     if (b.lif.reset == reset_mode::hard && !(b.lif.v_reset < b.lif.v_th))
         l.fail("v_reset", b.lif.v_reset, "must be < v_th = " + std::to_string(b.lif.v_th) + " for a hard reset");
     l.finish();
+    // SN_q / SN_k's own threshold: read here, after the block's LIF parameters it defaults to
+    b.attn.own_qk_threshold = a.has("v_th_qk");
+    b.attn.v_th_qk = static_cast<float>(a.get_number("v_th_qk", b.lif.v_th, -1e6, 1e6));
+    if (b.lif.reset == reset_mode::hard && !(b.lif.v_reset < b.attn.v_th_qk))
+        a.fail("v_th_qk", b.attn.v_th_qk, "must be > lif/v_reset = " + std::to_string(b.lif.v_reset));
+    a.finish();
     json_reader n = r.object("nilif");
     b.nilif.levels = static_cast<int>(n.get_uint("levels", 4, 1, 255));
     b.nilif.beta = static_cast<float>(n.get_number("beta", 0.5, 0.0, 1.0));
@@ -121,6 +126,7 @@ std::string model_config::to_json() const {
         j["attention"]["bias"] = std::vector<int>(b.attn.bias.begin(), b.attn.bias.begin() + b.attn.bias_len);
         j["attention"]["fill"] = b.attn.fill;
     }
+    if (b.attn.own_qk_threshold) j["attention"]["v_th_qk"] = b.attn.v_th_qk;
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();
 }

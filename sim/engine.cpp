@@ -68,8 +68,7 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     sim_result r;
     // Layer table, in running order.
     const block_config& bc = cfg.block;
-    lif_params attn_lif = bc.lif;
-    attn_lif.v_th = bc.attn.v_th_attn;
+    const lif_params attn_lif = attention_output_neuron(bc);
     r.layers.reserve(16 * cfg.L + 4);
     auto layer = [&](const std::string& name) {
         r.layers.push_back({name, {}, 0, 0, 0});
@@ -84,8 +83,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         b.lq = layer(p + "attn.q");
         b.lk = layer(p + "attn.k");
         b.lv = layer(p + "attn.v");
-        b.nq = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_q")};
-        b.nk = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_k")};
+        b.nq = {neuron_kind::lif, qk_neuron(bc), bc.nilif, D, {}, layer(p + "attn.sn_q")};
+        b.nk = {neuron_kind::lif, qk_neuron(bc), bc.nilif, D, {}, layer(p + "attn.sn_k")};
         b.nv = {neuron_kind::lif, bc.lif, bc.nilif, D, {}, layer(p + "attn.sn_v")};
         b.attn = layer(p + "attn.select");
         b.na = {neuron_kind::lif, attn_lif, bc.nilif, D, {}, layer(p + "attn.sn_a")};

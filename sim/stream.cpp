@@ -37,8 +37,7 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
         throw config_error("stream: token id " + std::to_string(token) + " outside the vocabulary [0, " +
                            std::to_string(V) + ")");
     const block_config& bc = cfg.block;
-    lif_params attn_lif = bc.lif;
-    attn_lif.v_th = bc.attn.v_th_attn;
+    const lif_params attn_lif = attention_output_neuron(bc);
     layer_stats st{"token", {}, 0, 0, 0};  // one tally for the whole token
     auto make = [&](neuron_kind kind, const lif_params& lp, std::size_t C) {
         population p{kind, lp, bc.nilif, C, {}, &st};
@@ -50,8 +49,8 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
     };
     std::vector<block_pops> pops;
     for (std::size_t l = 0; l < cfg.L; ++l)
-        pops.push_back({make(bc.neuron, bc.lif, D), make(neuron_kind::lif, bc.lif, D),
-                        make(neuron_kind::lif, bc.lif, D), make(neuron_kind::lif, bc.lif, D),
+        pops.push_back({make(bc.neuron, bc.lif, D), make(neuron_kind::lif, qk_neuron(bc), D),
+                        make(neuron_kind::lif, qk_neuron(bc), D), make(neuron_kind::lif, bc.lif, D),
                         make(neuron_kind::lif, attn_lif, D), make(bc.neuron, bc.lif, D), make(bc.neuron, bc.lif, F)});
     population final_sn = make(bc.neuron, bc.lif, D);
 

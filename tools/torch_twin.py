@@ -332,8 +332,9 @@ class Twin:
 
         kind = cfg["neuron"]
         s1 = neuron(cfg, kind, x, k("s1"))
-        q = lif(sl("attn.q", s1), cfg["lif"], keep=k("q"))
-        kk = lif(sl("attn.k", s1), cfg["lif"], keep=k("k"))
+        v_th_qk = att.get("v_th_qk")  # SN_q / SN_k's own threshold (docs/model.md §10), else the block's
+        q = lif(sl("attn.q", s1), cfg["lif"], v_th=v_th_qk, keep=k("q"))
+        kk = lif(sl("attn.k", s1), cfg["lif"], v_th=v_th_qk, keep=k("k"))
         v = lif(sl("attn.v", s1), cfg["lif"], keep=k("v"))
         heads = lambda a: a.reshape(T, B, N, H, D // H)
         shifted = att["recency"] in ("shift", "shift+bias")

@@ -122,6 +122,8 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
             binary = cfg["neuron"] == "lif" or any(x in name for x in ("sn_q", "sn_k", "sn_v", "sn_a"))
             if binary:
                 v_th = cfg["attention"]["v_th_attn"] if name.endswith("sn_a") else lif["v_th"]
+                if name.endswith(("sn_q", "sn_k")):  # their own threshold, when the config sets one
+                    v_th = cfg["attention"].get("v_th_qk", lif["v_th"])
                 want = (u >= v_th).astype(np.int64)
             else:
                 want = np.clip(np.round(u), 0, cfg["nilif"]["levels"]).astype(np.int64)

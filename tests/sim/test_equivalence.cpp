@@ -146,6 +146,11 @@ TEST_CASE("sim: the recency bias, with fill and with the token shift, equals the
         config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 1, "v_th_attn": 0.25,
         "recency": "shift+bias", "bias": [1], "fill": true})"));
 }
+TEST_CASE("sim: Q and K neurons with their own threshold equal the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "v_th_qk": 0.5})"));
+    check_equivalent(config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_qk": 0.75,
+        "v_th_attn": 0.25, "recency": "shift+bias", "fill": true})"));
+}
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));
     f.ckpt.params.erase("blocks.1.attn.k.weight");

@@ -218,4 +218,24 @@ TEST_CASE("model: config JSON round-trips and bad values name the JSON path") {
     CHECK(error_of(R"({"T": "four"})") == "x.json: /model/T = \"four\", expected a non-negative integer");
     CHECK(error_of(R"({"spiking": false, "T": 4})") == "x.json: /model/T = 4, the ANN twin runs one step: T must be 1");
     CHECK(error_of("{").find("x.json: not valid JSON") == 0);
+    // the recency options and the Q/K threshold (docs/model.md §10)
+    CHECK(error_of(R"({"attention": {"recency": "both"}})") ==
+          "x.json: /model/attention/recency = \"both\", expected one of \"none\", \"shift\", \"bias\", \"shift+bias\"");
+    CHECK(error_of(R"({"attention": {"kind": "ssa", "recency": "bias"}})") ==
+          "x.json: /model/attention/recency = \"bias\", a recency bias needs /attention/kind = \"wta\"");
+    CHECK(error_of(R"({"attention": {"recency": "bias", "bias": [1, 2]}})") ==
+          "x.json: /model/attention/bias = [1,2], must be non-increasing with distance");
+    CHECK(error_of(R"({"attention": {"bias": [1]}})") ==
+          "x.json: /model/attention/bias = [1], needs /attention/recency = \"bias\" or \"shift+bias\"");
+    CHECK(error_of(R"({"attention": {"fill": true}})") ==
+          "x.json: /model/attention/fill = true, needs a recency bias (/attention/recency = \"bias\")");
+    CHECK(error_of(R"({"attention": {"v_th_qk": -0.5}})") ==
+          "x.json: /model/attention/v_th_qk = -0.5, must be > lif/v_reset = 0.000000");
+    const model_config r = model_config::from_json(
+        R"({"attention": {"recency": "shift+bias", "bias": [3, 1], "fill": true, "v_th_qk": 0.5}})");
+    CHECK(r.block.attn.shift);
+    CHECK(r.block.attn.bias_len == 2);
+    CHECK(r.block.attn.fill);
+    CHECK(r.block.attn.v_th_qk == 0.5f);
+    CHECK(model_config::from_json(r.to_json()).to_json() == r.to_json());
 }

@@ -90,7 +90,7 @@ TEST_CASE("twin case: spiking WD, LIF, WTA with the K/V token shift") {
 TEST_CASE("twin case: spiking WD, LIF, WTA k=2 with the recency bias and fill") {
     write_case("wd_lif_wta_bias", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
         "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 2, "recency": "bias",
-        "bias": [2, 1], "fill": true, "v_th_attn": 0.25}})",
+        "bias": [2, 1], "fill": true, "v_th_attn": 0.25, "v_th_qk": 0.75}})",
                true);
 }
 TEST_CASE("twin case: the ANN twin, causal") {
