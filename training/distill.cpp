@@ -11,6 +11,21 @@
 
 namespace wtasim {
 
+namespace {
+// p = softmax(z / tau) and log p, in double (max subtracted first).
+void softened(double* p, double* logp, const float* z, std::size_t V, double tau) {
+    double mx = z[0];
+    for (std::size_t v = 1; v < V; ++v) mx = std::max(mx, double(z[v]));
+    double sum = 0;
+    for (std::size_t v = 0; v < V; ++v) sum += p[v] = std::exp((double(z[v]) - mx) / tau);
+    const double lse = std::log(sum);
+    for (std::size_t v = 0; v < V; ++v) {
+        logp[v] = (double(z[v]) - mx) / tau - lse;
+        p[v] /= sum;
+    }
+}
+}  // namespace
+
 double distill_kl(float* dlogits, double scale, const float* student, const float* teacher, const std::int32_t* targets,
                   std::size_t rows, std::size_t V, double tau) {
     std::size_t count = 0;
@@ -21,22 +36,15 @@ double distill_kl(float* dlogits, double scale, const float* student, const floa
         rows, 8, 0.0,
         [&](std::size_t b, std::size_t e) {
             double kl = 0;
-            std::vector<double> ls(V), lt(V);  // log-softmax of student and teacher at temperature tau
+            std::vector<double> ps(V), pt(V), ls(V), lt(V);  // softmax and log-softmax at temperature tau
             for (std::size_t i = b; i < e; ++i) {
                 if (targets[i] < 0) continue;
-                for (const auto& [z, l] : {std::pair{student + i * V, &ls}, std::pair{teacher + i * V, &lt}}) {
-                    double mx = z[0];
-                    for (std::size_t v = 1; v < V; ++v) mx = std::max(mx, double(z[v]));
-                    double sum = 0;
-                    for (std::size_t v = 0; v < V; ++v) sum += std::exp((double(z[v]) - mx) / tau);
-                    const double lse = std::log(sum);
-                    for (std::size_t v = 0; v < V; ++v) (*l)[v] = (double(z[v]) - mx) / tau - lse;
-                }
+                softened(ps.data(), ls.data(), student + i * V, V, tau);
+                softened(pt.data(), lt.data(), teacher + i * V, V, tau);
                 float* d = dlogits + i * V;
                 for (std::size_t v = 0; v < V; ++v) {
-                    const double pt = std::exp(lt[v]), ps = std::exp(ls[v]);
-                    kl += pt * (lt[v] - ls[v]);
-                    d[v] = static_cast<float>(double(d[v]) + coef * (ps - pt));
+                    kl += pt[v] * (lt[v] - ls[v]);
+                    d[v] = static_cast<float>(double(d[v]) + coef * (ps[v] - pt[v]));
                 }
             }
             return kl;
