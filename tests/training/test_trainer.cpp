@@ -191,6 +191,9 @@ TEST_CASE(
     const std::string prefix = "tiny.json: /train/distill/teacher = \"" + teacher + "\", ";
     CHECK(error_of(tiny((dir / "bad").string(), "clm", true, R"(, "T": 2)", distill, R"({"vocab_size": 150})")) ==
           prefix + "the teacher's vocabulary has 200 pieces, the student's 150");
+    train_scenario other_pieces = tiny((dir / "bad").string(), "clm", true, R"(, "T": 2)", distill);
+    other_pieces.max_documents = 50;  // a tokenizer of the teacher's size trained on other text
+    CHECK(error_of(other_pieces).find(prefix + "its tokenizer differs from this run's") == 0);
     train_scenario longer = student("bad");
     longer.model.max_len = 24;
     CHECK(error_of(longer) == prefix + "the teacher's max_len is 16, shorter than the student's 24");
