@@ -76,6 +76,17 @@ task_scenario task_scenario::from_json(const std::string& text, const std::strin
     c.seed = f.get_uint("seed", c.seed);
     c.threads = f.get_uint("threads", 0, 0, 1024);
     c.log_every = f.get_uint("log_every", c.log_every, 1, 1u << 24);
+    if (f.has("distill")) {  // the teacher is the fine-tuned ANN twin of /models/ann (docs/model.md §10)
+        json_reader k = f.object("distill");
+        c.distill.enabled = true;
+        c.distill.weight = k.get_number("weight", c.distill.weight, 0.0, 1.0);
+        c.distill.temperature = k.get_number("temperature", c.distill.temperature, 0.0, 1e3, true);
+        c.distill.hidden_weight = k.get_number("hidden_weight", c.distill.hidden_weight, 0.0, 1e6);
+        k.finish();
+        if (s.ann_checkpoint.empty())
+            f.fail("distill", file.root["finetune"]["distill"],
+                   "needs /models/ann: the teacher is the ANN twin, fine-tuned on the task first");
+    }
     f.finish();
     json_reader e = r.object("eval");
     s.backend = e.get_string("backend", "cpu", sim_backend_names());

@@ -1,6 +1,8 @@
 // Task scenarios (`wtasim task <scenario.json>`, and each task of a suite): the validated JSON that names a
 // task (built-in, or files in a standard format), the pretrained checkpoints, the fine-tuning and the
-// evaluation (docs/tasks.md). Relative paths resolve against the scenario file's folder.
+// evaluation (docs/tasks.md). Relative paths resolve against the scenario file's folder. "finetune": {...,
+// "distill": {"weight", "temperature", "hidden_weight"}} fine-tunes the ANN twin first and distils it into the
+// spiking model (docs/model.md §10).
 #pragma once
 
 #include <cstddef>

@@ -30,7 +30,8 @@ struct tuned {
 };
 
 tuned fine_tune(const std::string& path, const task_data& task, const std::vector<encoded_example>& train,
-                const task_scenario& s, const std::string& which, std::ostream& out) {
+                const task_scenario& s, const std::string& which, std::ostream& out,
+                language_model* teacher = nullptr) {
     const checkpoint pre = load_checkpoint(path);
     const model_config pcfg = model_config::from_json(pre.config, path, "@config");
     tuned t;
@@ -39,7 +40,17 @@ tuned fine_tune(const std::string& path, const task_data& task, const std::vecto
     t.model->init_task_head(s.finetune.seed);
     out << which << ": fine-tuning " << path << " (" << (pcfg.spiking ? "spiking" : "ANN twin") << ", D " << pcfg.D
         << ", L " << pcfg.L << ", T " << pcfg.T << ") for " << s.finetune.steps << " steps\n";
-    t.train_loss = finetune(*t.model, task, train, s.finetune, out);
+    finetune_config fc = s.finetune;
+    fc.distill.enabled = teacher != nullptr;
+    if (teacher) {
+        const std::string why = teacher_mismatch(teacher->config(), t.model->config(), fc.distill.hidden_weight);
+        if (!why.empty())
+            throw config_error(s.origin + ": /finetune/distill: the ANN twin " + s.ann_checkpoint + " cannot teach " +
+                               path + ": " + why);
+        out << which << ": distilling the fine-tuned ANN twin (weight " << fc.distill.weight << ", temperature "
+            << fc.distill.temperature << ", hidden_weight " << fc.distill.hidden_weight << ")\n";
+    }
+    t.train_loss = finetune(*t.model, task, train, fc, out, teacher);
     checkpoint& c = t.ckpt = weights_checkpoint(*t.model);
     c.step = static_cast<std::int64_t>(s.finetune.steps);
     c.tokenizer = pre.tokenizer;
@@ -230,8 +241,19 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     res.eval_examples = eval.size();
     const energy_profile profile = energy_profile_from(s.profile);
 
+    // with distillation the ANN twin is fine-tuned first: it is the spiking model's teacher
+    const bool distill = s.finetune.distill.enabled;
+    if (distill && !distillable(task.kind))
+        throw config_error(s.origin + ": /finetune/distill: task " + task.name + " is of kind " +
+                           task_kind_name(task.kind) +
+                           "; distillation fine-tunes classification, pair classification and tagging tasks");
+    if (distill && load_checkpoint(s.ann_checkpoint).tokenizer != p.pre.tokenizer)
+        throw config_error(s.origin + ": /finetune/distill: the ANN twin " + s.ann_checkpoint +
+                           " has another tokenizer than " + s.spiking_checkpoint + "; a teacher needs the same pieces");
+    tuned ann;
+    if (distill) ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
     // the spiking model: fine-tuned, then scored through the trainer's forward and through the simulator
-    tuned snn = fine_tune(s.spiking_checkpoint, task, p.train, s, "spiking", out);
+    tuned snn = fine_tune(s.spiking_checkpoint, task, p.train, s, "spiking", out, distill ? ann.model.get() : nullptr);
     const auto trainer_pred = decode_all(task, eval, p.eval, forward_outputs(*snn.model, task, p.eval, 32), V);
     res.spiking_trainer = scored(task, trainer_pred, snn.train_loss);
     const simulated_eval sim = simulate_eval(s, p, snn.ckpt, out);
@@ -246,7 +268,7 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     // the ANN twin: fine-tuned the same way, scored through its dense forward; its energy counted on the
     // same sequences (the report's twin column)
     if (!s.ann_checkpoint.empty()) {
-        tuned ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
+        if (!distill) ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
         res.ann = scored(task, decode_all(task, eval, p.eval, forward_outputs(*ann.model, task, p.eval, 32), V),
                          ann.train_loss);
         res.ann.energy_paper_pj = paper_convention_energy_pj(in.ann) / double(eval.size());

@@ -36,6 +36,13 @@ train_scenario parse_train_scenario(const std::string& text, const std::string& 
     json_reader t = r.object("tokenizer");
     s.vocab_size = t.get_uint("vocab_size", 2000, 16, 1u << 20);
     s.tokenizer_model = t.get_path("model", "", true);
+    s.tokenizer_checkpoint = t.get_path("from", "", true);
+    if (t.has("from"))
+        for (const char* other : {"model", "vocab_size"})
+            if (t.has(other))
+                t.fail(other, j["tokenizer"][other],
+                       "give either /tokenizer/from (the tokenizer stored in a checkpoint) or /tokenizer/" +
+                           std::string(other) + ", not both");
     t.finish();
 
     json_reader o = r.object("train");
@@ -59,6 +66,16 @@ train_scenario parse_train_scenario(const std::string& text, const std::string& 
     s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
     s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
     s.opt.total = s.steps;
+    if (o.has("distill")) {
+        json_reader k = o.object("distill");
+        if (!k.has("teacher")) k.fail("teacher", nullptr, "missing: the teacher checkpoint (HDF5)");
+        s.distill.enabled = true;
+        s.distill.teacher = k.get_path("teacher", "", true);
+        s.distill.weight = k.get_number("weight", s.distill.weight, 0.0, 1.0);
+        s.distill.temperature = k.get_number("temperature", s.distill.temperature, 0.0, 1e3, true);
+        s.distill.hidden_weight = k.get_number("hidden_weight", s.distill.hidden_weight, 0.0, 1e6);
+        k.finish();
+    }
     o.finish();
     s.output = r.get_path("output", "runs/default");
     r.finish();

@@ -1,15 +1,18 @@
 // Train scenarios (`wtasim train <scenario.json>`, `wtasim baselines`, and the scenario a checkpoint records
 // for `wtasim eval`): the validated JSON that becomes the trainer's train_scenario (training/trainer.hpp).
-// Relative paths (data/path, data/data_dir, tokenizer/model, output) resolve against the file's folder.
+// Relative paths (data/path, data/data_dir, tokenizer/model, tokenizer/from, train/distill/teacher, output) resolve
+// against the file's folder.
 // Scenario (JSON; every key optional except where noted):
 //   {"model": {...model_config...},
 //    "data": {"corpus": "kjv" | "brown" | "spam-assassin", or "path": "file.txt|file.jsonl", "data_dir" (default: the
 //    installed corpora),
 //             "valid_fraction": 0.05, "test_fraction": 0.05, "max_documents": 0 (all)},
-//    "tokenizer": {"vocab_size": 2000} or {"model": "user.model"},
+//    "tokenizer": {"vocab_size": 2000} or {"model": "user.model"} or {"from": "checkpoint.h5"} (its stored tokenizer),
 //    "train": {"objective": "clm" | "mlm", "steps", "batch", "seq_len", "accumulate", "lr", "min_lr", "warmup",
 //              "weight_decay", "clip", "seed", "threads", "log_every", "eval_every", "eval_batches",
-//              "checkpoint_every"},
+//              "checkpoint_every",
+//              "distill": {"teacher": "teacher.h5" (required), "weight": 0.5, "temperature": 1.0,
+//                          "hidden_weight": 0.0}},
 //    "output": "runs/name"}
 #pragma once
 

@@ -2,8 +2,10 @@
 #include "tasks/finetune.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 
 #include "core/error.hpp"
@@ -23,8 +25,10 @@ void load_pretrained(language_model& m, const checkpoint& c, const std::string& 
 
 namespace {
 
-// One optimisation batch: loss and the gradient of the task loss, through the model.
-double task_step(language_model& m, const task_data& task, const std::vector<const encoded_example*>& ex) {
+// One optimisation batch: the task loss, and the gradient of the task loss (or, with `dist`, of the combined
+// distillation loss), through the model.
+double task_step(language_model& m, const task_data& task, const std::vector<const encoded_example*>& ex,
+                 distiller* dist) {
     std::vector<const ids*> seqs;
     for (const auto* e : ex) {
         if (task.kind == task_kind::span_qa) {  // trained on the window that holds the answer
@@ -103,6 +107,7 @@ double task_step(language_model& m, const task_data& task, const std::vector<con
             for (std::size_t b = 0; b < B; ++b) target[b] = ex[b]->label;
         }
         loss = cross_entropy(dout.data(), out.data(), target.data(), rows, C).loss;
+        if (dist) dist->task(m, dout.data(), out.data(), target.data(), p.tokens.data(), B, N, p.mask);
     }
     m.backward_task(dout.data());
     return loss;
@@ -110,9 +115,20 @@ double task_step(language_model& m, const task_data& task, const std::vector<con
 
 }  // namespace
 
+bool distillable(task_kind kind) {
+    return kind == task_kind::classification || kind == task_kind::pair_classification || kind == task_kind::tagging;
+}
+
 double finetune(language_model& m, const task_data& task, const std::vector<encoded_example>& train,
-                const finetune_config& cfg, std::ostream& log) {
+                const finetune_config& cfg, std::ostream& log, language_model* teacher) {
     thread_limit limit(cfg.threads);
+    std::optional<distiller> dist;
+    if (cfg.distill.enabled) {
+        if (!teacher || !distillable(task.kind))
+            throw internal_error("finetune: distillation of task " + task.name + " without a teacher or of kind " +
+                                 task_kind_name(task.kind));
+        dist.emplace(cfg.distill, *teacher);
+    }
     std::vector<const encoded_example*> usable;
     for (const auto& e : train) {
         const bool labelled = task.kind == task_kind::tagging      ? !e.token_tags.empty()
@@ -131,6 +147,7 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
     oc.total = cfg.steps;
     adamw opt(oc);
     const counter_rng rng(cfg.seed);
+    const auto t0 = std::chrono::steady_clock::now();
     double interval = 0, last = 0;
     std::size_t in_interval = 0;
     for (std::size_t step = 0; step < cfg.steps; ++step) {
@@ -140,7 +157,7 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
             batch.push_back(usable[(std::uint64_t{bits[0]} << 32 | bits[1]) % usable.size()]);
         }
         m.zero_grad();
-        const double loss = task_step(m, task, batch);
+        const double loss = task_step(m, task, batch, dist ? &*dist : nullptr);
         auto params = m.parameters();
         opt.step(params);
         interval += loss;
@@ -148,9 +165,16 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
         if ((step + 1) % std::max<std::size_t>(1, cfg.log_every) == 0 || step + 1 == cfg.steps) {
             last = interval / double(in_interval);
             char line[160];
-            std::snprintf(line, sizeof line, "  fine-tune %s step %zu/%zu  loss %.4f  lr %.2e\n", task.name.c_str(),
+            std::snprintf(line, sizeof line, "  fine-tune %s step %zu/%zu  loss %.4f  lr %.2e", task.name.c_str(),
                           step + 1, cfg.steps, last, oc.learning_rate(step));
-            log << line << std::flush;
+            log << line;
+            if (dist) {
+                const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::snprintf(line, sizeof line, "  teacher %.2f s (%.0f%%)", dist->teacher_seconds(),
+                              100 * dist->teacher_seconds() / std::max(seconds, 1e-9));
+                log << line;
+            }
+            log << "\n" << std::flush;
             interval = 0;
             in_interval = 0;
         }

@@ -16,7 +16,9 @@ buffers, and asserts against torch on every call) and so the spiking block that 
 Commands:
   torch_twin.py check CASE.h5 [-v]
       CASE.h5 is a wtasim checkpoint plus /batch/{tokens,mask,targets}, the root attribute expected_loss,
-      /expected/logits [B*N, V], /expected/grads/<param> and optionally /expected/buffers/<buffer>.
+      /expected/logits [B*N, V], /expected/grads/<param> and optionally /expected/buffers/<buffer>. A case
+      with /batch/teacher_logits (and /batch/teacher_hidden/<l>, root attributes distill_weight,
+      distill_temperature, distill_hidden_weight) is checked on the distillation objective (tools/twin_distill.py).
       Tolerances (cpp = the file's value, ours = this twin's, per tensor; G = the largest |cpp| over all
       parameter gradients of the case):
         loss:      |ours - cpp| <= 1e-4 |cpp|
@@ -59,6 +61,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_block_golden as g  # noqa: E402  (sets 1 thread and deterministic algorithms; bench resets threads)
+import twin_distill  # noqa: E402  (the docs/model.md §10 distillation objective)
 
 LINEARS = g.LINEARS            # attn.q, attn.k, attn.v, attn.o, mlp.fc1, mlp.fc2
 BN_EPS, BN_MOMENTUM = g.BN_EPS, g.BN_MOMENTUM
@@ -370,11 +373,13 @@ class Twin:
         if N > cfg["max_len"]:
             raise ValueError(f"sequence of {N} tokens, longer than max_len = {cfg['max_len']}")
         x0 = P["embed.tok.weight"][tokens] + P["embed.pos.weight"][:N]
+        self.hidden = []  # the residual stream after each block (distillation)
         if cfg["spiking"]:
             T = cfg["T"]
             x = x0.unsqueeze(0).expand(T, B, N, cfg["d_model"])
             for l in range(cfg["layers"]):
                 x = self.block(l, x, mask, rec)
+                self.hidden.append(x)
             keep = [] if rec is not None else None
             sf = neuron(cfg, cfg["neuron"], x, keep)
             if rec is not None:
@@ -386,6 +391,7 @@ class Twin:
                 pre = f"blocks.{l}."
                 sub = {n[len(pre):]: t for n, t in P.items() if n.startswith(pre)}
                 x = g.ann_block(x, sub, mask, cfg["causal"], cfg["heads"])
+                self.hidden.append(x)
             readout = F.layer_norm(x, (cfg["d_model"],), P["final_norm.weight"], P["final_norm.bias"], eps=1e-5)
         logits = torch.matmul(readout, P["head.weight"].t()) + P["head.bias"]
         return logits.reshape(B * N, cfg["vocab"])
@@ -423,7 +429,8 @@ def read_case(path):
                     loss=float(f.attrs["expected_loss"]), logits=f["expected/logits"][()],
                     grads={n: d[()] for n, d in f["expected/grads"].items()},
                     out_buffers={n: d[()] for n, d in f["expected/buffers"].items()}
-                    if "expected/buffers" in f else {})
+                    if "expected/buffers" in f else {},
+                    distill=twin_distill.read_distill(f))
     return case
 
 
@@ -442,6 +449,8 @@ def run_case(case, dtype=torch.float32, rec=None):
         raise ValueError(f"a token or target id outside the vocabulary [0, {cfg['vocab']})")
     logits = twin.forward(tokens, mask, rec)
     loss = cross_entropy(logits, targets)
+    if case.get("distill") is not None:
+        loss = twin_distill.distill_loss(loss, logits, targets, mask, twin.hidden, case["distill"])
     loss.backward()
     grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)).detach() for n, p in twin.params.items()}
     return float(loss), logits.detach(), grads, {n: b.detach() for n, b in twin.buffers.items()}, twin

@@ -69,6 +69,7 @@ const std::vector<float>& language_model::forward_features(const std::int32_t* t
     N_ = N;
     tokens_.assign(tokens, tokens + B * N);
     mask_ = token_mask;
+    dresidual_.clear();
     const seq_shape shape{T, B, N};
     acts_.assign(cfg_.L + 1, std::vector<float>(shape.rows() * D));
     for (std::size_t t = 0; t < T; ++t)
@@ -198,12 +199,15 @@ void language_model::backward_features(const float* dreadout) {
                            norm_mean_.data(), norm_rstd_.data(), norm_g_.data(), rows, D);
     }
     for (std::size_t l = cfg_.L; l-- > 0;) {
+        if (l < dresidual_.size() && !dresidual_[l].empty())  // dx is the gradient of block l's output
+            for (std::size_t i = 0; i < dx.size(); ++i) dx[i] += dresidual_[l][i];
         if (cfg_.spiking)
             blocks_[l]->backward(dprev.data(), dx.data());
         else
             ann_blocks_[l]->backward(dprev.data(), dx.data());
         std::swap(dx, dprev);
     }
+    dresidual_.clear();
     const seq_shape shape{T, B_, N_};
     for (std::size_t t = 0; t < T; ++t)
         for (std::size_t b = 0; b < B_; ++b)
@@ -216,6 +220,14 @@ void language_model::backward_features(const float* dreadout) {
                     dp[c] += g[c];
                 }
             }
+}
+
+void language_model::add_residual_grad(std::size_t l, const float* d) {
+    if (l >= cfg_.L) throw internal_error("language_model: no block " + std::to_string(l));
+    const std::size_t n = cfg_.T * B_ * N_ * cfg_.D;
+    dresidual_.resize(cfg_.L);
+    dresidual_[l].resize(n, 0.0f);
+    for (std::size_t i = 0; i < n; ++i) dresidual_[l][i] += d[i];
 }
 
 std::vector<param_ref> language_model::parameters() {

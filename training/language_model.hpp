@@ -57,6 +57,12 @@ public:
     std::vector<block_spikes> block_spike_counts() const;
     std::uint64_t final_spike_count() const;
 
+    // The residual stream after block l in the last forward, [T, B, N, D] (block l's output; distillation,
+    // docs/model.md §10), and a gradient `d` of that shape added to the one flowing into it during the next
+    // backward (pending gradients are dropped by the next forward and used up by the backward).
+    const std::vector<float>& residual(std::size_t l) const { return acts_.at(l + 1); }
+    void add_residual_grad(std::size_t l, const float* d);
+
 private:
     model_config cfg_;
     tensor<float> tok_, pos_, head_w_, head_b_, norm_g_, norm_b_;
@@ -72,6 +78,7 @@ private:
     std::vector<std::uint8_t> mask_;
     std::vector<std::vector<float>> acts_;  // input of each block, then the last block's output
     std::vector<float> sf_, readout_, norm_mean_, norm_rstd_, pooled_, pool_count_;
+    std::vector<std::vector<float>> dresidual_;  // add_residual_grad, per block (empty: none)
 };
 
 // The model's config, parameters and buffers as a checkpoint (docs/model.md §8 names; no tokenizer, optimizer or RNG

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -65,6 +66,11 @@ data load_data(const train_scenario& s, const std::vector<std::uint8_t>* tokeniz
     auto tok = [&] {
         if (tokenizer_bytes) return tokenizer::from_bytes(*tokenizer_bytes, "checkpoint");
         if (!s.tokenizer_model.empty()) return tokenizer::from_file(s.tokenizer_model);
+        if (!s.tokenizer_checkpoint.empty()) {
+            const checkpoint c = load_checkpoint(s.tokenizer_checkpoint);
+            if (c.tokenizer.empty()) throw io_error(s.tokenizer_checkpoint + ": /tokenizer/model is missing");
+            return tokenizer::from_bytes(c.tokenizer, s.tokenizer_checkpoint);
+        }
         std::vector<std::string> texts;
         for (const auto& d : train_docs) texts.push_back(d.text);
         return tokenizer::train(texts, s.vocab_size);
@@ -164,16 +170,39 @@ void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const tra
     c.step = static_cast<std::int64_t>(step);
     c.optimizer = opt.state();
     c.tokenizer = tok.bytes();
-    c.rng = nlohmann::json{{"generator", "philox4x32-10"},
-                           {"seed", s.seed},
-                           {"scenario", nlohmann::json::parse(s.json)},
-                           {"origin", fs::absolute(s.origin).string()}}
-                .dump();
+    nlohmann::json j{{"generator", "philox4x32-10"},
+                     {"seed", s.seed},
+                     {"scenario", nlohmann::json::parse(s.json)},
+                     {"origin", fs::absolute(s.origin).string()}};
+    if (s.distill.enabled) j["distill"] = {{"teacher", fs::absolute(s.distill.teacher).string()}};
+    c.rng = j.dump();
 }
 
 void from_checkpoint(language_model& m, const checkpoint& c, const std::string& path) {
     load_weights(m.parameters(), c, weight_group::params, path);
     load_weights(m.buffers(), c, weight_group::buffers, path);
+}
+
+// The teacher of /train/distill, checked against the student and this run's tokenizer; null without distillation.
+std::unique_ptr<language_model> load_teacher(const train_scenario& s, const tokenizer& tok, std::ostream& out) {
+    if (!s.distill.enabled) return nullptr;
+    const std::string& path = s.distill.teacher;
+    const std::string where = s.origin + ": /train/distill/teacher = \"" + path + "\", ";
+    const checkpoint c = load_checkpoint(path);
+    const model_config cfg = model_config::from_json(c.config, path, "@config");
+    const std::string why = teacher_mismatch(cfg, s.model, s.distill.hidden_weight);
+    if (!why.empty()) throw config_error(where + why);
+    if (!c.tokenizer.empty() && c.tokenizer != tok.bytes())
+        throw config_error(where +
+                           "its tokenizer differs from this run's (same size, other pieces); take the "
+                           "teacher's with \"tokenizer\": {\"from\": \"" +
+                           path + "\"}");
+    auto teacher = std::make_unique<language_model>(cfg);
+    from_checkpoint(*teacher, c, path);
+    out << "distill: teacher " << path << " (" << (cfg.spiking ? "spiking" : "ANN twin") << ", D " << cfg.D << ", L "
+        << cfg.L << ", step " << c.step << "), weight " << s.distill.weight << ", temperature " << s.distill.temperature
+        << ", hidden_weight " << s.distill.hidden_weight << "\n";
+    return teacher;
 }
 
 std::string format_eval(const eval_result& e, const std::string& objective) {
@@ -212,6 +241,9 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
                            std::to_string(d.tok.vocab_size()) + " pieces");
     language_model m(s.model);
     m.init(s.seed);
+    const std::unique_ptr<language_model> teacher = load_teacher(s, d.tok, out);
+    std::optional<distiller> distill;
+    if (teacher) distill.emplace(s.distill, *teacher);
     adamw opt(s.opt);
     std::uint64_t step = 0;
     if (resumed) {
@@ -257,11 +289,19 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     };
     while (step < s.steps) {
         m.zero_grad();
-        double loss = 0;
+        double loss = 0, objective = 0;
+        distill_terms terms_sum;
         for (std::size_t micro = 0; micro < s.accumulate; ++micro) {
             const batch b = draw_batch(s, d.train, d.tok, step, micro);
             m.forward(logits.data(), b.inputs.data(), B, N, b.mask, true);
             const loss_result r = cross_entropy(dlogits.data(), logits.data(), b.targets.data(), B * N, V);
+            if (distill) {
+                const distill_terms t =
+                    distill->lm(m, dlogits.data(), logits.data(), b.targets.data(), b.inputs.data(), B, N, b.mask);
+                terms_sum.kl += t.kl / double(s.accumulate);
+                terms_sum.hidden += t.hidden / double(s.accumulate);
+                objective += t.objective(r.loss, s.distill) / double(s.accumulate);
+            }
             m.backward(dlogits.data());
             loss += r.loss / double(s.accumulate);
             tokens_this_run += B * N;
@@ -278,12 +318,24 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
             if (s.model.spiking) j["firing_rate"] = m.firing_rates();
             if (s.model.spiking && s.model.block.attn.kind == attention_kind::wta)
                 j["no_winner"] = m.no_winner_fractions();
+            std::string teacher_note;
+            if (distill) {  // loss stays the task loss; the teacher's time is wall-clock time of this run
+                j["objective"] = objective;
+                j["distill_kl"] = terms_sum.kl;
+                if (s.distill.hidden_weight > 0) j["distill_hidden"] = terms_sum.hidden;
+                j["teacher_seconds"] = distill->teacher_seconds();
+                j["teacher_fraction"] = distill->teacher_seconds() / std::max(seconds, 1e-9);
+                char note[64];
+                std::snprintf(note, sizeof note, "  kl %.4f  teacher %.0f%%", terms_sum.kl,
+                              100 * distill->teacher_seconds() / std::max(seconds, 1e-9));
+                teacher_note = note;
+            }
             metrics << j.dump() << "\n" << std::flush;
             const double eta = double(s.steps - step) * seconds / double(steps_this_run);
-            char line[200];
-            std::snprintf(line, sizeof line, "step %llu/%zu  loss %.4f  lr %.2e  %.0f tokens/s  ETA %dm%02ds",
+            char line[240];
+            std::snprintf(line, sizeof line, "step %llu/%zu  loss %.4f  lr %.2e  %.0f tokens/s  ETA %dm%02ds%s",
                           static_cast<unsigned long long>(step), s.steps, loss, lr, tokens_per_s, int(eta) / 60,
-                          int(eta) % 60);
+                          int(eta) % 60, teacher_note.c_str());
             if (o.progress_bar) {
                 const int width = 24, filled = int(double(width) * double(step) / double(s.steps));
                 out << "\r[" << std::string(static_cast<std::size_t>(filled), '=')

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "training/distill.hpp"
 #include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
@@ -28,12 +29,14 @@ struct train_scenario {
     // tokenizer
     std::size_t vocab_size = 2000;
     std::string tokenizer_model;
+    std::string tokenizer_checkpoint;  // take the tokenizer stored in this checkpoint (e.g. the teacher's)
     // optimisation
     std::string objective = "clm";
     std::size_t steps = 100, batch = 8, seq_len = 64, accumulate = 1, threads = 0;
     std::size_t log_every = 10, eval_every = 50, eval_batches = 4, checkpoint_every = 50;
     std::uint64_t seed = 1;
     adamw_config opt;
+    distill_config distill;  // /train/distill (docs/model.md §10); not enabled: plain training
     std::string output = "runs/default";
 };
 

@@ -1,11 +1,13 @@
 // The trainer end to end on real text (KJV chapters): a run interrupted and resumed gives exactly the
-// loss curve and the weights of an uninterrupted run; the scenario's errors name the file and JSON path;
-// the checkpoint evaluates to what training reported.
+// loss curve and the weights of an uninterrupted run (plain, and distilling from a teacher trained first); the
+// scenario's errors name the file and JSON path; the checkpoint evaluates to what training reported.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "model/checkpoint.hpp"
@@ -16,15 +18,21 @@ using namespace wtasim;
 namespace fs = std::filesystem;
 
 namespace {
-train_scenario tiny(const std::string& output, const std::string& objective = "clm", bool causal = true) {
-    const std::string json = R"({"model": {"d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "T": 2, "max_len": 16,
+// `model` and `train` add keys to those objects (each starting with a comma); `tokenizer` replaces the object.
+train_scenario tiny(const std::string& output, const std::string& objective = "clm", bool causal = true,
+                    const std::string& model = R"(, "T": 2)", const std::string& train = "",
+                    const std::string& tokenizer = R"({"vocab_size": 200})") {
+    const std::string json = R"({"model": {"d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "max_len": 16,
         "causal": )" + std::string(causal ? "true" : "false") +
+                             model +
                              R"(}, "data": {"corpus": "kjv", "max_documents": 60, "data_dir": ")" WTASIM_SOURCE_DIR
-                             R"(/data"}, "tokenizer": {"vocab_size": 200},
+                             R"(/data"}, "tokenizer": )" +
+                             tokenizer + R"(,
         "train": {"objective": ")" +
                              objective +
                              R"(", "steps": 8, "batch": 3, "seq_len": 12, "lr": 0.01, "warmup": 2, "log_every": 1,
-                  "eval_every": 4, "eval_batches": 2, "checkpoint_every": 2, "seed": 3},
+                  "eval_every": 4, "eval_batches": 2, "checkpoint_every": 2, "seed": 3)" +
+                             train + R"(},
         "output": ")" + output +
                              "\"}";
     return parse_train_scenario(json, "tiny.json");
@@ -38,13 +46,14 @@ std::vector<std::string> lines(const std::string& path) {
     return out;
 }
 
-// The metrics without the wall-clock field (tokens_per_s), which legitimately differs between runs.
+// The metrics without the wall-clock fields (tokens_per_s, the teacher's time), which legitimately differ between
+// runs.
 std::vector<std::string> curve(const std::string& path) {
     std::vector<std::string> out;
-    for (std::string l : lines(path)) {
-        const auto at = l.find("\"tokens_per_s\"");
-        if (at != std::string::npos) l = l.substr(0, at);
-        out.push_back(l);
+    for (const std::string& l : lines(path)) {
+        nlohmann::json j = nlohmann::json::parse(l);
+        for (const char* key : {"tokens_per_s", "teacher_seconds", "teacher_fraction"}) j.erase(key);
+        out.push_back(j.dump());
     }
     return out;
 }
@@ -118,4 +127,75 @@ TEST_CASE("trainer: n-gram baselines on the validation split — bigram beats un
     CHECK(b.bigram.perplexity < b.unigram.perplexity);
     CHECK(b.bigram.bits_per_byte > 0.5);
     CHECK(log.str().find("baseline bigram") != std::string::npos);
+}
+
+TEST_CASE(
+    "trainer: distillation from a 3-step teacher trains, checkpoints, resumes bit for bit, and checks the teacher") {
+    const fs::path dir = fs::temp_directory_path() / "wtasim_trainer_distill_test";
+    fs::remove_all(dir);
+    std::ostringstream log;
+    // the teacher: an ANN twin of the student's width and depth, 3 steps
+    train_scenario ts = tiny((dir / "teacher").string(), "clm", true, R"(, "T": 1, "spiking": false)");
+    ts.steps = ts.opt.total = 3;
+    train(ts, {}, log);
+    const std::string teacher = (dir / "teacher" / "checkpoint.h5").string();
+    const std::string distill =
+        R"(, "distill": {"teacher": ")" + teacher + R"(", "weight": 0.5, "temperature": 2.0, "hidden_weight": 0.1})";
+    const std::string from_teacher = R"({"from": ")" + teacher + "\"}";
+    auto student = [&](const std::string& out) {
+        return tiny((dir / out).string(), "clm", true, R"(, "T": 2)", distill, from_teacher);
+    };
+    const eval_result full = train(student("whole"), {}, log);
+    CHECK(log.str().find("distill: teacher " + teacher + " (ANN twin, D 16, L 1, step 3)") != std::string::npos);
+    train_options o;
+    o.stop_after = 3;
+    train(student("parts"), o, log);
+    o.stop_after = 0;
+    o.resume = true;
+    const eval_result resumed = train(student("parts"), o, log);
+    CHECK(resumed.loss == full.loss);
+    const std::string whole = (dir / "whole").string(), parts = (dir / "parts").string();
+    CHECK(curve(parts + "/metrics.jsonl") == curve(whole + "/metrics.jsonl"));
+    const checkpoint a = load_checkpoint(whole + "/checkpoint.h5"), b = load_checkpoint(parts + "/checkpoint.h5");
+    REQUIRE(a.params.size() == b.params.size());
+    for (const auto& [name, t] : a.params) {
+        CAPTURE(name);
+        CHECK(b.params.at(name).values() == t.values());
+    }
+    // the metrics carry the distillation terms and the teacher's time; the checkpoint names the teacher
+    const auto first = nlohmann::json::parse(lines(whole + "/metrics.jsonl").front());
+    CHECK(first.at("distill_kl").get<double>() > 0.0);
+    CHECK(first.at("distill_hidden").get<double>() > 0.0);
+    CHECK(first.at("teacher_seconds").get<double>() > 0.0);
+    CHECK(first.at("teacher_fraction").get<double>() < 1.0);
+    const double objective = 0.5 * first.at("loss").get<double>() + 0.5 * first.at("distill_kl").get<double>() +
+                             0.1 * first.at("distill_hidden").get<double>();
+    CHECK(first.at("objective").get<double>() == doctest::Approx(objective));
+    CHECK(nlohmann::json::parse(a.rng).at("distill").at("teacher") == fs::absolute(teacher).string());
+    // without the distill key nothing changes: the plain student differs from the distilled one
+    const eval_result plain =
+        train(tiny((dir / "plain").string(), "clm", true, R"(, "T": 2)", "", from_teacher), {}, log);
+    CHECK(plain.loss != full.loss);
+    CHECK(nlohmann::json::parse(lines(dir.string() + "/plain/metrics.jsonl").front()).count("distill_kl") == 0);
+
+    // a teacher of another vocabulary, or of another width with hidden_weight > 0, is refused with both sizes
+    auto error_of = [&](const train_scenario& s) {
+        try {
+            std::ostringstream quiet;
+            train(s, {}, quiet);
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string prefix = "tiny.json: /train/distill/teacher = \"" + teacher + "\", ";
+    CHECK(error_of(tiny((dir / "bad").string(), "clm", true, R"(, "T": 2)", distill, R"({"vocab_size": 150})")) ==
+          prefix + "the teacher's vocabulary has 200 pieces, the student's 150");
+    train_scenario other_pieces = tiny((dir / "bad").string(), "clm", true, R"(, "T": 2)", distill);
+    other_pieces.max_documents = 50;  // a tokenizer of the teacher's size trained on other text
+    CHECK(error_of(other_pieces).find(prefix + "its tokenizer differs from this run's") == 0);
+    train_scenario longer = student("bad");
+    longer.model.max_len = 24;
+    CHECK(error_of(longer) == prefix + "the teacher's max_len is 16, shorter than the student's 24");
+    fs::remove_all(dir);
 }

@@ -1,7 +1,8 @@
 // Writes the "twin cases": a tiny model's checkpoint plus one batch, the loss, the logits and every
 // parameter gradient computed by wtasim, for tools/torch_twin.py to recompute with PyTorch autograd and
-// compare (CTest tests training.twin.*). Parameters are rounded to multiples of 1/64 so that the sums
-// feeding the first neurons are exact in any summation order, as in the block goldens.
+// compare (CTest tests training.twin.*), with distillation from a stored teacher in the *_distill cases. Parameters are
+// rounded to multiples of 1/64 so that the sums feeding the first neurons are exact in any summation order, as in the
+// block goldens.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,13 +11,17 @@
 
 #include "model/checkpoint.hpp"
 #include "model/h5.hpp"
+#include "training/distill.hpp"
 #include "training/language_model.hpp"
 #include "training/objectives.hpp"
 
 using namespace wtasim;
 
 namespace {
-void write_case(const std::string& name, const std::string& model_json, bool clm) {
+// With `distill` (weight > 0 or hidden_weight > 0) the loss is the docs/model.md §10 objective against an ANN twin
+// teacher of the same sizes; its logits and residual streams are stored as data (/batch/teacher_logits,
+// /batch/teacher_hidden/<l>) with the options as root attributes (distill_weight, _temperature, _hidden_weight).
+void write_case(const std::string& name, const std::string& model_json, bool clm, const distill_config& distill = {}) {
     const char* out = std::getenv("WTASIM_FIXTURE_DIR");
     if (out == nullptr) return;  // only when run as the CTest fixture
     std::filesystem::create_directories(out);
@@ -38,15 +43,39 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     const std::string path = std::string(out) + "/twin_" + name + ".h5";
     save_checkpoint(path, c);
     std::vector<float> logits(B * N * V), d(logits.size());
+    model_config tcfg = cfg;
+    tcfg.spiking = false;
+    tcfg.T = 1;
+    language_model teacher(tcfg);
+    teacher.init(29);
+    std::vector<float> teacher_logits(B * N * V);
+    teacher.forward(teacher_logits.data(), tokens.data(), B, N, mask, false);
+    const auto teacher_hidden = residual_means(teacher);
     m.zero_grad();
     m.forward(logits.data(), tokens.data(), B, N, mask, true);
     const loss_result r = cross_entropy(d.data(), logits.data(), targets.data(), B * N, V);
+    double loss = r.loss;
+    if (distill.enabled) {
+        distiller dist(distill, teacher);
+        const distill_terms t = dist.lm(m, d.data(), logits.data(), targets.data(), tokens.data(), B, N, mask);
+        CHECK(t.kl > 0.0);
+        CHECK(t.hidden > 0.0);
+        loss = t.objective(r.loss, distill);
+    }
     m.backward(d.data());
     h5::file f(path, h5::mode::update);
     f.write("/batch/tokens", {B, N}, tokens.data());
     f.write("/batch/mask", {B, N}, mask.data());
     f.write("/batch/targets", {B * N}, targets.data());
-    f.set_attr("/", "expected_loss", r.loss);
+    if (distill.enabled) {
+        f.write("/batch/teacher_logits", {B * N, V}, teacher_logits.data());
+        for (std::size_t l = 0; l < cfg.L; ++l)
+            f.write("/batch/teacher_hidden/" + std::to_string(l), {B * N, cfg.D}, teacher_hidden[l].data());
+        f.set_attr("/", "distill_weight", distill.weight);
+        f.set_attr("/", "distill_temperature", distill.temperature);
+        f.set_attr("/", "distill_hidden_weight", distill.hidden_weight);
+    }
+    f.set_attr("/", "expected_loss", loss);
     f.write("/expected/logits", {B * N, V}, logits.data());
     for (auto& p : m.parameters()) f.write("/expected/grads/" + p.name, p.grad->shape(), p.grad->data());
     if (cfg.spiking) {
@@ -97,4 +126,23 @@ TEST_CASE("twin case: the ANN twin, causal") {
     write_case("ann_causal", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1,
         "max_len": 8, "causal": true, "spiking": false})",
                true);
+}
+
+distill_config twin_distill() {
+    distill_config c;
+    c.enabled = true;
+    c.weight = 0.6;
+    c.temperature = 2.0;
+    c.hidden_weight = 0.5;
+    return c;
+}
+TEST_CASE("twin case: spiking WD, LIF, WTA k=1, distilled from an ANN twin (KL and residual streams)") {
+    write_case("wd_lif_wta_distill", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})",
+               true, twin_distill());
+}
+TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, MLM distilled from a bidirectional ANN twin") {
+    write_case("we_nilif_wta_distill", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})",
+               false, twin_distill());
 }
