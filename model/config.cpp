@@ -78,6 +78,9 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.nilif.levels = static_cast<int>(n.get_uint("levels", 4, 1, 255));
     b.nilif.beta = static_cast<float>(n.get_number("beta", 0.5, 0.0, 1.0));
     n.finish();
+    c.readout = r.get_string("readout", "spikes", {"spikes", "levels", "residual"});
+    if (!c.spiking && c.readout != "spikes")
+        r.fail("readout", c.readout, "the ANN twin reads LN_final(X): only \"spikes\" (the default)");
     json_reader task = r.object("task");
     c.task = task.get_string("name", "");
     c.task_readout = task.get_string("readout", "sequence", {"sequence", "token"});
@@ -127,6 +130,7 @@ std::string model_config::to_json() const {
         j["attention"]["fill"] = b.attn.fill;
     }
     if (b.attn.own_qk_threshold) j["attention"]["v_th_qk"] = b.attn.v_th_qk;
+    if (readout != "spikes") j["readout"] = readout;  // absent: "spikes", as in checkpoints made before it
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();
 }

@@ -15,6 +15,9 @@ struct model_config {
     bool spiking = true;  // false: the ANN twin
     bool causal = true;   // decoder (WD) when true, encoder (WE) when false
     block_config block;   // neuron kind, attention kind and its parameters, neuron parameters, backend
+    // What the heads read (docs/model.md §10 readouts): "spikes" = mean_t of the final neuron of the block's
+    // kind, "levels" = mean_t of an NI-LIF final neuron's levels, "residual" = mean_t X (no final neuron).
+    std::string readout = "spikes";
     // An optional task head (docs/model.md §4 readouts): parameters task.<name>.weight [outputs, D] and
     // task.<name>.bias [outputs] on the readout features; "sequence" readout = mean over t and over the real
     // tokens, "token" = per token (tagging; span QA with outputs 2 = start, end). Empty name: no task head.

@@ -97,12 +97,15 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) pop->reset(N);
         blocks.push_back(b);
     }
-    population final_sn{bc.neuron, bc.lif, bc.nilif, D, {}, layer("sn_final")};
+    // the readout (docs/model.md §10): a final neuron of the block's kind, an NI-LIF one, or none ("residual")
+    const bool residual = cfg.readout == "residual";
+    const neuron_kind final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;
+    population final_sn{final_kind, bc.lif, bc.nilif, D, {}, residual ? nullptr : layer("sn_final")};
     final_sn.reset(N);
     std::vector<population*> populations;
     for (auto& b : blocks)
         for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) populations.push_back(pop);
-    populations.push_back(&final_sn);
+    if (!residual) populations.push_back(&final_sn);
     if (record) {
         r.spikes.reserve(populations.size());
         for (population* pop : populations) {
@@ -122,6 +125,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     embed->ops.add(op_class::ac, N * D);
 
     const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
+    const int final_lv = final_kind == neuron_kind::nilif ? bc.nilif.levels : 1;
+    std::vector<float> x_sum(residual ? N * D : 0, 0.0f);  // "residual": sum_t X, the head reads it after the steps
     std::vector<float> x(N * D), s1(N * D), cur(N * F), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D), x1(N * D),
         s2(N * D), hs(N * F), head_acc(N * O, 0.0f), sf(N * D);
     events ev, evq, evk, evv, evk_shift, evv_shift;
@@ -174,14 +179,20 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             for (std::size_t i = 0; i < N * D; ++i) x[i] = x1[i] + cur[i];
             b.residual->ops.add(op_class::ac, 2 * N * D);
         }
-        final_sn.step(sf.data(), ev, x.data(), N);
-        // the head: one weight row per final event, accumulated over the steps
-        for (std::size_t e = 0; e < ev.token.size(); ++e) {
-            float* acc = head_acc.data() + ev.token[e] * O;
-            const float* wr = net.head_wt.data() + ev.neuron[e] * O;
-            const float val = ev.value[e];
-            for (std::size_t u = 0; u < O; ++u) acc[u] += val * wr[u];
-            head->ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * O);
+        if (residual) {
+            for (std::size_t i = 0; i < N * D; ++i) x_sum[i] += x[i];
+            head->ops.add(op_class::ac, N * D);
+        } else {
+            final_sn.step(sf.data(), ev, x.data(), N);
+            // the head: one weight row per final event, accumulated over the steps
+            for (std::size_t e = 0; e < ev.token.size(); ++e) {
+                float* acc = head_acc.data() + ev.token[e] * O;
+                const float* wr = net.head_wt.data() + ev.neuron[e] * O;
+                const float val = ev.value[e];
+                for (std::size_t u = 0; u < O; ++u) acc[u] += val * wr[u];
+                head->ops.add(op_class::ac,
+                              static_cast<std::uint64_t>(std::llround(val * static_cast<float>(final_lv))) * O);
+            }
         }
         op_counts so_far;
         for (const auto& st : r.layers) so_far += st.ops;
@@ -189,6 +200,16 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         for (std::size_t c = 0; c < n_op_classes; ++c) this_step.n[c] -= before_step.n[c];
         r.per_step.push_back(this_step);
         before_step = so_far;
+    }
+    if (residual) {  // a real-valued operand: D x O MAC per token on sum_t X (the 1/T stays a division below)
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t c = 0; c < D; ++c) {
+                const float xv = x_sum[n * D + c];
+                const float* wr = net.head_wt.data() + c * O;
+                for (std::size_t u = 0; u < O; ++u) head_acc[n * O + u] += xv * wr[u];
+            }
+        head->ops.add(op_class::mac, N * D * O);
+        r.per_step.back().add(op_class::mac, N * D * O);
     }
     const std::size_t rows = net.pooled ? 1 : N;
     r.logits.assign(rows * O, 0.0f);

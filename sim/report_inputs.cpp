@@ -28,6 +28,7 @@ energy_inputs simulated_energy(const checkpoint& c, const model_config& cfg,
     energy_inputs in;
     in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
                std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
+    if (cfg.readout != "spikes") in.model += ", readout " + cfg.readout;
     for (const auto& q : seqs) in.tokens += q.size();
     for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
     const std::uint64_t outputs = cfg.task.empty() ? cfg.vocab : cfg.task_outputs;

@@ -52,7 +52,11 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
         pops.push_back({make(bc.neuron, bc.lif, D), make(neuron_kind::lif, qk_neuron(bc), D),
                         make(neuron_kind::lif, qk_neuron(bc), D), make(neuron_kind::lif, bc.lif, D),
                         make(neuron_kind::lif, attn_lif, D), make(bc.neuron, bc.lif, D), make(bc.neuron, bc.lif, F)});
-    population final_sn = make(bc.neuron, bc.lif, D);
+    const bool residual = cfg.readout == "residual";  // the readout, docs/model.md §10
+    const neuron_kind final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;
+    population final_sn = make(final_kind, bc.lif, D);
+    const int final_lv = final_kind == neuron_kind::nilif ? bc.nilif.levels : 1;
+    std::vector<float> x_sum(residual ? D : 0, 0.0f);
 
     std::vector<float> x0(D);
     for (std::size_t c = 0; c < D; ++c) x0[c] = net_.tok[static_cast<std::size_t>(token) * D + c] + net_.pos[n * D + c];
@@ -109,13 +113,23 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
             for (std::size_t i = 0; i < D; ++i) x[i] = x1[i] + cur[i];
             st.ops.add(op_class::ac, 2 * D);
         }
+        if (residual) {
+            for (std::size_t i = 0; i < D; ++i) x_sum[i] += x[i];
+            st.ops.add(op_class::ac, D);
+            continue;
+        }
         final_sn.step(sf.data(), ev, x.data(), 1);
         for (std::size_t e = 0; e < ev.token.size(); ++e) {
             const float* wr = net_.head_wt.data() + ev.neuron[e] * V;
             const float val = ev.value[e];
             for (std::size_t u = 0; u < V; ++u) head_acc[u] += val * wr[u];
-            st.ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(lv))) * V);
+            st.ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(final_lv))) * V);
         }
+    }
+    if (residual) {  // as sim/engine.cpp: D x V MAC on sum_t X
+        for (std::size_t c = 0; c < D; ++c)
+            for (std::size_t u = 0; u < V; ++u) head_acc[u] += x_sum[c] * net_.head_wt[c * V + u];
+        st.ops.add(op_class::mac, D * V);
     }
     std::vector<float> logits(V);
     for (std::size_t u = 0; u < V; ++u) logits[u] = head_acc[u] / static_cast<float>(T) + net_.head_b[u];

@@ -4,7 +4,8 @@
 Model (training mode, float32 on CPU unless said otherwise):
   spiking:  X0[t,b,n] = E[tok[b,n]] + P[n] for every t; X = block_l(X) for l < L (docs/model.md §4 membrane-shortcut
             block, BN with batch statistics over the real rows of T x B x N, running statistics updated);
-            Sf = SN(X) (fresh neuron layer of the model's kind); logits = mean_t(Sf) W_head^T + b_head.
+            Sf = SN(X) (fresh neuron layer of the model's kind); logits = mean_t(Sf) W_head^T + b_head;
+            readout "levels": SN is NI-LIF whatever the kind; "residual": mean_t(X) in place of mean_t(Sf).
   ANN twin: X0 = E[tok] + P[n]; L pre-LN blocks; LayerNorm(final_norm, eps 1e-5); the same head.
   Loss: mean cross-entropy over the rows whose target is >= 0 (log-sum-exp in float64, as wtasim).
 The block maths (attention kinds with the WTA surrogate backward, candidate masks, the ANN block) comes from
@@ -82,6 +83,7 @@ def normalise_config(raw):
     c.setdefault("spiking", True)
     c.setdefault("causal", True)
     c.setdefault("neuron", "lif")
+    c.setdefault("readout", "spikes")
     c["T"] = c.get("T", 4) if c["spiking"] else 1
     att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0, recency="none", fill=False)
     att.update(c.get("attention", {}))
@@ -96,6 +98,8 @@ def normalise_config(raw):
         raise ValueError(f"config: heads = {c['heads']} must divide d_model = {c['d_model']}")
     if att["kind"] not in ("wta", "ssa", "softmax") or c["neuron"] not in ("lif", "nilif"):
         raise ValueError(f"config: attention kind {att['kind']!r} / neuron {c['neuron']!r} unknown")
+    if c["readout"] not in ("spikes", "levels", "residual"):
+        raise ValueError(f"config: readout {c['readout']!r} unknown")
     if att["recency"] not in ("none", "shift", "bias", "shift+bias"):
         raise ValueError(f"config: attention recency {att['recency']!r} unknown")
     att.setdefault("bias", [1] if "bias" in att["recency"] else [])
@@ -380,11 +384,15 @@ class Twin:
             for l in range(cfg["layers"]):
                 x = self.block(l, x, mask, rec)
                 self.hidden.append(x)
-            keep = [] if rec is not None else None
-            sf = neuron(cfg, cfg["neuron"], x, keep)
-            if rec is not None:
-                rec["final"] = {"sf": self._layer_stats(sf, cfg["neuron"], keep[0], mask)}
-            readout = sf.sum(0) / T
+            if cfg["readout"] == "residual":  # the head reads mean_t X (docs/model.md §10)
+                readout = x.sum(0) / T
+            else:  # "levels": an NI-LIF final neuron whatever the block's kind
+                kind = "nilif" if cfg["readout"] == "levels" else cfg["neuron"]
+                keep = [] if rec is not None else None
+                sf = neuron(cfg, kind, x, keep)
+                if rec is not None:
+                    rec["final"] = {"sf": self._layer_stats(sf, kind, keep[0], mask)}
+                readout = sf.sum(0) / T
         else:
             x = x0
             for l in range(cfg["layers"]):

@@ -34,9 +34,10 @@ language_model::language_model(const model_config& cfg)
             ann_blocks_.push_back(
                 std::make_unique<ann_block>(ann_block_config{cfg.D, cfg.H, cfg.F, cfg.causal}, prefix));
     }
-    if (cfg.spiking)
-        final_sn_ = std::make_unique<neuron_layer>(cfg.block.neuron, cfg.block.lif, cfg.block.nilif,
-                                                   neuron_backend_named(cfg.block.backend));
+    if (cfg.spiking && cfg.readout != "residual")  // docs/model.md §10 readouts: "levels" is NI-LIF always
+        final_sn_ =
+            std::make_unique<neuron_layer>(cfg.readout == "levels" ? neuron_kind::nilif : cfg.block.neuron,
+                                           cfg.block.lif, cfg.block.nilif, neuron_backend_named(cfg.block.backend));
 }
 
 void language_model::init(std::uint64_t seed) {
@@ -88,10 +89,14 @@ const std::vector<float>& language_model::forward_features(const std::int32_t* t
     }
     readout_.assign(B * N * D, 0.0f);
     if (cfg_.spiking) {
-        sf_.resize(shape.rows() * D);
-        final_sn_->forward(sf_.data(), acts_[cfg_.L].data(), T, B * N * D);
+        const float* s = acts_[cfg_.L].data();  // the "residual" readout: mean_t X
+        if (final_sn_) {
+            sf_.resize(shape.rows() * D);
+            final_sn_->forward(sf_.data(), acts_[cfg_.L].data(), T, B * N * D);
+            s = sf_.data();
+        }
         for (std::size_t t = 0; t < T; ++t)
-            for (std::size_t i = 0; i < B * N * D; ++i) readout_[i] += sf_[t * B * N * D + i];
+            for (std::size_t i = 0; i < B * N * D; ++i) readout_[i] += s[t * B * N * D + i];
         for (float& r : readout_) r /= static_cast<float>(T);
     } else {
         norm_mean_.resize(B * N);
@@ -190,10 +195,11 @@ void language_model::backward_features(const float* dreadout) {
     const std::size_t D = cfg_.D, T = cfg_.T, rows = B_ * N_;
     std::vector<float> dx(T * rows * D), dprev(T * rows * D);
     if (cfg_.spiking) {
-        std::vector<float> dsf(T * rows * D);
+        std::vector<float> dsf(final_sn_ ? T * rows * D : 0);
+        float* ds = final_sn_ ? dsf.data() : dx.data();  // the "residual" readout: the gradient goes into X
         for (std::size_t t = 0; t < T; ++t)
-            for (std::size_t i = 0; i < rows * D; ++i) dsf[t * rows * D + i] = dreadout[i] / static_cast<float>(T);
-        final_sn_->backward(dx.data(), dsf.data());
+            for (std::size_t i = 0; i < rows * D; ++i) ds[t * rows * D + i] = dreadout[i] / static_cast<float>(T);
+        if (final_sn_) final_sn_->backward(dx.data(), dsf.data());
     } else {
         layernorm_backward(dx.data(), dnorm_g_.data(), dnorm_b_.data(), dreadout, acts_[cfg_.L].data(),
                            norm_mean_.data(), norm_rstd_.data(), norm_g_.data(), rows, D);
@@ -273,9 +279,15 @@ op_counts language_model::counts() const {
     const std::uint64_t bias_rows = pooled ? B_ : tokens;
     if (cfg_.spiking) {
         for (const auto& b : blocks_) ops += b->counts();
-        const auto valid = row_validity(seq_shape{T, B_, N_}, mask_);
-        ops += final_sn_->counts(valid.data(), D);
-        ops.add(op_class::ac, final_sn_->events(valid.data(), D) * outs + bias_rows * outs);  // events x outs, bias
+        if (final_sn_) {
+            const auto valid = row_validity(seq_shape{T, B_, N_}, mask_);
+            ops += final_sn_->counts(valid.data(), D);
+            ops.add(op_class::ac, final_sn_->events(valid.data(), D) * outs);  // events x outs
+        } else {  // "residual": sum_t X (T x D AC per token), then D x outs MAC per token (1/T folded)
+            ops.add(op_class::ac, tokens * T * D);
+            ops.add(op_class::mac, tokens * D * outs);
+        }
+        ops.add(op_class::ac, bias_rows * outs);  // the bias
     } else {
         for (const auto& b : ann_blocks_) ops += b->counts();
         ops += ann_head_counts(D, outs, tokens, B_, pooled);

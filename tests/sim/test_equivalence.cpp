@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "sim/engine.hpp"
+#include "sim/report_inputs.hpp"
 #include "training/language_model.hpp"
 
 using namespace wtasim;
@@ -150,6 +151,20 @@ TEST_CASE("sim: Q and K neurons with their own threshold equal the trainer") {
     check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "v_th_qk": 0.5})"));
     check_equivalent(config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_qk": 0.75,
         "v_th_attn": 0.25, "recency": "shift+bias", "fill": true})"));
+}
+TEST_CASE("sim: the readouts \"levels\" (NI-LIF final neuron after LIF blocks) and \"residual\" equal the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "readout": "levels", "attention": {"kind": "wta"})"));
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "readout": "residual", "attention": {"kind": "wta"})"));
+    check_equivalent(config(R"("causal": false, "neuron": "nilif", "readout": "residual", "attention": {"kind": "wta",
+        "k": 2, "v_th_attn": 0.25})"));
+    // the energy report names the readout when it is not "spikes"
+    for (const char* kind : {"spikes", "levels", "residual"}) {
+        const fixture f = make(config(std::string(R"("readout": ")") + kind + "\""));
+        const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
+        const std::string model = simulated_energy(f.ckpt, f.cfg, f.seqs, simulate_batch(net, f.seqs)).model;
+        CAPTURE(model);
+        CHECK(model.ends_with(std::string(kind) == "spikes" ? ", T 3" : std::string(", readout ") + kind));
+    }
 }
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));

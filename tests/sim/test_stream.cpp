@@ -17,14 +17,17 @@ checkpoint make(const std::string& json) {
 }
 }  // namespace
 
-TEST_CASE("stream: token-by-token logits and counts equal the full-sequence simulation (CWSSA, SSA, NI-LIF)") {
+TEST_CASE(
+    "stream: token-by-token logits and counts equal the full-sequence simulation (CWSSA, SSA, NI-LIF, readouts)") {
     for (const char* attn : {R"("neuron": "lif", "attention": {"kind": "wta", "k": 2})",
                              R"("neuron": "nilif", "attention": {"kind": "wta", "k": 1})",
                              R"("neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.125})",
                              R"("neuron": "lif", "attention": {"kind": "softmax", "v_th_attn": 0.25})",
                              R"("neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "shift"})",
                              R"("neuron": "lif", "attention": {"kind": "wta", "k": 2, "recency": "shift+bias",
-                                 "bias": [2, 1], "fill": true, "v_th_qk": 0.5})"}) {
+                                 "bias": [2, 1], "fill": true, "v_th_qk": 0.5})",
+                             R"("neuron": "lif", "readout": "levels", "attention": {"kind": "wta", "k": 1})",
+                             R"("neuron": "nilif", "readout": "residual", "attention": {"kind": "wta", "k": 2})"}) {
         CAPTURE(attn);
         const checkpoint c = make(std::string(R"({"vocab": 25, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2,
             "T": 3, "max_len": 12, "causal": true, )") +

@@ -44,6 +44,9 @@ TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") 
                                                 "recency": "bias", "bias": [2, 1], "fill": true}})");
     write_pair(out, "wd_lif_wta_vthqk",
                std::string("{") + base + R"(, "causal": true, "attention": {"kind": "wta", "v_th_qk": 0.5}})");
+    write_pair(out, "wd_lif_levels", std::string("{") + base + R"(, "causal": true, "readout": "levels"})");
+    write_pair(out, "we_nilif_residual",
+               std::string("{") + base + R"(, "causal": false, "neuron": "nilif", "readout": "residual"})");
     write_pair(out, "we_lif_softmax",
                std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
 }

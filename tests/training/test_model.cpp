@@ -238,4 +238,17 @@ TEST_CASE("model: config JSON round-trips and bad values name the JSON path") {
     CHECK(r.block.attn.fill);
     CHECK(r.block.attn.v_th_qk == 0.5f);
     CHECK(model_config::from_json(r.to_json()).to_json() == r.to_json());
+    // the readout (docs/model.md §10): absent from the JSON when "spikes", so older configs stay byte-identical
+    CHECK(c.readout == "spikes");
+    CHECK(c.to_json().find("readout") == std::string::npos);
+    for (const char* kind : {"levels", "residual"}) {
+        const model_config o = model_config::from_json(std::string(R"({"readout": ")") + kind + "\"}");
+        CHECK(o.readout == kind);
+        CHECK(model_config::from_json(o.to_json()).readout == kind);
+        CHECK(model_config::from_json(o.to_json()).to_json() == o.to_json());
+    }
+    CHECK(error_of(R"({"readout": "membrane"})") ==
+          "x.json: /model/readout = \"membrane\", expected one of \"spikes\", \"levels\", \"residual\"");
+    CHECK(error_of(R"({"spiking": false, "T": 1, "readout": "residual"})") ==
+          "x.json: /model/readout = \"residual\", the ANN twin reads LN_final(X): only \"spikes\" (the default)");
 }

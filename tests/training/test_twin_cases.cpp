@@ -122,6 +122,17 @@ TEST_CASE("twin case: spiking WD, LIF, WTA k=2 with the recency bias and fill") 
         "bias": [2, 1], "fill": true, "v_th_attn": 0.25, "v_th_qk": 0.75}})",
                true);
 }
+TEST_CASE("twin case: spiking WD, LIF blocks, readout \"levels\" (an NI-LIF final neuron)") {
+    write_case("wd_lif_levels", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "readout": "levels", "attention": {"kind": "wta", "k": 1}})",
+               true);
+}
+TEST_CASE("twin case: spiking WE, NI-LIF, readout \"residual\" (mean_t X)") {
+    write_case("we_nilif_residual", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "nilif", "readout": "residual",
+        "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})",
+               false);
+}
 TEST_CASE("twin case: the ANN twin, causal") {
     write_case("ann_causal", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1,
         "max_len": 8, "causal": true, "spiking": false})",
