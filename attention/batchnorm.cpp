@@ -61,8 +61,7 @@ void batchnorm_forward_train(float* y, float* mean, float* rstd, float* running_
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, std::size_t rows, std::size_t C, const bn_config& cfg) {
     std::vector<float> rstd(C);
-    for (std::size_t c = 0; c < C; ++c)
-        rstd[c] = static_cast<float>(1.0 / std::sqrt(double(running_var[c]) + double(cfg.eps)));
+    running_rstd(rstd.data(), running_var, C, cfg);
     parallel_for(rows, 64, [&](std::size_t b, std::size_t e) {
         for (std::size_t r = b; r < e; ++r)
             for (std::size_t c = 0; c < C; ++c)
@@ -101,6 +100,62 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
             }
         }
     });
+}
+
+void rmsnorm_forward_train(float* y, float* rstd, float* running_ms, const float* x, const float* gamma,
+                           const float* beta, const std::uint8_t* valid, std::size_t rows, std::size_t C,
+                           const bn_config& cfg) {
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) n += is_valid(valid, r) ? 1 : 0;
+    if (n < 1) throw config_error("running-rms norm: no real-token rows in the batch");
+    running_rstd(rstd, running_ms, C, cfg);  // the statistics before this batch
+    for_channel_blocks(C, [&](std::size_t cb, std::size_t ce) {
+        std::vector<double> sq(ce - cb, 0.0);
+        for (std::size_t r = 0; r < rows; ++r)
+            if (is_valid(valid, r))
+                for (std::size_t c = cb; c < ce; ++c) sq[c - cb] += double(x[r * C + c]) * double(x[r * C + c]);
+        for (std::size_t c = cb; c < ce; ++c)
+            running_ms[c] =
+                static_cast<float>((1.0 - cfg.momentum) * running_ms[c] + cfg.momentum * sq[c - cb] / double(n));
+        // the same float operations as batchnorm_forward_eval with a zero mean, so that it folds bit for bit
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = cb; c < ce; ++c) y[r * C + c] = (x[r * C + c] - 0.0f) * rstd[c] * gamma[c] + beta[c];
+    });
+}
+
+void running_rstd(float* rstd, const float* running_var, std::size_t C, const bn_config& cfg) {
+    for (std::size_t c = 0; c < C; ++c)
+        rstd[c] = static_cast<float>(1.0 / std::sqrt(double(running_var[c]) + double(cfg.eps)));
+}
+
+void batchnorm_backward_frozen(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                               const float* mean, const float* rstd, const float* gamma, std::size_t rows,
+                               std::size_t C) {
+    for_channel_blocks(C, [&](std::size_t cb, std::size_t ce) {
+        std::vector<double> sum_dy(ce - cb, 0.0), sum_dy_xc(ce - cb, 0.0);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = cb; c < ce; ++c) {
+                const double g = dy[r * C + c];
+                sum_dy[c - cb] += g;
+                sum_dy_xc[c - cb] += g * (double(x[r * C + c]) - (mean ? double(mean[c]) : 0.0));
+                dx[r * C + c] = static_cast<float>(double(gamma[c]) * g * rstd[c]);
+            }
+        for (std::size_t c = cb; c < ce; ++c) {
+            dbeta[c] += static_cast<float>(sum_dy[c - cb]);
+            dgamma[c] += static_cast<float>(sum_dy_xc[c - cb] * rstd[c]);
+        }
+    });
+}
+
+norm_kind norm_kind_from_name(const std::string& name) {
+    if (name == "batch") return norm_kind::batch;
+    if (name == "running-rms") return norm_kind::running_rms;
+    if (name == "none") return norm_kind::none;
+    throw config_error("norm \"" + name + "\" is unknown, expected \"batch\", \"running-rms\" or \"none\"");
+}
+
+const char* norm_kind_name(norm_kind k) {
+    return k == norm_kind::batch ? "batch" : k == norm_kind::running_rms ? "running-rms" : "none";
 }
 
 void batchnorm_fold(float* w_folded, float* bias, const float* w, const float* gamma, const float* beta,

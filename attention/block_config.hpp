@@ -7,7 +7,8 @@
 #include <string>
 
 #include "attention/attention.hpp"
-#include "attention/layers.hpp"  // neuron_kind
+#include "attention/batchnorm.hpp"  // norm_kind
+#include "attention/layers.hpp"     // neuron_kind
 
 namespace wtasim {
 
@@ -15,9 +16,10 @@ struct block_config {
     std::size_t D = 64, H = 4, F = 256;
     neuron_kind neuron = neuron_kind::lif;
     attention_config attn;
-    lif_params lif;               // SN, SN_h when lif; Q/K/V always; SN_a with v_th = attn.v_th_attn
-    nilif_params nilif;           // SN, SN_h when nilif
-    std::string backend = "cpu";  // neuron and attention kernels: "reference" or "cpu"
+    norm_kind norm = norm_kind::batch;  // of every spiking linear (docs/model.md §10 normalisation)
+    lif_params lif;                     // SN, SN_h when lif; Q/K/V always; SN_a with v_th = attn.v_th_attn
+    nilif_params nilif;                 // SN, SN_h when nilif
+    std::string backend = "cpu";        // neuron and attention kernels: "reference" or "cpu"
 
     void validate() const;
 };

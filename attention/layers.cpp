@@ -8,7 +8,7 @@
 
 namespace wtasim {
 
-spiking_linear::spiking_linear(std::string name, std::size_t in, std::size_t out)
+spiking_linear::spiking_linear(std::string name, std::size_t in, std::size_t out, norm_kind norm)
     : weight({out, in}),
       gamma({out}, 1.0f),
       beta({out}, 0.0f),
@@ -19,10 +19,12 @@ spiking_linear::spiking_linear(std::string name, std::size_t in, std::size_t out
       dbeta({out}),
       name_(std::move(name)),
       in_(in),
-      out_(out) {}
+      out_(out),
+      norm_(norm) {}
 
 void spiking_linear::init(const counter_rng& rng, std::uint64_t stream) {
-    const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
+    const float bound = norm_ == norm_kind::none ? std::sqrt(12.0f / static_cast<float>(in_))
+                                                 : 1.0f / std::sqrt(static_cast<float>(in_));
     rng.fill_uniform(weight.data(), weight.size(), stream, 0, -bound, bound);
     gamma.fill(1.0f);
     beta.fill(0.0f);
@@ -41,9 +43,12 @@ void spiking_linear::forward(float* y, const float* x, std::size_t rows, const s
     transpose(wt_.data(), weight.data(), out_, in_);
     pre_.resize(rows * out_);
     cpu::linear_forward_spikes(pre_.data(), x, wt_.data(), rows, in_, out_, levels);
-    if (training) {
-        mean_.resize(out_);
-        rstd_.resize(out_);
+    mean_.resize(out_);
+    rstd_.resize(out_);
+    if (training && norm_ == norm_kind::running_rms) {
+        rmsnorm_forward_train(y, rstd_.data(), running_var.data(), pre_.data(), gamma.data(), beta.data(), valid, rows,
+                              out_, bn_);
+    } else if (training && norm_ == norm_kind::batch) {
         batchnorm_forward_train(y, mean_.data(), rstd_.data(), running_mean.data(), running_var.data(), pre_.data(),
                                 gamma.data(), beta.data(), valid, rows, out_, bn_);
     } else {
@@ -56,8 +61,14 @@ void spiking_linear::backward(float* dx, const float* dy) {
     if (!training_ || x_ == nullptr)
         throw internal_error("spiking_linear " + name_ + ": backward needs a training forward just before it");
     std::vector<float> dpre(rows_ * out_);
-    batchnorm_backward(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(),
-                       gamma.data(), valid_, rows_, out_);
+    if (norm_ == norm_kind::batch) {
+        batchnorm_backward(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(),
+                           gamma.data(), valid_, rows_, out_);
+    } else {
+        if (norm_ == norm_kind::none) running_rstd(rstd_.data(), running_var.data(), out_, bn_);  // var stays 1
+        batchnorm_backward_frozen(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), nullptr, rstd_.data(),
+                                  gamma.data(), rows_, out_);
+    }
     cpu::linear_backward_weight_spikes(dweight.data(), dpre.data(), x_, rows_, in_, out_);
     cpu::linear_backward_input(dx, dpre.data(), weight.data(), rows_, in_, out_);
 }

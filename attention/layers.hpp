@@ -1,6 +1,7 @@
 // Trainable layers of the spiking block, each a small module that owns its parameters and gradients,
 // keeps what its backward needs from the last training forward, and counts its operations (docs/model.md §7):
-// - spiking_linear  SL(x) = BN(W x) on spike input (attention/linear.hpp + attention/batchnorm.hpp)
+// - spiking_linear  SL(x) = BN(W x) on spike input (attention/linear.hpp + attention/batchnorm.hpp), or the
+//                   running-rms / no normalisation of docs/model.md §10 (same tensors, same fold)
 // - neuron_layer    LIF or NI-LIF over [T, rows / T, C] (neurons/)
 // Rows are [T, B, N] flattened (attention/shape.hpp); `valid` marks the real-token rows.
 #pragma once
@@ -26,9 +27,10 @@ struct param_ref {
 
 class spiking_linear {
 public:
-    spiking_linear(std::string name, std::size_t in, std::size_t out);
+    spiking_linear(std::string name, std::size_t in, std::size_t out, norm_kind norm = norm_kind::batch);
 
-    // Uniform(-1/sqrt(in), 1/sqrt(in)) weights, gamma 1, beta 0, running statistics 0 / 1.
+    // Uniform(-b, b) weights, gamma 1, beta 0, running statistics 0 / 1; b = 1/sqrt(in), or with norm "none"
+    // b = sqrt(12 / in), which gives W x unit variance when a quarter of the inputs spike.
     void init(const counter_rng& rng, std::uint64_t stream);
     // y [rows, out] from spikes x [rows, in] (values in {0, 1/levels, ..., 1}); x must stay alive until
     // backward. Training: batch statistics over valid rows, running statistics updated.
@@ -44,6 +46,7 @@ public:
     std::vector<param_ref> buffers();
     std::size_t in() const { return in_; }
     std::size_t out() const { return out_; }
+    norm_kind norm() const { return norm_; }
 
     tensor<float> weight, gamma, beta, running_mean, running_var;
     tensor<float> dweight, dgamma, dbeta;
@@ -51,6 +54,7 @@ public:
 private:
     std::string name_;
     std::size_t in_, out_;
+    norm_kind norm_;
     bn_config bn_;
     // last forward
     const float* x_ = nullptr;

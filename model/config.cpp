@@ -31,6 +31,9 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     b.F = c.F;
     b.neuron = neuron_kind_from_name(r.get_string("neuron", "lif", {"lif", "nilif"}));
     b.backend = r.get_string("backend", "cpu", block_backend_names());
+    b.norm = norm_kind_from_name(r.get_string("norm", "batch", {"batch", "running-rms", "none"}));
+    if (!c.spiking && b.norm != norm_kind::batch)
+        r.fail("norm", norm_kind_name(b.norm), "the ANN twin uses LayerNorm: only \"batch\" (the default)");
     json_reader a = r.object("attention");
     b.attn.kind = attention_kind_from_name(a.get_string("kind", "wta", {"wta", "ssa", "softmax"}));
     b.attn.k = static_cast<int>(a.get_uint("k", 1, 1, 64));
@@ -130,6 +133,7 @@ std::string model_config::to_json() const {
         j["attention"]["fill"] = b.attn.fill;
     }
     if (b.attn.own_qk_threshold) j["attention"]["v_th_qk"] = b.attn.v_th_qk;
+    if (b.norm != norm_kind::batch) j["norm"] = norm_kind_name(b.norm);  // absent: "batch", as before it existed
     if (readout != "spikes") j["readout"] = readout;  // absent: "spikes", as in checkpoints made before it
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();

@@ -7,8 +7,11 @@ namespace wtasim {
 
 const tensor<float>& checkpoint_tensor(const checkpoint& c, weight_group g, const std::string& name,
                                        const shape_t& shape, const std::string& origin) {
-    const auto& group = g == weight_group::params ? c.params : c.buffers;
-    const std::string where = origin + ": " + (g == weight_group::params ? "/params/" : "/buffers/") + name;
+    const auto& group = g == weight_group::params ? c.params : g == weight_group::buffers ? c.buffers : c.optimizer;
+    const char* folder = g == weight_group::params    ? "/params/"
+                         : g == weight_group::buffers ? "/buffers/"
+                                                      : "/optimizer/";
+    const std::string where = origin + ": " + folder + name;
     const auto it = group.find(name);
     if (it == group.end()) throw io_error(where + " is missing");
     if (it->second.shape() != shape)

@@ -14,7 +14,8 @@
 
 namespace wtasim {
 
-enum class weight_group { params, buffers };
+// optimizer: training state beside the AdamW moments (distillation projections, docs/model.md §10)
+enum class weight_group { params, buffers, optimizer };
 
 // The tensor `name` of the group, checked to have `shape`.
 const tensor<float>& checkpoint_tensor(const checkpoint& c, weight_group g, const std::string& name,

@@ -29,6 +29,7 @@ energy_inputs simulated_energy(const checkpoint& c, const model_config& cfg,
     in.model = std::string(cfg.causal ? "WD" : "WE") + "-Spikingformer, " + std::to_string(cfg.L) + " blocks, width " +
                std::to_string(cfg.D) + ", T " + std::to_string(cfg.T);
     if (cfg.readout != "spikes") in.model += ", readout " + cfg.readout;
+    if (cfg.block.norm != norm_kind::batch) in.model += std::string(", norm ") + norm_kind_name(cfg.block.norm);
     for (const auto& q : seqs) in.tokens += q.size();
     for (const auto& [name, t] : c.params) in.footprint_bytes += t.size() * sizeof(float);
     const std::uint64_t outputs = cfg.task.empty() ? cfg.vocab : cfg.task_outputs;

@@ -127,7 +127,7 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
         if (!teacher || !distillable(task.kind))
             throw internal_error("finetune: distillation of task " + task.name + " without a teacher or of kind " +
                                  task_kind_name(task.kind));
-        dist.emplace(cfg.distill, *teacher);
+        dist.emplace(cfg.distill, *teacher, m.config());
     }
     std::vector<const encoded_example*> usable;
     for (const auto& e : train) {
@@ -157,8 +157,11 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
             batch.push_back(usable[(std::uint64_t{bits[0]} << 32 | bits[1]) % usable.size()]);
         }
         m.zero_grad();
+        if (dist) dist->zero_grad();
         const double loss = task_step(m, task, batch, dist ? &*dist : nullptr);
         auto params = m.parameters();
+        if (dist)  // a teacher of another width: its projections learn with the student (docs/model.md §10)
+            for (const param_ref& p : dist->parameters()) params.push_back(p);
         opt.step(params);
         interval += loss;
         ++in_interval;

@@ -84,6 +84,7 @@ def normalise_config(raw):
     c.setdefault("causal", True)
     c.setdefault("neuron", "lif")
     c.setdefault("readout", "spikes")
+    c.setdefault("norm", "batch")
     c["T"] = c.get("T", 4) if c["spiking"] else 1
     att = dict(kind="wta", k=1, v_th_attn=0.5, alpha_wta=1.0, recency="none", fill=False)
     att.update(c.get("attention", {}))
@@ -100,6 +101,8 @@ def normalise_config(raw):
         raise ValueError(f"config: attention kind {att['kind']!r} / neuron {c['neuron']!r} unknown")
     if c["readout"] not in ("spikes", "levels", "residual"):
         raise ValueError(f"config: readout {c['readout']!r} unknown")
+    if c["norm"] not in ("batch", "running-rms", "none"):
+        raise ValueError(f"config: norm {c['norm']!r} unknown")
     if att["recency"] not in ("none", "shift", "bias", "shift+bias"):
         raise ValueError(f"config: attention recency {att['recency']!r} unknown")
     att.setdefault("bias", [1] if "bias" in att["recency"] else [])
@@ -210,12 +213,28 @@ def wta_recency(q, k, v, cand, k_win, alpha, bias, fill):
     return torch.einsum("tbhij,tbjhd->tbihd", M + (soft - soft.detach()), v) / k_win
 
 
-def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None, fast=False):
+def frozen_norm(y, gamma, beta, row_mask, n_rows, running, norm):
+    """The eval form with running statistics (0, r) (docs/model.md §10): "running-rms" uses r as it was before
+    this batch, then moves it towards the batch's mean square over real rows; "none" keeps r = 1."""
+    rv = running[1]
+    rstd = (1.0 / torch.sqrt(rv.detach().double() + BN_EPS)).to(y.dtype)
+    out = (y - 0.0) * rstd * gamma + beta
+    if norm == "running-rms":
+        with torch.no_grad():
+            m = row_mask.double().unsqueeze(-1)
+            ms = (y.double() ** 2 * m).sum(dim=(0, 1, 2)) / n_rows
+            rv.copy_((1 - BN_MOMENTUM) * rv.double() + BN_MOMENTUM * ms)
+    return out
+
+
+def spiking_linear(x, weight, gamma, beta, row_mask, n_rows, running=None, fast=False, norm="batch"):
     """x [T,B,N,in] -> BN(x W^T); row_mask [T,B,N] (1 real). running = (mean, var) buffers updated in place.
 
     fast (bench only, every row real): torch's own float32 batch_norm, the same semantics without the
     float64 statistics that make "check" agree with wtasim to the last bit of a spike decision."""
     y = torch.matmul(x, weight.t())
+    if norm != "batch":
+        return frozen_norm(y, gamma, beta, row_mask, n_rows, running, norm)
     if fast and n_rows == row_mask.numel():
         rm, rv = running if running is not None else (None, None)
         C = y.shape[-1]
@@ -335,7 +354,7 @@ class Twin:
         def sl(name, inp):
             run = (self.buffers[pre + name + ".bn.running_mean"], self.buffers[pre + name + ".bn.running_var"])
             return spiking_linear(inp, P[pre + name + ".weight"], P[pre + name + ".bn.weight"],
-                                  P[pre + name + ".bn.bias"], row_mask, n_rows, run, self.fast)
+                                  P[pre + name + ".bn.bias"], row_mask, n_rows, run, self.fast, cfg["norm"])
 
         kind = cfg["neuron"]
         s1 = neuron(cfg, kind, x, k("s1"))
@@ -461,6 +480,8 @@ def run_case(case, dtype=torch.float32, rec=None):
         loss = twin_distill.distill_loss(loss, logits, targets, mask, twin.hidden, case["distill"])
     loss.backward()
     grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)).detach() for n, p in twin.params.items()}
+    if case.get("distill") is not None:  # a wider teacher's learned projections
+        grads.update({n: p.grad.detach() for n, p in twin_distill.projections(case["distill"]).items()})
     return float(loss), logits.detach(), grads, {n: b.detach() for n, b in twin.buffers.items()}, twin
 
 

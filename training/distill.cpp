@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/rng.hpp"
 
 namespace wtasim {
 
@@ -67,30 +68,80 @@ std::vector<std::vector<float>> residual_means(const language_model& m) {
     return out;
 }
 
+void distill_projection::init(std::size_t blocks, std::size_t teacher_d, std::size_t student_d, std::uint64_t seed) {
+    weight.clear();
+    dweight.clear();
+    const counter_rng rng(seed);
+    const float bound = 1.0f / std::sqrt(static_cast<float>(student_d));
+    for (std::size_t l = 0; l < blocks; ++l) {
+        weight.emplace_back(tensor<float>({teacher_d, student_d}));
+        dweight.emplace_back(tensor<float>({teacher_d, student_d}, 0.0f));
+        rng.fill_uniform(weight.back().data(), weight.back().size(), 0x70726f6aULL + l, 0, -bound, bound);
+    }
+}
+
+std::vector<param_ref> distill_projection::parameters() {
+    std::vector<param_ref> out;
+    for (std::size_t l = 0; l < weight.size(); ++l)
+        out.push_back({"distill.proj." + std::to_string(l) + ".weight", &weight[l], &dweight[l]});
+    return out;
+}
+
+void distill_projection::zero_grad() {
+    for (auto& d : dweight) d.fill(0.0f);
+}
+
 double distill_hidden(language_model& student, const std::vector<std::vector<float>>& teacher,
-                      const std::vector<std::uint8_t>& mask, double scale) {
+                      const std::vector<std::uint8_t>& mask, double scale, distill_projection* proj) {
     const model_config& c = student.config();
     const std::size_t D = c.D, T = c.T;
     const auto mean = residual_means(student);
     if (teacher.size() != c.L) throw internal_error("distill_hidden: teacher residual streams of another depth");
+    const bool projected = proj != nullptr && !proj->empty();
     const std::size_t tokens = mean.empty() ? 0 : mean[0].size() / D;
+    const std::size_t Dt = projected ? proj->weight[0].shape()[0] : D;
     std::size_t real = 0;
     for (std::size_t i = 0; i < tokens; ++i) real += (mask.empty() || mask[i]) ? 1 : 0;
     if (real == 0) return 0.0;
-    const double norm = 1.0 / (double(real) * double(D));
+    const double norm = 1.0 / (double(real) * double(Dt));
     double loss = 0;
     std::vector<float> grad(T * tokens * D);
+    std::vector<double> u(Dt), dmean(D);
     for (std::size_t l = 0; l < c.L; ++l) {
-        if (teacher[l].size() != mean[l].size())
+        if (teacher[l].size() != tokens * Dt)
             throw internal_error("distill_hidden: teacher residual stream of block " + std::to_string(l) +
                                  " has another shape");
         std::fill(grad.begin(), grad.end(), 0.0f);
+        const float* P = projected ? proj->weight[l].data() : nullptr;
+        float* dP = projected ? proj->dweight[l].data() : nullptr;
         for (std::size_t i = 0; i < tokens; ++i) {
             if (!mask.empty() && !mask[i]) continue;
-            for (std::size_t ch = 0; ch < D; ++ch) {
-                const double diff = double(mean[l][i * D + ch]) - double(teacher[l][i * D + ch]);
+            const float* m = &mean[l][i * D];
+            for (std::size_t o = 0; o < Dt; ++o) {  // u = P m (or m), in double
+                if (!projected) {
+                    u[o] = m[o];
+                    continue;
+                }
+                double acc = 0;
+                for (std::size_t j = 0; j < D; ++j) acc += double(P[o * D + j]) * double(m[j]);
+                u[o] = acc;
+            }
+            std::fill(dmean.begin(), dmean.end(), 0.0);
+            for (std::size_t o = 0; o < Dt; ++o) {
+                const double diff = u[o] - double(teacher[l][i * Dt + o]);
                 loss += diff * diff * norm;
-                const auto g = static_cast<float>(scale * 2 * diff * norm / double(T));
+                const double g = scale * 2 * diff * norm;  // d/du[o]
+                if (!projected) {
+                    dmean[o] = g;
+                    continue;
+                }
+                for (std::size_t j = 0; j < D; ++j) {
+                    dmean[j] += g * double(P[o * D + j]);
+                    dP[o * D + j] += static_cast<float>(g * double(m[j]));
+                }
+            }
+            for (std::size_t ch = 0; ch < D; ++ch) {
+                const auto g = static_cast<float>(dmean[ch] / double(T));
                 for (std::size_t t = 0; t < T; ++t) grad[(t * tokens + i) * D + ch] = g;
             }
         }
@@ -111,11 +162,17 @@ std::string teacher_mismatch(const model_config& t, const model_config& s, doubl
     if (!s.task.empty() && (t.task_outputs != s.task_outputs || t.task_readout != s.task_readout))
         return "the teacher's task head has " + str(t.task_outputs) + " outputs (" + t.task_readout +
                " readout), the student's " + str(s.task_outputs) + " (" + s.task_readout + ")";
-    if (hidden_weight > 0 && (t.D != s.D || t.L != s.L))
-        return "hidden_weight > 0 compares residual streams of the same width and depth: the teacher has d_model " +
-               str(t.D) + " and " + str(t.L) + " blocks, the student d_model " + str(s.D) + " and " + str(s.L) +
-               " blocks (use hidden_weight 0)";
+    if (hidden_weight > 0 && t.L != s.L)
+        return "hidden_weight > 0 compares the residual streams after each block: the teacher has " + str(t.L) +
+               " blocks, the student " + str(s.L) + " (use hidden_weight 0)";
     return "";
+}
+
+distiller::distiller(const distill_config& cfg, language_model& teacher, const model_config& student,
+                     std::uint64_t seed)
+    : cfg_(cfg), teacher_(teacher) {
+    if (cfg_.hidden_weight > 0 && teacher.config().D != student.D)
+        proj_.init(student.L, teacher.config().D, student.D, seed);
 }
 
 distill_terms distiller::lm(language_model& student, float* dlogits, const float* logits, const std::int32_t* targets,
@@ -145,7 +202,7 @@ distill_terms distiller::combine(language_model& student, float* d, const float*
     distill_terms terms;
     terms.kl = distill_kl(d, cfg_.weight, z, teacher_out_.data(), targets, rows, outputs, cfg_.temperature);
     if (cfg_.hidden_weight > 0)
-        terms.hidden = distill_hidden(student, residual_means(teacher_), mask, cfg_.hidden_weight);
+        terms.hidden = distill_hidden(student, residual_means(teacher_), mask, cfg_.hidden_weight, &proj_);
     return terms;
 }
 

@@ -164,11 +164,13 @@ eval_result evaluate(language_model& m, const train_scenario& s, const token_str
     return e;
 }
 
+// `extra`: training-only parameters (distillation projections), kept beside the AdamW state in /optimizer.
 void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const train_scenario& s, const tokenizer& tok,
-                   std::uint64_t step) {
+                   std::uint64_t step, const std::vector<param_ref>& extra) {
     c = weights_checkpoint(m);
     c.step = static_cast<std::int64_t>(step);
     c.optimizer = opt.state();
+    for (const param_ref& p : extra) c.optimizer.emplace(p.name, *p.value);
     c.tokenizer = tok.bytes();
     nlohmann::json j{{"generator", "philox4x32-10"},
                      {"seed", s.seed},
@@ -243,7 +245,8 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     m.init(s.seed);
     const std::unique_ptr<language_model> teacher = load_teacher(s, d.tok, out);
     std::optional<distiller> distill;
-    if (teacher) distill.emplace(s.distill, *teacher);
+    if (teacher) distill.emplace(s.distill, *teacher, s.model, s.seed);
+    std::vector<param_ref> extra = distill ? distill->parameters() : std::vector<param_ref>{};
     adamw opt(s.opt);
     std::uint64_t step = 0;
     if (resumed) {
@@ -255,6 +258,7 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
                            ": /optimizer/t is missing: not a training checkpoint (wtasim export drops the "
                            "optimizer state), so it cannot be resumed exactly");
         from_checkpoint(m, *resumed, ckpt_path);
+        load_weights(extra, *resumed, weight_group::optimizer, ckpt_path);
         opt.load_state(resumed->optimizer);
         step = static_cast<std::uint64_t>(resumed->step);
         out << "resumed from " << ckpt_path << " at step " << step << "\n";
@@ -279,16 +283,18 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     const std::size_t V = s.model.vocab, B = s.batch, N = s.seq_len;
     std::vector<float> logits(B * N * V), dlogits(logits.size());
     auto params = m.parameters();
+    params.insert(params.end(), extra.begin(), extra.end());
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t tokens_this_run = 0, steps_this_run = 0;
     eval_result last;
     auto save = [&](std::uint64_t at) {
         checkpoint c;
-        to_checkpoint(c, m, opt, s, d.tok, at);
+        to_checkpoint(c, m, opt, s, d.tok, at, extra);
         save_checkpoint(ckpt_path, c);
     };
     while (step < s.steps) {
         m.zero_grad();
+        if (distill) distill->zero_grad();
         double loss = 0, objective = 0;
         distill_terms terms_sum;
         for (std::size_t micro = 0; micro < s.accumulate; ++micro) {

@@ -7,6 +7,7 @@
 #include "attention/batchnorm.hpp"
 #include "attention/linear.hpp"
 #include "common/finite_difference.hpp"
+#include "core/error.hpp"
 #include "helpers.hpp"
 
 using namespace wtasim;
@@ -88,4 +89,82 @@ TEST_CASE("batchnorm: eval mode equals the folded weight and bias") {
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t o = 0; o < out; ++o)
             CHECK(folded[r * out + o] + bias[o] == doctest::Approx(y[r * out + o]).epsilon(1e-5).scale(1.0));
+}
+
+TEST_CASE("running-rms: the statistics before the batch normalise it; the mean square moves over real rows only") {
+    // Channel 0 over real rows (1, 3, [100 padding]): mean square 5. Running mean square before: 4.
+    const std::vector<float> x{1, 2, 3, -2, 100, 7};
+    const std::vector<std::uint8_t> valid{1, 1, 0};
+    const std::vector<float> gamma{2, 1}, beta{0.5f, 0};
+    std::vector<float> y(6), rstd(2), ms{4, 0.25f};
+    rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), x.data(), gamma.data(), beta.data(), valid.data(), 3, 2);
+    CHECK(rstd[0] == doctest::Approx(1.0 / std::sqrt(4.0 + 1e-5)));
+    CHECK(y[0] == doctest::Approx(1.0 / std::sqrt(4.0 + 1e-5) * 2 + 0.5));
+    CHECK(y[4] == doctest::Approx(100.0 / std::sqrt(4.0 + 1e-5) * 2 + 0.5));  // padding normalised too
+    CHECK(y[3] == doctest::Approx(-2.0 / std::sqrt(0.25 + 1e-5)));
+    CHECK(ms[0] == doctest::Approx(0.9 * 4 + 0.1 * 5.0));
+    CHECK(ms[1] == doctest::Approx(0.9 * 0.25 + 0.1 * 4.0));  // (4 + 4) / 2, the padding 7 left out
+    // the training forward is the evaluation forward with mean 0 and the old mean square, bit for bit
+    const std::vector<float> zero(2, 0.0f), old{4, 0.25f};
+    std::vector<float> eval(6);
+    batchnorm_forward_eval(eval.data(), x.data(), gamma.data(), beta.data(), zero.data(), old.data(), 3, 2);
+    CHECK(eval == y);
+}
+
+TEST_CASE("running-rms and none: the frozen-statistics backward equals finite differences") {
+    const std::size_t rows = 8, C = 3;
+    std::vector<std::uint8_t> valid(rows, 1);
+    valid[7] = 0;
+    const auto gamma = normal(C, 25), beta = normal(C, 26), w = normal(rows * C, 27);
+    std::vector<float> ms = normal(C, 28);
+    for (float& v : ms) v = 0.3f + v * v;
+    std::vector<double> x(rows * C);
+    counter_rng rng(29);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = 2.0 * rng.normal(0, i) + 1.0;
+    for (bool rms : {true, false}) {
+        CAPTURE(rms);
+        const std::vector<float> start = rms ? ms : std::vector<float>(C, 1.0f);
+        auto forward = [&](const std::vector<float>& f, std::vector<float>& y, std::vector<float>& rstd) {
+            std::vector<float> stat = start;
+            if (rms) {
+                rmsnorm_forward_train(y.data(), rstd.data(), stat.data(), f.data(), gamma.data(), beta.data(),
+                                      valid.data(), rows, C);
+            } else {
+                const std::vector<float> zero(C, 0.0f);
+                batchnorm_forward_eval(y.data(), f.data(), gamma.data(), beta.data(), zero.data(), stat.data(), rows,
+                                       C);
+                running_rstd(rstd.data(), stat.data(), C);
+            }
+        };
+        auto loss = [&](const std::vector<double>& xs) {
+            std::vector<float> f(xs.begin(), xs.end()), y(rows * C), rstd(C);
+            forward(f, y, rstd);
+            double l = 0;
+            for (std::size_t i = 0; i < y.size(); ++i) l += double(y[i]) * w[i];
+            return l;
+        };
+        const auto numeric = test::central_difference(x, 1e-2, loss);
+        std::vector<float> f(x.begin(), x.end()), y(rows * C), rstd(C), dx(rows * C), dgamma(C, 0), dbeta(C, 0);
+        forward(f, y, rstd);
+        batchnorm_backward_frozen(dx.data(), dgamma.data(), dbeta.data(), w.data(), f.data(), nullptr, rstd.data(),
+                                  gamma.data(), rows, C);
+        double scale = 0;
+        for (double v : numeric) scale = std::max(scale, std::abs(v));
+        for (std::size_t i = 0; i < dx.size(); ++i) CHECK(std::abs(dx[i] - numeric[i]) <= 2e-3 * scale);
+        for (std::size_t c = 0; c < C; ++c) {
+            double g = 0, b = 0;
+            for (std::size_t r = 0; r < rows; ++r) {
+                g += w[r * C + c] * f[r * C + c] * rstd[c];
+                b += w[r * C + c];
+            }
+            CHECK(dgamma[c] == doctest::Approx(g).epsilon(1e-5));
+            CHECK(dbeta[c] == doctest::Approx(b).epsilon(1e-5));
+        }
+    }
+}
+
+TEST_CASE("norm names: batch, running-rms, none; anything else is refused by name") {
+    for (norm_kind k : {norm_kind::batch, norm_kind::running_rms, norm_kind::none})
+        CHECK(norm_kind_from_name(norm_kind_name(k)) == k);
+    CHECK_THROWS_WITH_AS(norm_kind_from_name("layer"), doctest::Contains("norm \"layer\" is unknown"), config_error);
 }

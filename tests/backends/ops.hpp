@@ -184,6 +184,32 @@ inline op_outputs run_batchnorm(const std::string& backend, const batchnorm_inpu
     return out;
 }
 
+// running-rms (docs/model.md §10): training forward from a given running mean square, the frozen-statistics
+// backward, then the evaluation forward and the fold with the updated mean square (mean 0).
+inline op_outputs run_rmsnorm(const std::string& backend, const batchnorm_inputs& bi) {
+    REQUIRE(backend == "reference");  // one implementation for every backend
+    const std::size_t n = bi.rows * bi.C, C = bi.C;
+    const std::uint8_t* valid = bi.valid.empty() ? nullptr : bi.valid.data();
+    std::vector<float> y(n), rstd(C), ms(C), zero(C, 0.0f), dx(n), dgamma(C, 0.0f), dbeta(C, 0.0f), y_eval(n),
+        w_folded(bi.w.size()), bias(C);
+    for (std::size_t c = 0; c < C; ++c) ms[c] = 0.25f + 0.5f * float(c % 5);
+    rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), bi.x.data(), bi.gamma.data(), bi.beta.data(), valid,
+                          bi.rows, C);
+    batchnorm_backward_frozen(dx.data(), dgamma.data(), dbeta.data(), bi.dy.data(), bi.x.data(), nullptr, rstd.data(),
+                              bi.gamma.data(), bi.rows, C);
+    batchnorm_forward_eval(y_eval.data(), bi.x.data(), bi.gamma.data(), bi.beta.data(), zero.data(), ms.data(), bi.rows,
+                           C);
+    batchnorm_fold(w_folded.data(), bias.data(), bi.w.data(), bi.gamma.data(), bi.beta.data(), zero.data(), ms.data(),
+                   C, bi.w.size() / C);
+    op_outputs out;
+    using named = std::pair<const char*, const std::vector<float>*>;
+    for (const auto& [name, v] :
+         {named{"y", &y}, named{"rstd", &rstd}, named{"running_ms", &ms}, named{"dx", &dx}, named{"dgamma", &dgamma},
+          named{"dbeta", &dbeta}, named{"y_eval", &y_eval}, named{"w_folded", &w_folded}, named{"bias", &bias}})
+        out.add(name, *v);
+    return out;
+}
+
 struct block_inputs {
     seq_shape shape;
     std::vector<std::uint8_t> mask;

@@ -223,6 +223,9 @@ void add_batchnorm_cases(std::vector<op_case>& cases) {
                      }});
     cases.push_back(
         {"batchnorm", "33 rows x 40 channels", {}, [=](const std::string& b) { return run_batchnorm(b, *plain); }});
+    cases.push_back({"batchnorm", "running-rms, 50 rows (5 padding) x 20 channels", {}, [=](const std::string& b) {
+                         return run_rmsnorm(b, *masked);
+                     }});
 }
 
 void add_block_cases(std::vector<op_case>& cases) {
@@ -258,6 +261,22 @@ void add_block_cases(std::vector<op_case>& cases) {
         }
         cases.push_back({"block",
                          std::string(neuron == neuron_kind::lif ? "lif " : "nilif ") + attention_name(cfg.attn),
+                         {},
+                         [=](const std::string& b) { return run_block(b, cfg, *bi); }});
+    }
+    // the normalisations without batch statistics (docs/model.md §10)
+    for (auto [norm, neuron] :
+         {std::pair{norm_kind::running_rms, neuron_kind::lif}, {norm_kind::none, neuron_kind::nilif}}) {
+        block_config cfg;
+        cfg.D = 16;
+        cfg.H = 2;
+        cfg.F = 32;
+        cfg.neuron = neuron;
+        cfg.norm = norm;
+        cfg.attn.k = 2;
+        cfg.attn.v_th_attn = 0.125f;
+        cases.push_back({"block",
+                         std::string(norm_kind_name(norm)) + " " + attention_name(cfg.attn),
                          {},
                          [=](const std::string& b) { return run_block(b, cfg, *bi); }});
     }
@@ -374,6 +393,32 @@ std::vector<grad_case> grad_cases() {
                      auto all = bn_grads();
                      return std::vector<float>(all.end() - static_cast<std::ptrdiff_t>(2 * bn.C), all.end());
                  }});
+    // running-rms in x, gamma and beta (the running mean square as given is a constant of the forward)
+    auto rms_loss = [bn](const std::vector<float>& xs, const std::vector<float>& gb) {
+        std::vector<float> y(xs.size()), rstd(bn.C), ms(bn.C, 0.7f);
+        rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), xs.data(), gb.data(), gb.data() + bn.C, bn.valid.data(),
+                              bn.rows, bn.C);
+        return dot(y, bn.dy);
+    };
+    auto rms_grads = [bn, gb]() {
+        const auto f = to_float(gb);
+        std::vector<float> y(bn.x.size()), rstd(bn.C), ms(bn.C, 0.7f), dx(bn.x.size()), dgb(2 * bn.C, 0.0f);
+        rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), bn.x.data(), f.data(), f.data() + bn.C, bn.valid.data(),
+                              bn.rows, bn.C);
+        batchnorm_backward_frozen(dx.data(), dgb.data(), dgb.data() + bn.C, bn.dy.data(), bn.x.data(), nullptr,
+                                  rstd.data(), f.data(), bn.rows, bn.C);
+        dx.insert(dx.end(), dgb.begin(), dgb.end());
+        return dx;
+    };
+    std::vector<double> xgb = to_double(bn.x);
+    xgb.insert(xgb.end(), gb.begin(), gb.end());
+    g.push_back({"running-rms: dx, dgamma, dbeta", 1e-2, 2e-3, xgb,
+                 [=](const std::vector<double>& p) {
+                     const auto f = to_float(p);
+                     const auto split = f.begin() + static_cast<std::ptrdiff_t>(bn.x.size());
+                     return rms_loss({f.begin(), split}, {split, f.end()});
+                 },
+                 [=](const std::vector<double>&) { return rms_grads(); }});
     // SSA and softmax attention are smooth in real-valued Q, K, V (the reference takes real values).
     const auto& att = attention_backend_named("reference");
     const attention_dims d{seq_shape{1, 1, 5}, 1, 4, nullptr};
@@ -434,7 +479,7 @@ TEST_CASE("block: the whole spiking block on every block backend equals the refe
 
 TEST_CASE("grad: the reference backward of every smooth op equals finite differences of its forward") {
     const auto cases = grad_cases();
-    CHECK(cases.size() == 3 + 2 + 4);
+    CHECK(cases.size() == 3 + 2 + 1 + 4);  // linear, batchnorm, running-rms, attention
     for (const grad_case& g : cases) check_gradient(g);
 }
 

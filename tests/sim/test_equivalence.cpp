@@ -43,6 +43,9 @@ fixture make(const std::string& model_json) {
             rng.fill_normal(b.value->data(), b.value->size(), stream++, 0, 0.0f, 0.3f);
         if (b.name.ends_with("running_var"))
             rng.fill_uniform(b.value->data(), b.value->size(), stream++, 0, 0.5f, 2.0f);
+        // running-rms keeps a zero mean and a running mean square; none keeps (0, 1) for ever
+        if (f.cfg.block.norm != norm_kind::batch && b.name.ends_with("running_mean")) b.value->fill(0.0f);
+        if (f.cfg.block.norm == norm_kind::none && b.name.ends_with("running_var")) b.value->fill(1.0f);
     }
     const std::size_t B = 3, N = 7, V = f.cfg.vocab;
     std::vector<std::int32_t> tokens(B * N);
@@ -151,6 +154,13 @@ TEST_CASE("sim: Q and K neurons with their own threshold equal the trainer") {
     check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "v_th_qk": 0.5})"));
     check_equivalent(config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_qk": 0.75,
         "v_th_attn": 0.25, "recency": "shift+bias", "fill": true})"));
+}
+TEST_CASE("sim: the running-rms and no-normalisation models equal the trainer") {
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "norm": "running-rms", "attention": {"kind": "wta"})"));
+    check_equivalent(config(R"("causal": false, "neuron": "nilif", "norm": "none", "attention": {"kind": "wta", "k": 2,
+        "v_th_attn": 0.25})"));
+    check_equivalent(config(R"("causal": true, "neuron": "lif", "norm": "none", "readout": "residual",
+        "attention": {"kind": "wta", "recency": "shift"})"));
 }
 TEST_CASE("sim: the readouts \"levels\" (NI-LIF final neuron after LIF blocks) and \"residual\" equal the trainer") {
     check_equivalent(config(R"("causal": true, "neuron": "lif", "readout": "levels", "attention": {"kind": "wta"})"));

@@ -47,6 +47,9 @@ TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") 
     write_pair(out, "wd_lif_levels", std::string("{") + base + R"(, "causal": true, "readout": "levels"})");
     write_pair(out, "we_nilif_residual",
                std::string("{") + base + R"(, "causal": false, "neuron": "nilif", "readout": "residual"})");
+    write_pair(out, "wd_lif_rms", std::string("{") + base + R"(, "causal": true, "norm": "running-rms"})");
+    write_pair(out, "we_nilif_none",
+               std::string("{") + base + R"(, "causal": false, "neuron": "nilif", "norm": "none"})");
     write_pair(out, "we_lif_softmax",
                std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
 }

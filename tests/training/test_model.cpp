@@ -251,4 +251,43 @@ TEST_CASE("model: config JSON round-trips and bad values name the JSON path") {
           "x.json: /model/readout = \"membrane\", expected one of \"spikes\", \"levels\", \"residual\"");
     CHECK(error_of(R"({"spiking": false, "T": 1, "readout": "residual"})") ==
           "x.json: /model/readout = \"residual\", the ANN twin reads LN_final(X): only \"spikes\" (the default)");
+    // the normalisation (docs/model.md §10): absent when "batch"
+    CHECK(c.to_json().find("norm") == std::string::npos);
+    for (const char* kind : {"running-rms", "none"}) {
+        const model_config o = model_config::from_json(std::string(R"({"norm": ")") + kind + "\"}");
+        CHECK(norm_kind_name(o.block.norm) == std::string(kind));
+        CHECK(model_config::from_json(o.to_json()).to_json() == o.to_json());
+    }
+    CHECK(error_of(R"({"norm": "layer"})") ==
+          "x.json: /model/norm = \"layer\", expected one of \"batch\", \"running-rms\", \"none\"");
+    CHECK(error_of(R"({"spiking": false, "T": 1, "norm": "none"})") ==
+          "x.json: /model/norm = \"none\", the ANN twin uses LayerNorm: only \"batch\" (the default)");
+}
+
+TEST_CASE("model: with running-rms or no normalisation, training and evaluation forwards agree bit for bit") {
+    // docs/model.md §10: the statistics a training forward uses are the running ones, so training and inference
+    // compute the same function (and the simulator's fold matches both); batch norm does not, which the test shows.
+    for (const char* kind : {"running-rms", "none", "batch"}) {
+        CAPTURE(kind);
+        const model_config c = model_config::from_json(std::string(R"({"vocab": 11, "d_model": 8, "heads": 2,
+            "d_ff": 16, "layers": 2, "max_len": 8, "T": 3, "norm": ")") +
+                                                       kind + "\"}");
+        language_model m(c);
+        m.init(5);
+        const batch b;
+        std::vector<float> eval(b.B * b.N * c.vocab), train(eval.size());
+        std::vector<float> before;
+        for (auto& r : m.buffers()) before.insert(before.end(), r.value->begin(), r.value->end());
+        m.forward(eval.data(), b.tokens.data(), b.B, b.N, b.mask, false);
+        m.forward(train.data(), b.tokens.data(), b.B, b.N, b.mask, true);
+        if (std::string(kind) == "batch") {
+            CHECK(eval != train);
+            continue;
+        }
+        CHECK(eval == train);
+        // running-rms has moved its mean square towards the batch's; none has not moved
+        std::vector<float> after;
+        for (auto& r : m.buffers()) after.insert(after.end(), r.value->begin(), r.value->end());
+        CHECK((after != before) == (std::string(kind) == "running-rms"));
+    }
 }

@@ -21,10 +21,10 @@ namespace {
 // `model` and `train` add keys to those objects (each starting with a comma); `tokenizer` replaces the object.
 train_scenario tiny(const std::string& output, const std::string& objective = "clm", bool causal = true,
                     const std::string& model = R"(, "T": 2)", const std::string& train = "",
-                    const std::string& tokenizer = R"({"vocab_size": 200})") {
-    const std::string json = R"({"model": {"d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "max_len": 16,
-        "causal": )" + std::string(causal ? "true" : "false") +
-                             model +
+                    const std::string& tokenizer = R"({"vocab_size": 200})", std::size_t d_model = 16) {
+    const std::string json = R"({"model": {"d_model": )" + std::to_string(d_model) +
+                             R"(, "heads": 2, "d_ff": 32, "layers": 1, "max_len": 16, "causal": )" +
+                             std::string(causal ? "true" : "false") + model +
                              R"(}, "data": {"corpus": "kjv", "max_documents": 60, "data_dir": ")" WTASIM_SOURCE_DIR
                              R"(/data"}, "tokenizer": )" +
                              tokenizer + R"(,
@@ -197,5 +197,55 @@ TEST_CASE(
     train_scenario longer = student("bad");
     longer.model.max_len = 24;
     CHECK(error_of(longer) == prefix + "the teacher's max_len is 16, shorter than the student's 24");
+    fs::remove_all(dir);
+}
+
+TEST_CASE("trainer: a wider teacher's residual streams are matched through learned projections that resume too") {
+    const fs::path dir = fs::temp_directory_path() / "wtasim_trainer_distill_proj_test";
+    fs::remove_all(dir);
+    std::ostringstream log;
+    train_scenario ts = tiny((dir / "teacher").string(), "clm", true, R"(, "T": 1, "spiking": false)", "",
+                             R"({"vocab_size": 200})", 24);
+    ts.steps = ts.opt.total = 2;
+    train(ts, {}, log);
+    const std::string teacher = (dir / "teacher" / "checkpoint.h5").string();
+    auto student = [&](const std::string& out) {
+        return tiny((dir / out).string(), "clm", true, R"(, "T": 2)",
+                    R"(, "distill": {"teacher": ")" + teacher + R"(", "weight": 0.5, "hidden_weight": 0.5})",
+                    R"({"from": ")" + teacher + "\"}");
+    };
+    train(student("whole"), {}, log);
+    train_options o;
+    o.stop_after = 4;
+    train(student("parts"), o, log);
+    o.stop_after = 0;
+    o.resume = true;
+    train(student("parts"), o, log);
+    const checkpoint a = load_checkpoint((dir / "whole" / "checkpoint.h5").string()),
+                     b = load_checkpoint((dir / "parts" / "checkpoint.h5").string());
+    // the projection [24, 16] is training state beside the AdamW moments, not a model parameter
+    REQUIRE(a.optimizer.count("distill.proj.0.weight") == 1);
+    CHECK(a.optimizer.at("distill.proj.0.weight").shape() == shape_t{24, 16});
+    CHECK(a.optimizer.count("m.distill.proj.0.weight") == 1);
+    CHECK(a.params.count("distill.proj.0.weight") == 0);
+    for (const auto& [name, t] : a.optimizer) {  // resumed bit for bit, projections and moments included
+        CAPTURE(name);
+        CHECK(b.optimizer.at(name).values() == t.values());
+    }
+    for (const auto& [name, t] : a.params) {
+        CAPTURE(name);
+        CHECK(b.params.at(name).values() == t.values());
+    }
+    // it learned: the hidden term fell from the first logged step to the last
+    const auto curve_lines = lines((dir / "whole" / "metrics.jsonl").string());
+    double first = -1, last = -1;
+    for (const auto& l : curve_lines) {
+        const auto j = nlohmann::json::parse(l);
+        if (!j.contains("distill_hidden")) continue;
+        if (first < 0) first = j.at("distill_hidden").get<double>();
+        last = j.at("distill_hidden").get<double>();
+    }
+    CHECK(first > 0.0);
+    CHECK(last < first);
     fs::remove_all(dir);
 }

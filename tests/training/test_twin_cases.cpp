@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "model/checkpoint.hpp"
 #include "model/h5.hpp"
@@ -21,7 +22,10 @@ namespace {
 // With `distill` (weight > 0 or hidden_weight > 0) the loss is the docs/model.md §10 objective against an ANN twin
 // teacher of the same sizes; its logits and residual streams are stored as data (/batch/teacher_logits,
 // /batch/teacher_hidden/<l>) with the options as root attributes (distill_weight, _temperature, _hidden_weight).
-void write_case(const std::string& name, const std::string& model_json, bool clm, const distill_config& distill = {}) {
+// A teacher of `teacher_d` channels (0: the student's) is compared through the learned projections, stored as
+// /batch/distill_proj/<l> with their gradients under /expected/grads/distill.proj.<l>.weight.
+void write_case(const std::string& name, const std::string& model_json, bool clm, const distill_config& distill = {},
+                std::size_t teacher_d = 0) {
     const char* out = std::getenv("WTASIM_FIXTURE_DIR");
     if (out == nullptr) return;  // only when run as the CTest fixture
     std::filesystem::create_directories(out);
@@ -32,6 +36,15 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
         for (float& w : *p.value) w = std::round(w * 64.0f) / 64.0f;
     for (auto& p : m.parameters())  // BN shifts that keep every layer firing in so small a model
         if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
+    // Without batch statistics the sparse first layers hardly fire in so small a model: a running mean square
+    // below the initial 1 (and uneven over channels) for running-rms, a larger gain for none.
+    if (cfg.block.norm == norm_kind::running_rms)
+        for (auto& b : m.buffers())
+            if (b.name.ends_with(".bn.running_var"))
+                for (std::size_t i = 0; i < b.value->size(); ++i) b.value->data()[i] = 0.015625f * float(1 + i % 3);
+    if (cfg.block.norm == norm_kind::none)
+        for (auto& p : m.parameters())
+            if (p.name.ends_with(".bn.weight")) p.value->fill(2.0f);
     const std::size_t B = 2, N = 6, V = cfg.vocab;
     const std::vector<std::int32_t> tokens{1, 5, 9, 2, 7, 3, 4, 12, 6, 8, 11, 0};
     const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
@@ -46,18 +59,20 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     model_config tcfg = cfg;
     tcfg.spiking = false;
     tcfg.T = 1;
+    if (teacher_d > 0) tcfg.D = tcfg.block.D = teacher_d;
     language_model teacher(tcfg);
     teacher.init(29);
     std::vector<float> teacher_logits(B * N * V);
     teacher.forward(teacher_logits.data(), tokens.data(), B, N, mask, false);
     const auto teacher_hidden = residual_means(teacher);
     m.zero_grad();
+    std::optional<distiller> dist;
+    if (distill.enabled) dist.emplace(distill, teacher, cfg, 5);
     m.forward(logits.data(), tokens.data(), B, N, mask, true);
     const loss_result r = cross_entropy(d.data(), logits.data(), targets.data(), B * N, V);
     double loss = r.loss;
     if (distill.enabled) {
-        distiller dist(distill, teacher);
-        const distill_terms t = dist.lm(m, d.data(), logits.data(), targets.data(), tokens.data(), B, N, mask);
+        const distill_terms t = dist->lm(m, d.data(), logits.data(), targets.data(), tokens.data(), B, N, mask);
         CHECK(t.kl > 0.0);
         CHECK(t.hidden > 0.0);
         loss = t.objective(r.loss, distill);
@@ -70,7 +85,12 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     if (distill.enabled) {
         f.write("/batch/teacher_logits", {B * N, V}, teacher_logits.data());
         for (std::size_t l = 0; l < cfg.L; ++l)
-            f.write("/batch/teacher_hidden/" + std::to_string(l), {B * N, cfg.D}, teacher_hidden[l].data());
+            f.write("/batch/teacher_hidden/" + std::to_string(l), {B * N, tcfg.D}, teacher_hidden[l].data());
+        for (const param_ref& p : dist->parameters()) {
+            f.write("/batch/distill_proj/" + p.name.substr(std::string("distill.proj.").size(), 1), p.value->shape(),
+                    p.value->data());
+            f.write("/expected/grads/" + p.name, p.grad->shape(), p.grad->data());
+        }
         f.set_attr("/", "distill_weight", distill.weight);
         f.set_attr("/", "distill_temperature", distill.temperature);
         f.set_attr("/", "distill_hidden_weight", distill.hidden_weight);
@@ -78,6 +98,8 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     f.set_attr("/", "expected_loss", loss);
     f.write("/expected/logits", {B * N, V}, logits.data());
     for (auto& p : m.parameters()) f.write("/expected/grads/" + p.name, p.grad->shape(), p.grad->data());
+    // the running statistics after the training forward (BN's, or running-rms's mean square)
+    for (auto& b : m.buffers()) f.write("/expected/buffers/" + b.name, b.value->shape(), b.value->data());
     if (cfg.spiking) {
         CHECK(m.firing_rates()[0] > 0.01);
         // the attention output neuron must fire, or the case would not test the attention kind at all
@@ -133,6 +155,18 @@ TEST_CASE("twin case: spiking WE, NI-LIF, readout \"residual\" (mean_t X)") {
         "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})",
                false);
 }
+TEST_CASE("twin case: spiking WD, LIF, WTA k=2, running-rms normalisation") {
+    write_case("wd_lif_wta_rms", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "norm": "running-rms",
+        "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.125, "v_th_qk": 0.5}})",
+               true);
+}
+TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, no normalisation") {
+    write_case("we_nilif_wta_none", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "nilif", "norm": "none",
+        "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.0625}})",
+               false);
+}
 TEST_CASE("twin case: the ANN twin, causal") {
     write_case("ann_causal", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 1,
         "max_len": 8, "causal": true, "spiking": false})",
@@ -151,6 +185,11 @@ TEST_CASE("twin case: spiking WD, LIF, WTA k=1, distilled from an ANN twin (KL a
     write_case("wd_lif_wta_distill", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
         "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})",
                true, twin_distill());
+}
+TEST_CASE("twin case: spiking WD, LIF, distilled from a wider ANN twin through learned projections") {
+    write_case("wd_lif_wta_distill_proj", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2,
+        "T": 3, "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})",
+               true, twin_distill(), 12);
 }
 TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, MLM distilled from a bidirectional ANN twin") {
     write_case("we_nilif_wta_distill", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
