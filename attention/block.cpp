@@ -35,8 +35,8 @@ spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
       o_(prefix + "attn.o", cfg.D, cfg.D),
       fc1_(prefix + "mlp.fc1", cfg.D, cfg.F),
       fc2_(prefix + "mlp.fc2", cfg.F, cfg.D),
-      sn1_(cfg.neuron, role_neuron(cfg, neuron_role::sn1), cfg.nilif, neuron_backend_named(cfg.backend),
-           prefix + "sn1", cfg.D, cfg.learn),
+      sn1_(cfg.neuron, role_neuron(cfg, neuron_role::sn1), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "sn1",
+           cfg.D, cfg.learn),
       nq_(neuron_kind::lif, role_neuron(cfg, neuron_role::q), cfg.nilif, neuron_backend_named(cfg.backend),
           prefix + "q", cfg.D, cfg.learn),
       nk_(neuron_kind::lif, role_neuron(cfg, neuron_role::k), cfg.nilif, neuron_backend_named(cfg.backend),
@@ -45,8 +45,8 @@ spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
           prefix + "v", cfg.D, cfg.learn),
       na_(neuron_kind::lif, role_neuron(cfg, neuron_role::a), cfg.nilif, neuron_backend_named(cfg.backend),
           prefix + "a", cfg.D, cfg.learn),
-      sn2_(cfg.neuron, role_neuron(cfg, neuron_role::sn2), cfg.nilif, neuron_backend_named(cfg.backend),
-           prefix + "sn2", cfg.D, cfg.learn),
+      sn2_(cfg.neuron, role_neuron(cfg, neuron_role::sn2), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "sn2",
+           cfg.D, cfg.learn),
       snh_(cfg.neuron, role_neuron(cfg, neuron_role::h), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "h",
            cfg.F, cfg.learn) {
     cfg_.validate();

@@ -110,8 +110,7 @@ const char* learn_mode_name(learn_mode m) {
 }
 
 neuron_layer::neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif,
-                           const neuron_backend& backend, const std::string& name, std::size_t C,
-                           neuron_learning learn)
+                           const neuron_backend& backend, const std::string& name, std::size_t C, neuron_learning learn)
     : kind_(kind),
       backend_(&backend),
       lif_(lif),
@@ -123,7 +122,9 @@ neuron_layer::neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_
         throw backend_error("neuron backend \"" + backend.name + "\" does not support " +
                             (kind == neuron_kind::lif ? "lif" : "nilif") + " neurons");
     if (learn_.any() && C_ == 0) throw internal_error("neuron_layer " + name_ + ": learned constants need C >= 1");
-    auto size = [&](learn_mode m) -> std::size_t { return m == learn_mode::none ? 0 : m == learn_mode::layer ? 1 : C_; };
+    auto size = [&](learn_mode m) -> std::size_t {
+        return m == learn_mode::none ? 0 : m == learn_mode::layer ? 1 : C_;
+    };
     plif_w = tensor<float>({size(learn_.tau)}, plif_w_of_tau(lif.tau));
     dplif_w = tensor<float>({size(learn_.tau)});
     v_th = tensor<float>({size(learn_.v_th)}, lif.v_th);
@@ -161,8 +162,7 @@ void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t 
         v_th_c_ = channel_v_th();
         const lif_channels ch{tau_c_.empty() ? nullptr : tau_c_.data(), v_th_c_.empty() ? nullptr : v_th_c_.data(), C_};
         backend_->lif_forward(s_.data(), state_.data(), x, T, n, lif_, nullptr, ch);
-    }
-    else
+    } else
         backend_->nilif_forward(s_.data(), state_.data(), x, T, n, nilif_, nullptr);
     std::copy(s_.begin(), s_.end(), s);
 }
@@ -172,9 +172,10 @@ void neuron_layer::backward(float* dx, const float* ds) {
         // Per-neuron sums over t from the kernel, then per channel over the rows in row order, in double, so
         // that the result does not depend on threads; chained to w by dtau/dw = -exp(-w).
         const lif_channels ch{tau_c_.empty() ? nullptr : tau_c_.data(), v_th_c_.empty() ? nullptr : v_th_c_.data(), C_};
-        std::vector<float> dtau_n(learn_.tau != learn_mode::none ? n_ : 0), dv_th_n(learn_.v_th != learn_mode::none ? n_ : 0);
-        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_, ch, dtau_n.empty() ? nullptr : dtau_n.data(),
-                               dv_th_n.empty() ? nullptr : dv_th_n.data());
+        std::vector<float> dtau_n(learn_.tau != learn_mode::none ? n_ : 0),
+            dv_th_n(learn_.v_th != learn_mode::none ? n_ : 0);
+        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_, ch,
+                               dtau_n.empty() ? nullptr : dtau_n.data(), dv_th_n.empty() ? nullptr : dv_th_n.data());
         auto reduce = [&](const std::vector<float>& per_neuron, tensor<float>& grad, const tensor<float>* w) {
             if (per_neuron.empty()) return;
             std::vector<double> per_channel(C_, 0.0);

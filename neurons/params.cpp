@@ -33,8 +33,8 @@ void lif_params::validate() const {
 void lif_channels::validate(std::size_t n) const {
     if (!any()) return;
     if (C == 0 || n % C != 0)
-        throw internal_error("lif: per-channel constants for C = " + std::to_string(C) + " channels, but n = " +
-                             std::to_string(n) + " neurons per step is not a multiple of C");
+        throw internal_error("lif: per-channel constants for C = " + std::to_string(C) +
+                             " channels, but n = " + std::to_string(n) + " neurons per step is not a multiple of C");
 }
 
 float plif_tau(float w) {

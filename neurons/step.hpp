@@ -92,8 +92,8 @@ WTASIM_HOST_DEVICE inline float lif_backward_step(float& grad_v, float& dtau, fl
     float g;
     const float grad_h = lif_grad_h(g, grad_v, ds, s, h, c);
     const float dh_dtau = c.decay_input ? -(h - v_prev) / c.tau : (v_prev - c.v_reset) / (c.tau * c.tau);
-    const float dv_dvth = c.hard ? (c.detach_reset ? 0.0f : (h - c.v_reset) * g)
-                                 : (c.detach_reset ? 0.0f : c.v_th * g) - s;
+    const float dv_dvth =
+        c.hard ? (c.detach_reset ? 0.0f : (h - c.v_reset) * g) : (c.detach_reset ? 0.0f : c.v_th * g) - s;
     dtau += grad_h * dh_dtau;
     dv_th += grad_v * dv_dvth - ds * g;
     grad_v = grad_h * c.leak;

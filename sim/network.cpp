@@ -53,15 +53,20 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
     n.pos = checkpoint_tensor(c, weight_group::params, "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
     for (std::size_t l = 0; l < n.cfg.L; ++l) {
         const std::string p = "blocks." + std::to_string(l) + ".";
-        n.blocks.push_back({fold(c, p + "attn.q", D, D, origin), fold(c, p + "attn.k", D, D, origin),
-                            fold(c, p + "attn.v", D, D, origin), fold(c, p + "attn.o", D, D, origin),
-                            fold(c, p + "mlp.fc1", D, F, origin), fold(c, p + "mlp.fc2", F, D, origin), {}});
+        n.blocks.push_back({fold(c, p + "attn.q", D, D, origin),
+                            fold(c, p + "attn.k", D, D, origin),
+                            fold(c, p + "attn.v", D, D, origin),
+                            fold(c, p + "attn.o", D, D, origin),
+                            fold(c, p + "mlp.fc1", D, F, origin),
+                            fold(c, p + "mlp.fc2", F, D, origin),
+                            {}});
         const block_config& b = n.cfg.block;
         for (std::size_t r = 0; r < 7; ++r) {  // SN, SN' and SN_h learn only when they are LIF
             const auto role = static_cast<neuron_role>(r);
             const bool block_kind = role == neuron_role::sn1 || role == neuron_role::sn2 || role == neuron_role::h;
             if (block_kind && b.neuron != neuron_kind::lif) continue;
-            n.blocks.back().neurons[r] = learned(c, b, p + neuron_role_name(role), role == neuron_role::h ? F : D, origin);
+            n.blocks.back().neurons[r] =
+                learned(c, b, p + neuron_role_name(role), role == neuron_role::h ? F : D, origin);
         }
     }
     if (n.cfg.readout == "spikes" && n.cfg.block.neuron == neuron_kind::lif)

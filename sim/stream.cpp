@@ -54,7 +54,8 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
                         make(neuron_kind::lif, attn_lif, D), make(bc.neuron, bc.lif, D), make(bc.neuron, bc.lif, F)});
         block_pops& b = pops.back();
         std::size_t r = 0;  // the learned constants, in neuron_role order
-        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) pop->learned(net_.blocks[l].neurons[r++]);
+        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh})
+            pop->learned(net_.blocks[l].neurons[r++]);
     }
     const bool residual = cfg.readout == "residual";  // the readout, docs/model.md §10
     const neuron_kind final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;

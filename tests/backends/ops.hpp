@@ -124,10 +124,12 @@ inline std::vector<grad_case> lif_channel_grad_cases() {
         const auto lw = as_double(normal_vector(T * n, 44, form, 0.0f, 1.0f));
         const std::vector<double> consts{1.7, 2.4, 3.1, 0.8, 1.0, 1.3};  // tau [C], then v_th [C]
         const auto split = [](const std::vector<double>& c) {
-            return std::pair{std::vector<double>(c.begin(), c.begin() + C), std::vector<double>(c.begin() + C, c.end())};
+            return std::pair{std::vector<double>(c.begin(), c.begin() + C),
+                             std::vector<double>(c.begin() + C, c.end())};
         };
         const auto [tau0, v_th0] = split(consts);
-        const auto frozen = std::make_shared<const std::vector<double>>(relaxed_lif(lx, T, C, tau0, v_th0, p, nullptr).s);
+        const auto frozen =
+            std::make_shared<const std::vector<double>>(relaxed_lif(lx, T, C, tau0, v_th0, p, nullptr).s);
         g.push_back({std::string("lif per-channel constants: dtau, dv_th (form ") + std::to_string(form) + ")", 1e-5,
                      5e-4, consts,
                      [=](const std::vector<double>& cs) {

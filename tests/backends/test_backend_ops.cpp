@@ -63,14 +63,18 @@ void add_neuron_cases(std::vector<op_case>& cases) {
     constexpr std::size_t C = 7, nc = 7 * 1286;
     auto cx = std::make_shared<const std::vector<float>>(normal_vector(T * nc, 98, 0, 1.2f, 1.0f));
     auto cds = std::make_shared<const std::vector<float>>(normal_vector(T * nc, 98, 1, 0.0f, 1.0f));
-    const std::vector<float> taus{1.3f, 1.8f, 2.0f, 2.6f, 3.5f, 5.0f, 1.05f}, v_ths{0.6f, 0.9f, 1.0f, 1.1f, 1.4f, 0.75f, 2.0f};
+    const std::vector<float> taus{1.3f, 1.8f, 2.0f, 2.6f, 3.5f, 5.0f, 1.05f},
+        v_ths{0.6f, 0.9f, 1.0f, 1.1f, 1.4f, 0.75f, 2.0f};
     for (const lif_params& p : {lifs[0], lifs[3], lifs[9], lifs[14], lifs[16], lifs[17]})
         for (int which : {0, 1, 2}) {  // both, tau only, v_th only
             const std::vector<float> tau = which == 2 ? std::vector<float>{} : taus;
             const std::vector<float> v_th = which == 1 ? std::vector<float>{} : v_ths;
-            const char* what = which == 0 ? " per-channel tau, v_th" : which == 1 ? " per-channel tau" : " per-channel v_th";
-            cases.push_back({"neurons", lif_name(p) + what, {},
-                             [=](const std::string& b) { return run_lif_channels(b, p, tau, v_th, C, *cx, *cds, T); }});
+            const char* what = which == 0   ? " per-channel tau, v_th"
+                               : which == 1 ? " per-channel tau"
+                                            : " per-channel v_th";
+            cases.push_back({"neurons", lif_name(p) + what, {}, [=](const std::string& b) {
+                                 return run_lif_channels(b, p, tau, v_th, C, *cx, *cds, T);
+                             }});
         }
 
     auto nx = std::make_shared<const std::vector<float>>(normal_vector(T * n, 99, 2, 1.0f, 2.0f));

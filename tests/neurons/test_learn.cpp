@@ -32,8 +32,8 @@ relaxed forward_relaxed(const std::vector<double>& x, std::size_t T, std::size_t
     for (std::size_t t = 0; t < T; ++t)
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t k = t * n + i, c = i % C;
-            const double h = p.decay_input ? v[i] + (x[k] - (v[i] - v_reset)) / tau[c]
-                                           : v[i] - (v[i] - v_reset) / tau[c] + x[k];
+            const double h =
+                p.decay_input ? v[i] + (x[k] - (v[i] - v_reset)) / tau[c] : v[i] - (v[i] - v_reset) / tau[c] + x[k];
             r.h[k] = h;
             r.s[k] = surrogate_primitive(p.sg, h - v_th[c]);
             const double sr = frozen ? (*frozen)[k] : r.s[k];
@@ -119,14 +119,15 @@ TEST_CASE("learn: dL/dtau and dL/dv_th per channel and per layer equal finite di
             };
             return (at(eps) - at(-eps)) / (2 * eps);
         };
-        const std::vector<float> s(base.s.begin(), base.s.end()), h(base.h.begin(), base.h.end()), ds(w.begin(), w.end());
+        const std::vector<float> s(base.s.begin(), base.s.end()), h(base.h.begin(), base.h.end()),
+            ds(w.begin(), w.end());
         const std::vector<float> tau_f(tau.begin(), tau.end()), v_th_f(v_th.begin(), v_th.end());
         const lif_channels ch{tau_f.data(), v_th_f.data(), C};
         for (const char* name : {"reference", "cpu"}) {
             CAPTURE(name);
             std::vector<float> dx(x.size()), dtau(n), dv_th(n);
             neuron_backend_named(name).lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, ch, dtau.data(),
-                                                   dv_th.data());
+                                                    dv_th.data());
             const auto a_tau = per_channel(dtau, C), a_v_th = per_channel(dv_th, C);
             check_close(a_tau, d_tau);
             check_close(a_v_th, d_v_th);
@@ -172,7 +173,8 @@ TEST_CASE("learn: the PLIF chain dL/dw = dL/dtau (-exp(-w)) equals finite differ
     }
 }
 
-TEST_CASE("learn: plif_tau starts at the configured tau, and per-channel constants equal to the scalars give its bits") {
+TEST_CASE(
+    "learn: plif_tau starts at the configured tau, and per-channel constants equal to the scalars give its bits") {
     CHECK(plif_w_of_tau(2.0f) == 0.0f);
     CHECK(plif_tau(0.0f) == 2.0f);
     CHECK(std::abs(plif_tau(plif_w_of_tau(1.5f)) - 1.5f) <= 1e-6f);
@@ -189,13 +191,14 @@ TEST_CASE("learn: plif_tau starts at the configured tau, and per-channel constan
             std::vector<float> s0(x.size()), h0(x.size()), s1(x.size()), h1(x.size()), dx0(x.size()), dx1(x.size());
             std::vector<float> dtau(n), dv(n);
             const auto k0 = b.lif_forward(s0.data(), h0.data(), x.data(), T, n, p, nullptr, {});
-            const auto k1 = b.lif_forward(s1.data(), h1.data(), x.data(), T, n, p, nullptr, {tau.data(), v_th.data(), C});
+            const auto k1 =
+                b.lif_forward(s1.data(), h1.data(), x.data(), T, n, p, nullptr, {tau.data(), v_th.data(), C});
             CHECK(k0 == k1);
             CHECK(std::equal(s0.begin(), s0.end(), s1.begin()));
             CHECK(std::equal(h0.begin(), h0.end(), h1.begin()));
             b.lif_backward(dx0.data(), x.data(), s0.data(), h0.data(), T, n, p, {}, nullptr, nullptr);
-            b.lif_backward(dx1.data(), x.data(), s0.data(), h0.data(), T, n, p, {tau.data(), v_th.data(), C}, dtau.data(),
-                           dv.data());
+            b.lif_backward(dx1.data(), x.data(), s0.data(), h0.data(), T, n, p, {tau.data(), v_th.data(), C},
+                           dtau.data(), dv.data());
             CHECK(std::equal(dx0.begin(), dx0.end(), dx1.begin()));
         }
         // a channel with another threshold fires differently: the per-channel value is used

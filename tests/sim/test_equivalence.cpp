@@ -206,7 +206,8 @@ TEST_CASE("sim: learned per-channel and per-layer tau and v_th equal the trainer
     // a checkpoint whose config learns constants but lacks them is refused, naming the tensor
     fixture f = make(config(R"("lif": {"learn_tau": "channel"})"));
     f.ckpt.params.erase("blocks.1.a.plif_w");
-    CHECK_THROWS_WITH_AS(sim_network::from_checkpoint(f.ckpt, "x.h5"), doctest::Contains("blocks.1.a.plif_w"), io_error);
+    CHECK_THROWS_WITH_AS(sim_network::from_checkpoint(f.ckpt, "x.h5"), doctest::Contains("blocks.1.a.plif_w"),
+                         io_error);
 }
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));

@@ -76,8 +76,8 @@ TEST_CASE("learn model: parameters per LIF layer under docs/model.md §8 names; 
     CHECK(names.at("blocks.1.h.plif_w") == std::vector<std::size_t>{16});
     CHECK(names.at("blocks.0.q.v_th") == std::vector<std::size_t>{1});
     CHECK(names.at("final.plif_w") == std::vector<std::size_t>{8});
-    language_model n(model_config::from_json(
-        config(R"("neuron": "nilif", "attention": {"v_th_attn": 0.25, "v_th_qk": 0.75}, "lif": {"learn_v_th": "channel"})")));
+    language_model n(model_config::from_json(config(
+        R"("neuron": "nilif", "attention": {"v_th_attn": 0.25, "v_th_qk": 0.75}, "lif": {"learn_v_th": "channel"})")));
     const auto nilif_names = neuron_params(n);
     CHECK(nilif_names.size() == 4 * 2);  // q, k, v, a of each block
     for (auto& p : n.parameters()) {
@@ -95,7 +95,8 @@ TEST_CASE("learn model: at their initial values learned constants compute exactl
         CAPTURE(neuron);
         const std::string kind = std::string(R"("neuron": ")") + neuron + "\"";
         language_model a(model_config::from_json(config(kind)));
-        language_model b(model_config::from_json(config(kind + R"(, "lif": {"learn_tau": "channel", "learn_v_th": "channel"})")));
+        language_model b(
+            model_config::from_json(config(kind + R"(, "lif": {"learn_tau": "channel", "learn_v_th": "channel"})")));
         a.init(5);
         b.init(5);
         for (language_model* m : {&a, &b})
@@ -125,7 +126,8 @@ TEST_CASE("learn model: at their initial values learned constants compute exactl
     }
 }
 
-TEST_CASE("learn layer: per-channel and per-layer gradients are the kernel's per-neuron sums reduced and chained to w") {
+TEST_CASE(
+    "learn layer: per-channel and per-layer gradients are the kernel's per-neuron sums reduced and chained to w") {
     const std::size_t T = 3, C = 4, rows = 5, n = rows * C;
     lif_params p;
     p.tau = 2.5f;
@@ -161,7 +163,8 @@ TEST_CASE("learn layer: per-channel and per-layer gradients are the kernel's per
             tv += gv[c];
         }
         if (mode == learn_mode::layer) {
-            CHECK(layer.dplif_w.data()[0] == doctest::Approx(-std::exp(-double(layer.plif_w.data()[0])) * tt).epsilon(1e-6));
+            CHECK(layer.dplif_w.data()[0] ==
+                  doctest::Approx(-std::exp(-double(layer.plif_w.data()[0])) * tt).epsilon(1e-6));
             CHECK(layer.dv_th.data()[0] == doctest::Approx(tv).epsilon(1e-6));
         }
         CHECK(std::abs(tt) > 1e-3);
@@ -178,8 +181,8 @@ TEST_CASE("learn optimizer: neuron_lr_scale scales the neuron constants' updates
     cfg.weight_decay = 0.5;
     cfg.neuron_lr_scale = 0.25;
     tensor<float> w({1}, {1.0f}), tw({1}, {1.0f}), v({1}, {1.0f}), g({1}, {0.5f});
-    std::vector<param_ref> params{{"blocks.0.attn.q.weight", &w, &g}, {"blocks.0.q.plif_w", &tw, &g},
-                                  {"blocks.0.q.v_th", &v, &g}};
+    std::vector<param_ref> params{
+        {"blocks.0.attn.q.weight", &w, &g}, {"blocks.0.q.plif_w", &tw, &g}, {"blocks.0.q.v_th", &v, &g}};
     adamw opt(cfg);
     opt.step(params);
     // step 1: update = sign(g) = 1; the weight decays, the neuron constants do not and move at lr x 0.25
@@ -198,7 +201,8 @@ TEST_CASE("learn optimizer: neuron_lr_scale scales the neuron constants' updates
         parse_train_scenario(R"({"train": {"neuron_lr_scale": 0.1}})", "s.json");
         FAIL("accepted");
     } catch (const config_error& e) {
-        CHECK(std::string(e.what()) == "s.json: /train/neuron_lr_scale = 0.1, the model learns no neuron constants "
-                                       "(set /model/lif/learn_tau or learn_v_th)");
+        CHECK(std::string(e.what()) ==
+              "s.json: /train/neuron_lr_scale = 0.1, the model learns no neuron constants "
+              "(set /model/lif/learn_tau or learn_v_th)");
     }
 }

@@ -155,7 +155,8 @@ TEST_CASE("twin case: spiking WD, LIF, learned per-channel tau and v_th, per-lay
         "lif": {"learn_tau": "channel", "learn_v_th": "channel", "layer_alpha": {"q": 2.5, "a": 3.0, "final": 5.0}}})",
                true);
 }
-TEST_CASE("twin case: spiking WD, LIF, learned per-layer tau and v_th, soft reset, no decay_input, reset not detached") {
+TEST_CASE(
+    "twin case: spiking WD, LIF, learned per-layer tau and v_th, soft reset, no decay_input, reset not detached") {
     write_case("wd_lif_learn_layer_soft", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
         "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "v_th_qk": 0.75},
         "lif": {"learn_tau": "layer", "learn_v_th": "layer", "reset": "soft", "decay_input": false,
