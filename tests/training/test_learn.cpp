@@ -206,3 +206,44 @@ TEST_CASE("learn optimizer: neuron_lr_scale scales the neuron constants' updates
               "(set /model/lif/learn_tau or learn_v_th)");
     }
 }
+
+TEST_CASE("learn optimizer: on a model, neuron_lr_scale moves the learned constants by that factor and nothing else") {
+    const model_config cfg =
+        model_config::from_json(config(R"("lif": {"learn_tau": "channel", "learn_v_th": "channel"})"));
+    const std::vector<std::int32_t> tokens{1, 5, 9, 2, 7, 3, 4, 12, 6, 8, 11, 0};
+    std::map<std::string, std::vector<float>> start, moved[2];
+    for (int run = 0; run < 2; ++run) {
+        language_model m(cfg);
+        m.init(9);
+        for (auto& p : m.parameters())
+            if (p.name.ends_with(".bn.bias")) p.value->fill(0.75f);
+        for (auto& p : m.parameters()) start[p.name] = p.value->values();
+        std::vector<float> logits(2 * 6 * 17), d(logits.size());
+        m.zero_grad();
+        m.forward(logits.data(), tokens.data(), 2, 6, {}, true);
+        counter_rng(4).fill_normal(d.data(), d.size(), 0, 0, 0.0f, 0.1f);
+        m.backward(d.data());
+        adamw_config oc;
+        oc.warmup = 1;
+        oc.neuron_lr_scale = run == 0 ? 1.0 : 0.125;
+        adamw opt(oc);
+        auto params = m.parameters();
+        opt.step(params);
+        for (auto& p : m.parameters()) moved[run][p.name] = p.value->values();
+    }
+    std::size_t neuron_elements = 0;
+    for (const auto& [name, w0] : start) {
+        CAPTURE(name);
+        for (std::size_t i = 0; i < w0.size(); ++i) {
+            const double full = moved[0][name][i] - w0[i], scaled = moved[1][name][i] - w0[i];
+            if (is_neuron_param(name)) {
+                if (full == 0.0) continue;  // no gradient for this element
+                ++neuron_elements;
+                CHECK(std::abs(scaled - 0.125 * full) <= 4e-7);  // one float rounding of w near 1
+            } else {
+                CHECK(scaled == full);
+            }
+        }
+    }
+    CHECK(neuron_elements > 100);
+}
