@@ -35,13 +35,20 @@ spiking_block::spiking_block(const block_config& cfg, const std::string& prefix)
       o_(prefix + "attn.o", cfg.D, cfg.D, cfg.norm),
       fc1_(prefix + "mlp.fc1", cfg.D, cfg.F, cfg.norm),
       fc2_(prefix + "mlp.fc2", cfg.F, cfg.D, cfg.norm),
-      sn1_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      nq_(neuron_kind::lif, qk_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
-      nk_(neuron_kind::lif, qk_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
-      nv_(neuron_kind::lif, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      na_(neuron_kind::lif, attention_output_neuron(cfg), cfg.nilif, neuron_backend_named(cfg.backend)),
-      sn2_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)),
-      snh_(cfg.neuron, cfg.lif, cfg.nilif, neuron_backend_named(cfg.backend)) {
+      sn1_(cfg.neuron, role_neuron(cfg, neuron_role::sn1), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "sn1",
+           cfg.D, cfg.learn),
+      nq_(neuron_kind::lif, role_neuron(cfg, neuron_role::q), cfg.nilif, neuron_backend_named(cfg.backend),
+          prefix + "q", cfg.D, cfg.learn),
+      nk_(neuron_kind::lif, role_neuron(cfg, neuron_role::k), cfg.nilif, neuron_backend_named(cfg.backend),
+          prefix + "k", cfg.D, cfg.learn),
+      nv_(neuron_kind::lif, role_neuron(cfg, neuron_role::v), cfg.nilif, neuron_backend_named(cfg.backend),
+          prefix + "v", cfg.D, cfg.learn),
+      na_(neuron_kind::lif, role_neuron(cfg, neuron_role::a), cfg.nilif, neuron_backend_named(cfg.backend),
+          prefix + "a", cfg.D, cfg.learn),
+      sn2_(cfg.neuron, role_neuron(cfg, neuron_role::sn2), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "sn2",
+           cfg.D, cfg.learn),
+      snh_(cfg.neuron, role_neuron(cfg, neuron_role::h), cfg.nilif, neuron_backend_named(cfg.backend), prefix + "h",
+           cfg.F, cfg.learn) {
     cfg_.validate();
 }
 
@@ -168,6 +175,8 @@ std::vector<param_ref> spiking_block::parameters() {
     std::vector<param_ref> all;
     for (spiking_linear* l : {&q_, &k_, &v_, &o_, &fc1_, &fc2_})
         for (auto& p : l->parameters()) all.push_back(p);
+    for (neuron_layer* n : {&sn1_, &nq_, &nk_, &nv_, &na_, &sn2_, &snh_})
+        for (auto& p : n->parameters()) all.push_back(p);
     return all;
 }
 

@@ -109,12 +109,58 @@ neuron_kind neuron_kind_from_name(const std::string& name) {
     throw config_error("neuron kind \"" + name + "\" is unknown, expected \"lif\" or \"nilif\"");
 }
 
+learn_mode learn_mode_from_name(const std::string& name) {
+    if (name == "none") return learn_mode::none;
+    if (name == "layer") return learn_mode::layer;
+    if (name == "channel") return learn_mode::channel;
+    throw config_error("learn mode \"" + name + "\" is unknown, expected \"none\", \"layer\" or \"channel\"");
+}
+
+const char* learn_mode_name(learn_mode m) {
+    return m == learn_mode::none ? "none" : m == learn_mode::layer ? "layer" : "channel";
+}
+
 neuron_layer::neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif,
-                           const neuron_backend& backend)
-    : kind_(kind), backend_(&backend), lif_(lif), nilif_(nilif) {
+                           const neuron_backend& backend, const std::string& name, std::size_t C, neuron_learning learn)
+    : kind_(kind),
+      backend_(&backend),
+      lif_(lif),
+      nilif_(nilif),
+      name_(name),
+      C_(C),
+      learn_(kind == neuron_kind::lif ? learn : neuron_learning{}) {
     if (kind == neuron_kind::lif ? !backend.supports_lif() : !backend.supports_nilif())
         throw backend_error("neuron backend \"" + backend.name + "\" does not support " +
                             (kind == neuron_kind::lif ? "lif" : "nilif") + " neurons");
+    if (learn_.any() && C_ == 0) throw internal_error("neuron_layer " + name_ + ": learned constants need C >= 1");
+    auto size = [&](learn_mode m) -> std::size_t {
+        return m == learn_mode::none ? 0 : m == learn_mode::layer ? 1 : C_;
+    };
+    plif_w = tensor<float>({size(learn_.tau)}, plif_w_of_tau(lif.tau));
+    dplif_w = tensor<float>({size(learn_.tau)});
+    v_th = tensor<float>({size(learn_.v_th)}, lif.v_th);
+    dv_th = tensor<float>({size(learn_.v_th)});
+}
+
+std::vector<param_ref> neuron_layer::parameters() {
+    std::vector<param_ref> all;
+    if (learn_.tau != learn_mode::none) all.push_back({name_ + ".plif_w", &plif_w, &dplif_w});
+    if (learn_.v_th != learn_mode::none) all.push_back({name_ + ".v_th", &v_th, &dv_th});
+    return all;
+}
+
+std::vector<float> neuron_layer::channel_tau() const {
+    std::vector<float> tau;
+    if (learn_.tau == learn_mode::none) return tau;
+    for (std::size_t c = 0; c < C_; ++c) tau.push_back(plif_tau(plif_w.data()[plif_w.size() == 1 ? 0 : c]));
+    return tau;
+}
+
+std::vector<float> neuron_layer::channel_v_th() const {
+    std::vector<float> v;
+    if (learn_.v_th == learn_mode::none) return v;
+    for (std::size_t c = 0; c < C_; ++c) v.push_back(v_th.data()[v_th.size() == 1 ? 0 : c]);
+    return v;
 }
 
 void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t n) {
@@ -122,17 +168,44 @@ void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t 
     n_ = n;
     s_.resize(T * n);
     state_.resize(T * n);
-    if (kind_ == neuron_kind::lif)
-        backend_->lif_forward(s_.data(), state_.data(), x, T, n, lif_, nullptr);
-    else
+    if (kind_ == neuron_kind::lif) {
+        tau_c_ = channel_tau();
+        v_th_c_ = channel_v_th();
+        const lif_channels ch{tau_c_.empty() ? nullptr : tau_c_.data(), v_th_c_.empty() ? nullptr : v_th_c_.data(), C_};
+        backend_->lif_forward(s_.data(), state_.data(), x, T, n, lif_, nullptr, ch);
+    } else
         backend_->nilif_forward(s_.data(), state_.data(), x, T, n, nilif_, nullptr);
     std::copy(s_.begin(), s_.end(), s);
 }
 
 void neuron_layer::backward(float* dx, const float* ds) {
-    if (kind_ == neuron_kind::lif)
-        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_);
-    else
+    if (kind_ == neuron_kind::lif && learn_.any()) {
+        // Per-neuron sums over t from the kernel, then per channel over the rows in row order, in double, so
+        // that the result does not depend on threads; chained to w by dtau/dw = -exp(-w).
+        const lif_channels ch{tau_c_.empty() ? nullptr : tau_c_.data(), v_th_c_.empty() ? nullptr : v_th_c_.data(), C_};
+        std::vector<float> dtau_n(learn_.tau != learn_mode::none ? n_ : 0),
+            dv_th_n(learn_.v_th != learn_mode::none ? n_ : 0);
+        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_, ch,
+                               dtau_n.empty() ? nullptr : dtau_n.data(), dv_th_n.empty() ? nullptr : dv_th_n.data());
+        auto reduce = [&](const std::vector<float>& per_neuron, tensor<float>& grad, const tensor<float>* w) {
+            if (per_neuron.empty()) return;
+            std::vector<double> per_channel(C_, 0.0);
+            for (std::size_t r = 0; r < n_ / C_; ++r)
+                for (std::size_t c = 0; c < C_; ++c) per_channel[c] += double(per_neuron[r * C_ + c]);
+            auto chain = [&](std::size_t i, double g) { return w ? -std::exp(-double(w->data()[i])) * g : g; };
+            if (grad.size() == 1) {
+                double total = 0.0;
+                for (double g : per_channel) total += g;
+                grad.data()[0] += static_cast<float>(chain(0, total));
+            } else {
+                for (std::size_t c = 0; c < C_; ++c) grad.data()[c] += static_cast<float>(chain(c, per_channel[c]));
+            }
+        };
+        reduce(dtau_n, dplif_w, &plif_w);
+        reduce(dv_th_n, dv_th, nullptr);
+    } else if (kind_ == neuron_kind::lif) {
+        backend_->lif_backward(dx, ds, s_.data(), state_.data(), T_, n_, lif_, {}, nullptr, nullptr);
+    } else
         backend_->nilif_backward(dx, ds, state_.data(), T_, n_, nilif_);
 }
 

@@ -2,7 +2,8 @@
 // keeps what its backward needs from the last training forward, and counts its operations (docs/model.md §7):
 // - spiking_linear  SL(x) = BN(W x) on spike input (attention/linear.hpp + attention/batchnorm.hpp), or the
 //                   running-rms / no normalisation of docs/model.md §10 (same tensors, same fold)
-// - neuron_layer    LIF or NI-LIF over [T, rows / T, C] (neurons/)
+// - neuron_layer    LIF or NI-LIF over [T, rows / T, C] (neurons/); a LIF layer may learn its time constant
+//                   (PLIF, tau = 1 + exp(-w)) and its threshold, one per layer or one per channel
 // Rows are [T, B, N] flattened (attention/shape.hpp); `valid` marks the real-token rows.
 #pragma once
 
@@ -68,10 +69,26 @@ private:
 enum class neuron_kind { lif, nilif };
 neuron_kind neuron_kind_from_name(const std::string& name);  // "lif" or "nilif"
 
+// What a LIF layer learns of its constants (docs/model.md §10 learnable neurons): nothing, one value for the
+// whole layer, or one per channel.
+enum class learn_mode { none, layer, channel };
+learn_mode learn_mode_from_name(const std::string& name);  // "none", "layer" or "channel"
+const char* learn_mode_name(learn_mode m);
+
+struct neuron_learning {
+    learn_mode tau = learn_mode::none;   // parameter <name>.plif_w, tau = 1 + exp(-w)
+    learn_mode v_th = learn_mode::none;  // parameter <name>.v_th
+    bool any() const { return tau != learn_mode::none || v_th != learn_mode::none; }
+};
+
 class neuron_layer {
 public:
     // `backend` must support `kind` (checked here, so an unsupported choice fails when the model is built).
-    neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif, const neuron_backend& backend);
+    // A LIF layer with `learn` set owns the parameters "<name>.plif_w" (initialised to -log(tau - 1)) and/or
+    // "<name>.v_th" (initialised to lif.v_th), of shape [1] (layer) or [C] (channel); C is the channel count
+    // (the innermost axis of its input). An NI-LIF layer ignores `learn`.
+    neuron_layer(neuron_kind kind, const lif_params& lif, const nilif_params& nilif, const neuron_backend& backend,
+                 const std::string& name = "", std::size_t C = 1, neuron_learning learn = {});
     // s [T, n] spikes from x [T, n]; keeps the membrane for backward.
     void forward(float* s, const float* x, std::size_t T, std::size_t n);
     void backward(float* dx, const float* ds);
@@ -80,14 +97,24 @@ public:
     std::uint64_t events(const std::uint8_t* valid, std::size_t C) const;
     int levels() const { return kind_ == neuron_kind::nilif ? nilif_.levels : 1; }
     const std::vector<float>& spikes() const { return s_; }
+    // The learned constants (empty when none): the parameters and their gradients, and the per-channel tau
+    // and v_th they give ([C]; what the kernels and the simulator use).
+    std::vector<param_ref> parameters();
+    std::vector<float> channel_tau() const;
+    std::vector<float> channel_v_th() const;
+
+    tensor<float> plif_w, v_th, dplif_w, dv_th;
 
 private:
     neuron_kind kind_;
     const neuron_backend* backend_;
     lif_params lif_;
     nilif_params nilif_;
+    std::string name_;
+    std::size_t C_;
+    neuron_learning learn_;
     std::size_t T_ = 0, n_ = 0;
-    std::vector<float> s_, state_;
+    std::vector<float> s_, state_, tau_c_, v_th_c_;
 };
 
 }  // namespace wtasim

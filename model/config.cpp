@@ -70,6 +70,19 @@ model_config model_config::from_json(const std::string& json_text, const std::st
         static_cast<float>(l.get_number("alpha", b.lif.sg.kind == surrogate_kind::sigmoid ? 4.0 : 2.0, 0.0, 1e6, true));
     if (b.lif.reset == reset_mode::hard && !(b.lif.v_reset < b.lif.v_th))
         l.fail("v_reset", b.lif.v_reset, "must be < v_th = " + std::to_string(b.lif.v_th) + " for a hard reset");
+    // learnable constants and per-role surrogate slopes (docs/model.md §10 learnable neurons)
+    const std::vector<std::string> modes{"none", "layer", "channel"};
+    b.learn.tau = learn_mode_from_name(l.get_string("learn_tau", "none", modes));
+    b.learn.v_th = learn_mode_from_name(l.get_string("learn_v_th", "none", modes));
+    if (!c.spiking && b.learn.tau != learn_mode::none)
+        l.fail("learn_tau", learn_mode_name(b.learn.tau), "the ANN twin has no neurons to learn");
+    if (!c.spiking && b.learn.v_th != learn_mode::none)
+        l.fail("learn_v_th", learn_mode_name(b.learn.v_th), "the ANN twin has no neurons to learn");
+    json_reader la = l.object("layer_alpha");
+    for (std::size_t i = 0; i < n_neuron_roles; ++i)
+        if (la.has(neuron_role_names[i]))
+            b.alpha[i] = static_cast<float>(la.get_number(neuron_role_names[i], 0.0, 0.0, 1e6, true));
+    la.finish();
     l.finish();
     // SN_q / SN_k's own threshold: read here, after the block's LIF parameters it defaults to
     b.attn.own_qk_threshold = a.has("v_th_qk");
@@ -84,6 +97,20 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     c.readout = r.get_string("readout", "spikes", {"spikes", "levels", "residual"});
     if (!c.spiking && c.readout != "spikes")
         r.fail("readout", c.readout, "the ANN twin reads LN_final(X): only \"spikes\" (the default)");
+    // a slope only for a layer that is LIF: Q, K, V and SN_a always; SN, SN', SN_h and the final neuron when
+    // the model's neuron is "lif" (and the final neuron only with the "spikes" readout)
+    for (std::size_t i = 0; i < n_neuron_roles; ++i) {
+        if (b.alpha[i] == 0.0f) continue;
+        const auto role = static_cast<neuron_role>(i);
+        const bool block_kind = role == neuron_role::sn1 || role == neuron_role::sn2 || role == neuron_role::h;
+        if (!c.spiking) la.fail(neuron_role_names[i], b.alpha[i], "the ANN twin has no neurons");
+        if (role == neuron_role::final && c.readout != "spikes")
+            la.fail(neuron_role_names[i], b.alpha[i],
+                    "readout \"" + c.readout + "\" has no LIF final neuron (its surrogate is never used)");
+        if ((block_kind || role == neuron_role::final) && b.neuron == neuron_kind::nilif)
+            la.fail(neuron_role_names[i], b.alpha[i],
+                    "an NI-LIF layer (/model/neuron = \"nilif\"): only q, k, v and a are LIF layers");
+    }
     json_reader task = r.object("task");
     c.task = task.get_string("name", "");
     c.task_readout = task.get_string("readout", "sequence", {"sequence", "token"});
@@ -134,6 +161,11 @@ std::string model_config::to_json() const {
     }
     if (b.attn.own_qk_threshold) j["attention"]["v_th_qk"] = b.attn.v_th_qk;
     if (b.norm != norm_kind::batch) j["norm"] = norm_kind_name(b.norm);  // absent: "batch", as before it existed
+    // absent: "none" and the common alpha, as in checkpoints made before learnable neurons existed
+    if (b.learn.tau != learn_mode::none) j["lif"]["learn_tau"] = learn_mode_name(b.learn.tau);
+    if (b.learn.v_th != learn_mode::none) j["lif"]["learn_v_th"] = learn_mode_name(b.learn.v_th);
+    for (std::size_t i = 0; i < n_neuron_roles; ++i)
+        if (b.alpha[i] > 0.0f) j["lif"]["layer_alpha"][neuron_role_names[i]] = b.alpha[i];
     if (readout != "spikes") j["readout"] = readout;  // absent: "spikes", as in checkpoints made before it
     if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
     return j.dump();

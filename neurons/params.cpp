@@ -30,6 +30,21 @@ void lif_params::validate() const {
         throw config_error("lif: surrogate alpha = " + std::to_string(sg.alpha) + ", must be > 0");
 }
 
+void lif_channels::validate(std::size_t n) const {
+    if (!any()) return;
+    if (C == 0 || n % C != 0)
+        throw internal_error("lif: per-channel constants for C = " + std::to_string(C) +
+                             " channels, but n = " + std::to_string(n) + " neurons per step is not a multiple of C");
+}
+
+float plif_tau(float w) {
+    return static_cast<float>(1.0 + std::exp(-double(w)));
+}
+
+float plif_w_of_tau(float tau) {
+    return static_cast<float>(-std::log(double(tau) - 1.0));
+}
+
 void nilif_params::validate() const {
     if (levels < 1) throw config_error("nilif: levels = " + std::to_string(levels) + ", must be >= 1");
     if (!(beta >= 0.0f && beta <= 1.0f))

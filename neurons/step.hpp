@@ -49,13 +49,53 @@ WTASIM_HOST_DEVICE inline float lif_forward_step(float& v, float x, const lif_co
     return spike;
 }
 
+// The coefficients of neuron i of a layer with per-channel constants (neurons/lif.hpp lif_channels): tau,
+// its leak and v_th of channel i % C where given. The leak is the same expression as in lif_coeffs_of, so
+// a channel whose tau equals p.tau gets the scalar path's bits.
+WTASIM_HOST_DEVICE inline lif_coeffs lif_channel_coeffs(lif_coeffs c, const lif_channels& ch, std::size_t i) {
+    const std::size_t channel = i % ch.C;
+    if (ch.tau) {
+        c.tau = ch.tau[channel];
+        c.leak = 1.0f - 1.0f / c.tau;
+    }
+    if (ch.v_th) c.v_th = ch.v_th[channel];
+    return c;
+}
+
+// V[t] from the saved S[t] and H[t] (the backward's recomputation of the forward's reset; for a binary S
+// it gives the forward's exact value): hard  S v_r + (1 - S) H,  soft  H - S v_th.
+WTASIM_HOST_DEVICE inline float lif_reset_membrane(float s, float h, const lif_coeffs& c) {
+    return c.hard ? s * c.v_reset + (1.0f - s) * h : h - s * c.v_th;
+}
+
+// dL/dH[t] from dL/dS[t], the saved S[t], H[t] and grad_v = dL/dV[t]; g receives the surrogate at H - v_th.
+WTASIM_HOST_DEVICE inline float lif_grad_h(float& g, float grad_v, float ds, float s, float h, const lif_coeffs& c) {
+    g = surrogate_grad(c.kind, c.alpha, h - c.v_th);
+    const float dv_dh = c.hard ? (1.0f - s) + (c.detach_reset ? 0.0f : (c.v_reset - h) * g)
+                               : 1.0f - (c.detach_reset ? 0.0f : c.v_th * g);
+    return ds * g + grad_v * dv_dh;
+}
+
 // Backward (BPTT, reverse time): from dL/dS[t] and the forward's saved S[t], H[t], with grad_v = dL/dV[t]
 // flowing back from step t+1 (0 after the last step); leaves dL/dV[t-1] in grad_v and returns dL/dX[t].
 WTASIM_HOST_DEVICE inline float lif_backward_step(float& grad_v, float ds, float s, float h, const lif_coeffs& c) {
-    const float g = surrogate_grad(c.kind, c.alpha, h - c.v_th);
-    const float dv_dh = c.hard ? (1.0f - s) + (c.detach_reset ? 0.0f : (c.v_reset - h) * g)
-                               : 1.0f - (c.detach_reset ? 0.0f : c.v_th * g);
-    const float grad_h = ds * g + grad_v * dv_dh;
+    float g;
+    const float grad_h = lif_grad_h(g, grad_v, ds, s, h, c);
+    grad_v = grad_h * c.leak;
+    return c.decay_input ? grad_h / c.tau : grad_h;
+}
+
+// The same step that also adds this step's dL/dtau to `dtau` and dL/dv_th to `dv_th` (neurons/lif.hpp),
+// given v_prev = V[t-1] (lif_reset_membrane of step t-1, or v_r at t = 0).
+WTASIM_HOST_DEVICE inline float lif_backward_step(float& grad_v, float& dtau, float& dv_th, float ds, float s, float h,
+                                                  float v_prev, const lif_coeffs& c) {
+    float g;
+    const float grad_h = lif_grad_h(g, grad_v, ds, s, h, c);
+    const float dh_dtau = c.decay_input ? -(h - v_prev) / c.tau : (v_prev - c.v_reset) / (c.tau * c.tau);
+    const float dv_dvth =
+        c.hard ? (c.detach_reset ? 0.0f : (h - c.v_reset) * g) : (c.detach_reset ? 0.0f : c.v_th * g) - s;
+    dtau += grad_h * dh_dtau;
+    dv_th += grad_v * dv_dvth - ds * g;
     grad_v = grad_h * c.leak;
     return c.decay_input ? grad_h / c.tau : grad_h;
 }
@@ -99,6 +139,13 @@ inline float lif_step(float& v, float x, const lif_params& p, float v_reset, flo
     lif_coeffs c = lif_coeffs_of(p);
     c.v_reset = v_reset;
     return lif_forward_step(v, x, c, charged);
+}
+// ... and of neuron i of a layer with per-channel constants.
+inline float lif_step(float& v, float x, const lif_params& p, float v_reset, const lif_channels& ch, std::size_t i,
+                      float& charged) {
+    lif_coeffs c = lif_coeffs_of(p);
+    c.v_reset = v_reset;
+    return lif_forward_step(v, x, lif_channel_coeffs(c, ch, i), charged);
 }
 inline float nilif_step(float& hm, float x, const nilif_params& p, float& membrane) {
     float level;

@@ -65,6 +65,10 @@ train_scenario parse_train_scenario(const std::string& text, const std::string& 
     s.opt.warmup = o.get_uint("warmup", std::min<std::size_t>(100, s.steps / 10));
     s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
     s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
+    s.opt.neuron_lr_scale = o.get_number("neuron_lr_scale", 1.0, 0.0, 1e6);
+    if (o.has("neuron_lr_scale") && !s.model.block.learn.any())
+        o.fail("neuron_lr_scale", s.opt.neuron_lr_scale,
+               "the model learns no neuron constants (set /model/lif/learn_tau or learn_v_th)");
     s.opt.total = s.steps;
     if (o.has("distill")) {
         json_reader k = o.object("distill");

@@ -9,6 +9,7 @@
 
 #include "neurons/step.hpp"
 #include "sim/engine.hpp"
+#include "sim/network.hpp"
 
 namespace wtasim::sim_detail {
 
@@ -35,6 +36,13 @@ struct population {
     layer_events* record = nullptr;  // optional event list
     bool record_membrane = false;    // also the membranes, into record->membrane
     std::uint32_t t = 0;             // current step, for the record
+    // learned per-channel constants of a LIF population ([C] each; empty: lif.tau / lif.v_th)
+    std::vector<float> tau_c = {}, v_th_c = {};
+
+    void learned(const sim_neuron_constants& k) {
+        tau_c = k.tau;
+        v_th_c = k.v_th;
+    }
 
     void reset(std::size_t N) {
         const float v0 = kind == neuron_kind::lif && lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
@@ -45,12 +53,14 @@ struct population {
         ev.clear();
         const float levels = static_cast<float>(nilif.levels);
         const float v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+        const lif_channels ch{tau_c.empty() ? nullptr : tau_c.data(), v_th_c.empty() ? nullptr : v_th_c.data(), C};
         for (std::size_t n = 0; n < N; ++n)
             for (std::size_t c = 0; c < C; ++c) {
                 const std::size_t i = n * C + c;
                 float membrane;
-                const float out = kind == neuron_kind::lif ? lif_step(state[i], x[i], lif, v_reset, membrane)
-                                                           : nilif_step(state[i], x[i], nilif, membrane);
+                const float out = kind == neuron_kind::nilif ? nilif_step(state[i], x[i], nilif, membrane)
+                                  : ch.any()                 ? lif_step(state[i], x[i], lif, v_reset, ch, i, membrane)
+                                                             : lif_step(state[i], x[i], lif, v_reset, membrane);
                 if (record_membrane) record->membrane.push_back(membrane);
                 s[i] = out;
                 if (out != 0.0f) {

@@ -94,13 +94,19 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         b.l1 = layer(p + "mlp.fc1");
         b.snh = {bc.neuron, bc.lif, bc.nilif, F, {}, layer(p + "mlp.sn_h")};
         b.l2 = layer(p + "mlp.fc2");
-        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) pop->reset(N);
+        const auto& learned = net.blocks[l].neurons;  // in neuron_role order
+        std::size_t role = 0;
+        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) {
+            pop->learned(learned[role++]);
+            pop->reset(N);
+        }
         blocks.push_back(b);
     }
     // the readout (docs/model.md §10): a final neuron of the block's kind, an NI-LIF one, or none ("residual")
     const bool residual = cfg.readout == "residual";
     const neuron_kind final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;
     population final_sn{final_kind, bc.lif, bc.nilif, D, {}, residual ? nullptr : layer("sn_final")};
+    final_sn.learned(net.final_neuron);
     final_sn.reset(N);
     std::vector<population*> populations;
     for (auto& b : blocks)

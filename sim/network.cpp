@@ -21,6 +21,25 @@ folded_linear fold(const checkpoint& c, const std::string& prefix, std::size_t i
     transpose(f.wt.data(), w_folded.data(), out, in);
     return f;
 }
+
+// The learned tau and v_th of the LIF population `name` ("blocks.0.q", "final"), expanded to [C].
+sim_neuron_constants learned(const checkpoint& c, const block_config& b, const std::string& name, std::size_t C,
+                             const std::string& origin) {
+    sim_neuron_constants k;
+    auto read = [&](learn_mode m, const std::string& key) {
+        const std::size_t size = m == learn_mode::layer ? 1 : C;
+        const auto& t = checkpoint_tensor(c, weight_group::params, name + "." + key, {size}, origin);
+        std::vector<float> v(C);
+        for (std::size_t i = 0; i < C; ++i) v[i] = t.data()[size == 1 ? 0 : i];
+        return v;
+    };
+    if (b.learn.tau != learn_mode::none) {
+        k.tau = read(b.learn.tau, "plif_w");
+        for (float& w : k.tau) w = plif_tau(w);
+    }
+    if (b.learn.v_th != learn_mode::none) k.v_th = read(b.learn.v_th, "v_th");
+    return k;
+}
 }  // namespace
 
 sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string& origin) {
@@ -34,10 +53,24 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
     n.pos = checkpoint_tensor(c, weight_group::params, "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
     for (std::size_t l = 0; l < n.cfg.L; ++l) {
         const std::string p = "blocks." + std::to_string(l) + ".";
-        n.blocks.push_back({fold(c, p + "attn.q", D, D, origin), fold(c, p + "attn.k", D, D, origin),
-                            fold(c, p + "attn.v", D, D, origin), fold(c, p + "attn.o", D, D, origin),
-                            fold(c, p + "mlp.fc1", D, F, origin), fold(c, p + "mlp.fc2", F, D, origin)});
+        n.blocks.push_back({fold(c, p + "attn.q", D, D, origin),
+                            fold(c, p + "attn.k", D, D, origin),
+                            fold(c, p + "attn.v", D, D, origin),
+                            fold(c, p + "attn.o", D, D, origin),
+                            fold(c, p + "mlp.fc1", D, F, origin),
+                            fold(c, p + "mlp.fc2", F, D, origin),
+                            {}});
+        const block_config& b = n.cfg.block;
+        for (std::size_t r = 0; r < 7; ++r) {  // SN, SN' and SN_h learn only when they are LIF
+            const auto role = static_cast<neuron_role>(r);
+            const bool block_kind = role == neuron_role::sn1 || role == neuron_role::sn2 || role == neuron_role::h;
+            if (block_kind && b.neuron != neuron_kind::lif) continue;
+            n.blocks.back().neurons[r] =
+                learned(c, b, p + neuron_role_name(role), role == neuron_role::h ? F : D, origin);
+        }
     }
+    if (n.cfg.readout == "spikes" && n.cfg.block.neuron == neuron_kind::lif)
+        n.final_neuron = learned(c, n.cfg.block, "final", D, origin);
     // A fine-tuned checkpoint runs its task head; a pretrained one its LM head.
     n.task_head = !n.cfg.task.empty();
     const std::size_t O = n.task_head ? n.cfg.task_outputs : V;

@@ -4,6 +4,7 @@
 // adds one contiguous weight row to its targets' input currents.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -18,14 +19,23 @@ struct folded_linear {
     std::vector<float> bias;  // [out]
 };
 
+// The learned constants of one LIF population (docs/model.md §10 learnable neurons): tau = 1 + exp(-w) and
+// v_th per channel, [C] each; empty: the config's scalar.
+struct sim_neuron_constants {
+    std::vector<float> tau, v_th;
+};
+
 struct sim_block {
     folded_linear q, k, v, o, fc1, fc2;
+    // per role, in neuron_role order sn1, q, k, v, a, sn2, h
+    std::array<sim_neuron_constants, 7> neurons;
 };
 
 struct sim_network {
     model_config cfg;
     std::vector<float> tok, pos;  // [V, D], [max_len, D]
     std::vector<sim_block> blocks;
+    sim_neuron_constants final_neuron;
     std::vector<float> head_wt, head_b;  // [D, O] (the 1/T mean stays a division, as in the trainer), [O]
     // The head the engine runs: the LM head (O = V, per token) or the checkpoint's task head (O = its outputs;
     // pooled = sequence readout: the mean over tokens comes before the bias, one output row per sequence).

@@ -48,13 +48,19 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
         population sn1, nq, nk, nv, na, sn2, snh;
     };
     std::vector<block_pops> pops;
-    for (std::size_t l = 0; l < cfg.L; ++l)
+    for (std::size_t l = 0; l < cfg.L; ++l) {
         pops.push_back({make(bc.neuron, bc.lif, D), make(neuron_kind::lif, qk_neuron(bc), D),
                         make(neuron_kind::lif, qk_neuron(bc), D), make(neuron_kind::lif, bc.lif, D),
                         make(neuron_kind::lif, attn_lif, D), make(bc.neuron, bc.lif, D), make(bc.neuron, bc.lif, F)});
+        block_pops& b = pops.back();
+        std::size_t r = 0;  // the learned constants, in neuron_role order
+        for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh})
+            pop->learned(net_.blocks[l].neurons[r++]);
+    }
     const bool residual = cfg.readout == "residual";  // the readout, docs/model.md §10
     const neuron_kind final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;
     population final_sn = make(final_kind, bc.lif, D);
+    final_sn.learned(net_.final_neuron);
     const int final_lv = final_kind == neuron_kind::nilif ? bc.nilif.levels : 1;
     std::vector<float> x_sum(residual ? D : 0, 0.0f);
 

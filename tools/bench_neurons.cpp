@@ -58,9 +58,10 @@ int main(int argc, char** argv) {
             if (name != "cpu" && threads > 1) continue;
             const auto& b = neuron_backend_named(name);
             const double fwd =
-                best_seconds(repeats, [&] { b.lif_forward(s.data(), h.data(), x.data(), T, n, p, nullptr); });
-            const double bwd =
-                best_seconds(repeats, [&] { b.lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p); });
+                best_seconds(repeats, [&] { b.lif_forward(s.data(), h.data(), x.data(), T, n, p, nullptr, {}); });
+            const double bwd = best_seconds(repeats, [&] {
+                b.lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, {}, nullptr, nullptr);
+            });
             const double rate = double(T * n) / (fwd + bwd);
             std::printf("%-10s %7zu %16.3e %14.2f %16.3e %9.3f   (forward %.1f ms, backward %.1f ms)\n", name.c_str(),
                         threads, rate, copy / 1e9, bound, rate / bound, fwd * 1e3, bwd * 1e3);

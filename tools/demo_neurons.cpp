@@ -36,8 +36,8 @@ int run_demo(const demo_options& o, std::ostream& out) {
     lif_params lp;
     nilif_params np;
     if (lif) {
-        events = backend.lif_forward(s.data(), state.data(), x.data(), T, n, lp, &ops);
-        backend.lif_backward(dx.data(), ds.data(), s.data(), state.data(), T, n, lp);
+        events = backend.lif_forward(s.data(), state.data(), x.data(), T, n, lp, &ops, {});
+        backend.lif_backward(dx.data(), ds.data(), s.data(), state.data(), T, n, lp, {}, nullptr, nullptr);
     } else {
         events = backend.nilif_forward(s.data(), state.data(), x.data(), T, n, np, &ops);
         backend.nilif_backward(dx.data(), ds.data(), state.data(), T, n, np);

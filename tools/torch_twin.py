@@ -67,6 +67,21 @@ import twin_distill  # noqa: E402  (the docs/model.md §10 distillation objectiv
 LINEARS = g.LINEARS            # attn.q, attn.k, attn.v, attn.o, mlp.fc1, mlp.fc2
 BN_EPS, BN_MOMENTUM = g.BN_EPS, g.BN_MOMENTUM
 LAYERS = ("s1", "q", "k", "v", "z", "s2", "h")
+ROLES = ("sn1", "q", "k", "v", "a", "sn2", "h", "final")  # docs/model.md §8 neuron names (learned constants)
+
+
+def lif_roles(cfg):
+    """The neuron layers that are LIF, as {name: channels}: blocks.<l>.{q,k,v,a} always, sn1/sn2/h and final
+    when the model's neuron is LIF (final only with the "spikes" readout). Only these learn constants."""
+    D, F_ = cfg["d_model"], cfg["d_ff"]
+    out = {}
+    for l in range(cfg["layers"]):
+        for r in ("sn1", "q", "k", "v", "a", "sn2", "h"):
+            if r in ("q", "k", "v", "a") or cfg["neuron"] == "lif":
+                out[f"blocks.{l}.{r}"] = F_ if r == "h" else D
+    if cfg["neuron"] == "lif" and cfg["readout"] == "spikes":
+        out["final"] = D
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -92,6 +107,14 @@ def normalise_config(raw):
                surrogate="sigmoid")
     lif.update(c.get("lif", {}))
     lif.setdefault("alpha", 4.0 if lif["surrogate"] == "sigmoid" else 2.0)
+    lif.setdefault("learn_tau", "none")
+    lif.setdefault("learn_v_th", "none")
+    lif.setdefault("layer_alpha", {})
+    for key in ("learn_tau", "learn_v_th"):
+        if lif[key] not in ("none", "layer", "channel"):
+            raise ValueError(f"config: lif {key} {lif[key]!r} unknown")
+    if set(lif["layer_alpha"]) - set(ROLES):
+        raise ValueError(f"config: lif layer_alpha roles {sorted(set(lif['layer_alpha']) - set(ROLES))} unknown")
     nilif = dict(levels=4, beta=0.5)
     nilif.update(c.get("nilif", {}))
     c.update(attention=att, lif=lif, nilif=nilif)
@@ -130,11 +153,15 @@ class AtanSpikeFn(torch.autograd.Function):
         return grad_out * (ctx.alpha / 2) / (1 + w * w), None
 
 
-def lif(x, p, v_th=None, keep=None):
+def lif(x, p, v_th=None, keep=None, tau=None, alpha=None):
     """Binary LIF over axis 0 of x (docs/model.md §2.1 and neurons/lif.hpp: soft reset charges towards 0 and
-    subtracts v_th). keep (a list), if given, receives the stacked pre-reset membranes minus v_th."""
+    subtracts v_th). keep (a list), if given, receives the stacked pre-reset membranes minus v_th.
+    tau and v_th may be tensors [1] or [C] (learned constants, broadcast over the channel axis); alpha
+    overrides the surrogate slope (per-layer alpha)."""
     v_th = p["v_th"] if v_th is None else v_th
-    tau, hard = p["tau"], p["reset"] == "hard"
+    tau = p["tau"] if tau is None else tau
+    alpha = p["alpha"] if alpha is None else alpha
+    hard = p["reset"] == "hard"
     v_reset = p["v_reset"] if hard else 0.0
     fire = g.SpikeFn if p["surrogate"] == "sigmoid" else AtanSpikeFn
     v = torch.full_like(x[0], v_reset)
@@ -144,7 +171,7 @@ def lif(x, p, v_th=None, keep=None):
             h = v + (x[t] - (v - v_reset)) / tau
         else:
             h = v - (v - v_reset) / tau + x[t]
-        s = fire.apply(h - v_th, p["alpha"])
+        s = fire.apply(h - v_th, alpha)
         r = s.detach() if p["detach_reset"] else s
         v = r * v_reset + (1.0 - r) * h if hard else h - r * v_th
         out.append(s)
@@ -276,6 +303,11 @@ def param_shapes(cfg):
                 shapes[pre + n + ".bias"] = (dims[n][0],)
     if not cfg["spiking"]:
         shapes["final_norm.weight"] = shapes["final_norm.bias"] = (D,)
+    else:  # learned neuron constants (docs/model.md §10): <layer>.plif_w, <layer>.v_th, [1] or [C]
+        for name, C in lif_roles(cfg).items():
+            for key, mode in (("plif_w", cfg["lif"]["learn_tau"]), ("v_th", cfg["lif"]["learn_v_th"])):
+                if mode != "none":
+                    shapes[f"{name}.{key}"] = (1 if mode == "layer" else C,)
     shapes["head.weight"], shapes["head.bias"] = (V, D), (V,)
     return shapes
 
@@ -315,7 +347,11 @@ class Twin:
         gen = torch.Generator().manual_seed(seed)
         p, b = {}, {}
         for n, shape in param_shapes(self.cfg).items():
-            if n == "embed.tok.weight":
+            if n.endswith(".plif_w"):
+                t = torch.full(shape, -math.log(self.cfg["lif"]["tau"] - 1.0))
+            elif n.endswith(".v_th"):
+                t = torch.full(shape, self.threshold(n.rsplit(".", 1)[0]))
+            elif n == "embed.tok.weight":
                 t = torch.randn(shape, generator=gen)
             elif n == "embed.pos.weight":
                 t = torch.randn(shape, generator=gen) * 0.1
@@ -330,6 +366,25 @@ class Twin:
         for n, shape in buffer_shapes(self.cfg).items():
             b[n] = torch.zeros(shape) if n.endswith("running_mean") else torch.ones(shape)
         self.load(p, b)
+
+    def threshold(self, name):
+        """The configured threshold of LIF layer `name` (blocks.<l>.<role> or final)."""
+        role, att = name.rsplit(".", 1)[-1], self.cfg["attention"]
+        if role in ("q", "k") and att.get("v_th_qk") is not None:
+            return att["v_th_qk"]
+        return att["v_th_attn"] if role == "a" else self.cfg["lif"]["v_th"]
+
+    def lif_layer(self, name, x, keep=None):
+        """The LIF layer `name` with its learned constants (tau = 1 + exp(-w) in float64, rounded once, as
+        neurons/params.cpp plif_tau) and its role's surrogate slope."""
+        p, P = self.cfg["lif"], self.params
+        role = name.rsplit(".", 1)[-1]
+        tau = (1.0 + torch.exp(-P[name + ".plif_w"].double())).to(x.dtype) if name + ".plif_w" in P else None
+        v_th = P[name + ".v_th"] if name + ".v_th" in P else self.threshold(name)
+        return lif(x, p, v_th=v_th, keep=keep, tau=tau, alpha=p["layer_alpha"].get(role))
+
+    def layer(self, name, kind, x, keep=None):
+        return self.lif_layer(name, x, keep) if kind == "lif" else nilif(x, self.cfg["nilif"], keep=keep)
 
     def block(self, l, x, mask, rec):
         """The spiking block of docs/model.md §4 (as gen_block_golden.spiking_block, with this file's neurons and BN)."""
@@ -357,11 +412,11 @@ class Twin:
                                   P[pre + name + ".bn.bias"], row_mask, n_rows, run, self.fast, cfg["norm"])
 
         kind = cfg["neuron"]
-        s1 = neuron(cfg, kind, x, k("s1"))
-        v_th_qk = att.get("v_th_qk")  # SN_q / SN_k's own threshold (docs/model.md §10), else the block's
-        q = lif(sl("attn.q", s1), cfg["lif"], v_th=v_th_qk, keep=k("q"))
-        kk = lif(sl("attn.k", s1), cfg["lif"], v_th=v_th_qk, keep=k("k"))
-        v = lif(sl("attn.v", s1), cfg["lif"], keep=k("v"))
+        s1 = self.layer(pre + "sn1", kind, x, k("s1"))
+        # SN_q / SN_k's own threshold (docs/model.md §10) when set, else the block's (Twin.threshold)
+        q = self.lif_layer(pre + "q", sl("attn.q", s1), keep=k("q"))
+        kk = self.lif_layer(pre + "k", sl("attn.k", s1), keep=k("k"))
+        v = self.lif_layer(pre + "v", sl("attn.v", s1), keep=k("v"))
         heads = lambda a: a.reshape(T, B, N, H, D // H)
         shifted = att["recency"] in ("shift", "shift+bias")
         ka, va = (token_shift(kk, mask), token_shift(v, mask)) if shifted else (kk, v)
@@ -370,10 +425,10 @@ class Twin:
                             bool(att["fill"]))
         else:
             o = g.attention(att["kind"], heads(q), heads(ka), heads(va), cand, int(att["k"]), float(att["alpha_wta"]))
-        z = lif(o.reshape(T, B, N, D), cfg["lif"], v_th=att["v_th_attn"], keep=k("z"))
+        z = self.lif_layer(pre + "a", o.reshape(T, B, N, D), keep=k("z"))
         x1 = x + sl("attn.o", z)
-        s2 = neuron(cfg, kind, x1, k("s2"))
-        hh = neuron(cfg, kind, sl("mlp.fc1", s2), k("h"))
+        s2 = self.layer(pre + "sn2", kind, x1, k("s2"))
+        hh = self.layer(pre + "h", kind, sl("mlp.fc1", s2), k("h"))
         y = x1 + sl("mlp.fc2", hh)
         if rec is not None:
             spikes = dict(s1=s1, q=q, k=kk, v=v, z=z, s2=s2, h=hh)
@@ -408,7 +463,7 @@ class Twin:
             else:  # "levels": an NI-LIF final neuron whatever the block's kind
                 kind = "nilif" if cfg["readout"] == "levels" else cfg["neuron"]
                 keep = [] if rec is not None else None
-                sf = neuron(cfg, kind, x, keep)
+                sf = self.layer("final", kind, x, keep)
                 if rec is not None:
                     rec["final"] = {"sf": self._layer_stats(sf, kind, keep[0], mask)}
                 readout = sf.sum(0) / T

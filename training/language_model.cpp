@@ -35,9 +35,9 @@ language_model::language_model(const model_config& cfg)
                 std::make_unique<ann_block>(ann_block_config{cfg.D, cfg.H, cfg.F, cfg.causal}, prefix));
     }
     if (cfg.spiking && cfg.readout != "residual")  // docs/model.md §10 readouts: "levels" is NI-LIF always
-        final_sn_ =
-            std::make_unique<neuron_layer>(cfg.readout == "levels" ? neuron_kind::nilif : cfg.block.neuron,
-                                           cfg.block.lif, cfg.block.nilif, neuron_backend_named(cfg.block.backend));
+        final_sn_ = std::make_unique<neuron_layer>(
+            cfg.readout == "levels" ? neuron_kind::nilif : cfg.block.neuron, role_neuron(cfg.block, neuron_role::final),
+            cfg.block.nilif, neuron_backend_named(cfg.block.backend), "final", cfg.D, cfg.block.learn);
 }
 
 void language_model::init(std::uint64_t seed) {
@@ -242,6 +242,8 @@ std::vector<param_ref> language_model::parameters() {
         for (auto& p : b->parameters()) all.push_back(p);
     for (auto& b : ann_blocks_)
         for (auto& p : b->parameters()) all.push_back(p);
+    if (final_sn_)
+        for (auto& p : final_sn_->parameters()) all.push_back(p);
     if (!cfg_.spiking) {
         all.push_back({"final_norm.weight", &norm_g_, &dnorm_g_});
         all.push_back({"final_norm.bias", &norm_b_, &dnorm_b_});

@@ -92,8 +92,13 @@ double adamw_config::learning_rate(std::uint64_t step) const {
     return min_lr + 0.5 * (lr - min_lr) * (1.0 + std::cos(std::numbers::pi * progress));
 }
 
+bool is_neuron_param(const std::string& name) {
+    return name.ends_with(".plif_w") || name.ends_with(".v_th");
+}
+
 bool decays(const std::string& name) {
     if (name.starts_with("embed.")) return false;
+    if (is_neuron_param(name)) return false;
     if (name.ends_with(".bias")) return false;
     if (name.find(".bn.") != std::string::npos || name.find("ln1.") != std::string::npos ||
         name.find("ln2.") != std::string::npos || name.starts_with("final_norm."))
@@ -119,12 +124,13 @@ double adamw::step(std::vector<param_ref>& params, double grad_scale) {
         float* m = mit->second.data();
         float* v = vit->second.data();
         const double wd = decays(p.name) ? cfg_.weight_decay : 0.0;
+        const double lr_p = is_neuron_param(p.name) ? lr * cfg_.neuron_lr_scale : lr;
         for (std::size_t i = 0; i < p.value->size(); ++i) {
             const double gi = double(g[i]) * grad_scale * clip;
             m[i] = static_cast<float>(cfg_.beta1 * m[i] + (1 - cfg_.beta1) * gi);
             v[i] = static_cast<float>(cfg_.beta2 * v[i] + (1 - cfg_.beta2) * gi * gi);
             const double update = (m[i] / c1) / (std::sqrt(v[i] / c2) + cfg_.eps);
-            w[i] = static_cast<float>(w[i] - lr * (update + wd * w[i]));
+            w[i] = static_cast<float>(w[i] - lr_p * (update + wd * w[i]));
         }
     }
     return norm;

@@ -41,6 +41,7 @@ mlm_batch mlm_mask(const std::vector<std::int32_t>& tokens, const std::vector<st
 
 struct adamw_config {
     double lr = 1e-3, min_lr = 1e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01, clip = 1.0;
+    double neuron_lr_scale = 1.0;  // the learning rate of learned neuron constants is lr(step) x this
     std::uint64_t warmup = 100, total = 1000;
 
     double learning_rate(std::uint64_t step) const;  // step counts from 0
@@ -64,7 +65,10 @@ private:
     std::map<std::string, tensor<float>> m_, v_;
 };
 
-// Whether a parameter gets weight decay: matrices of linear maps do; biases, norms, embeddings do not.
+// Whether a parameter gets weight decay: matrices of linear maps do; biases, norms, embeddings and learned
+// neuron constants do not.
 bool decays(const std::string& name);
+// Whether a parameter is a learned neuron constant (<layer>.plif_w, <layer>.v_th; docs/model.md §10).
+bool is_neuron_param(const std::string& name);
 
 }  // namespace wtasim

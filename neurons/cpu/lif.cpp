@@ -3,6 +3,9 @@
 // with the run-time flags turned into compile-time constants, so the inlined step is branch-free and
 // the compiler vectorises the loop. Every element goes through exactly the reference's float
 // operations in the same order, so results are bit-identical to neurons/lif.cpp for any thread count.
+// A layer with per-channel constants (or a backward that returns parameter gradients) runs the generic
+// loops below: the same step per element with its channel's coefficients and run-time flags, still
+// parallel over neurons; each neuron's parameter-gradient sum over t is private to it.
 #include <algorithm>
 #include <array>
 
@@ -105,14 +108,59 @@ void backward_dispatch(float* dx, const float* ds, const float* s, const float* 
             backward_dispatch<flags..., false>(dx, ds, s, h, T, n, p);
     }
 }
+std::uint64_t forward_channels(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
+                               const lif_channels& ch) {
+    return deterministic_reduce<std::uint64_t>(
+        n, grain, 0,
+        [&](std::size_t b, std::size_t e) {
+            const lif_coeffs c = lif_coeffs_of(p);
+            std::uint64_t spikes = 0;
+            for (std::size_t i = b; i < e; ++i) {
+                const lif_coeffs ci = lif_channel_coeffs(c, ch, i);
+                float v = ci.v_reset;
+                for (std::size_t t = 0; t < T; ++t) {
+                    const std::size_t k = t * n + i;
+                    s[k] = lif_forward_step(v, x[k], ci, h[k]);
+                    spikes += s[k] != 0.0f ? 1 : 0;
+                }
+            }
+            return spikes;
+        },
+        [](std::uint64_t a, std::uint64_t c) { return a + c; });
+}
+
+void backward_channels(float* dx, float* dtau, float* dv_th, const float* ds, const float* s, const float* h,
+                       std::size_t T, std::size_t n, const lif_params& p, const lif_channels& ch) {
+    parallel_for(n, grain, [&](std::size_t b, std::size_t e) {
+        const lif_coeffs c = lif_coeffs_of(p);
+        for (std::size_t i = b; i < e; ++i) {
+            const lif_coeffs ci = lif_channel_coeffs(c, ch, i);
+            float grad_v = 0.0f, sum_tau = 0.0f, sum_v_th = 0.0f;
+            for (std::size_t t = T; t-- > 0;) {
+                const std::size_t k = t * n + i;
+                if (dtau || dv_th) {
+                    const float v_prev = t > 0 ? lif_reset_membrane(s[k - n], h[k - n], ci) : ci.v_reset;
+                    dx[k] = lif_backward_step(grad_v, sum_tau, sum_v_th, ds[k], s[k], h[k], v_prev, ci);
+                } else {
+                    dx[k] = lif_backward_step(grad_v, ds[k], s[k], h[k], ci);
+                }
+            }
+            if (dtau) dtau[i] = sum_tau;
+            if (dv_th) dv_th[i] = sum_v_th;
+        }
+    });
+}
 }  // namespace
 
 std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
-                          op_counts* ops) {
+                          op_counts* ops, const lif_channels& ch) {
     p.validate();
+    ch.validate(n);
     const bool hard = p.reset == reset_mode::hard;
     std::uint64_t spikes;
-    if (p.decay_input)
+    if (ch.any())
+        spikes = forward_channels(s, h, x, T, n, p, ch);
+    else if (p.decay_input)
         spikes = hard ? forward<true, true>(s, h, x, T, n, p) : forward<true, false>(s, h, x, T, n, p);
     else
         spikes = hard ? forward<false, true>(s, h, x, T, n, p) : forward<false, false>(s, h, x, T, n, p);
@@ -121,9 +169,13 @@ std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std
 }
 
 void lif_backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
-                  const lif_params& p) {
+                  const lif_params& p, const lif_channels& ch, float* dtau, float* dv_th) {
     p.validate();
-    backward_dispatch<>(dx, ds, s, h, T, n, p);
+    ch.validate(n);
+    if (ch.any() || dtau || dv_th)
+        backward_channels(dx, dtau, dv_th, ds, s, h, T, n, p, ch);
+    else
+        backward_dispatch<>(dx, ds, s, h, T, n, p);
 }
 
 }  // namespace wtasim::cpu

@@ -9,6 +9,8 @@
 //   neuron backend table (neurons/backend.hpp), used by the consistency harness and the host-side
 //   trainer. Each call copies its inputs to the device once, runs the device form, and copies the
 //   outputs back.
+// Per-channel constants (lif_channels) hold device pointers in the device form and host pointers in the
+// host form; dtau / dv_th are [n] (an empty view or a null pointer: not wanted).
 // Only built when nvcc is found; included by neurons/backend.cpp and by code that links CUDA.
 #pragma once
 
@@ -19,14 +21,15 @@ namespace wtasim::cuda {
 // s, h [T, n] outputs; x [T, n] input; every view must hold T * n elements.
 void lif_forward_device(device_view<float> s, device_view<float> h, device_view<unsigned long long> spikes,
                         device_view<const float> x, std::size_t T, std::size_t n, const lif_params& p,
-                        op_counts* ops = nullptr);
+                        op_counts* ops = nullptr, const lif_channels& ch = {});
 void lif_backward_device(device_view<float> dx, device_view<const float> ds, device_view<const float> s,
-                         device_view<const float> h, std::size_t T, std::size_t n, const lif_params& p);
+                         device_view<const float> h, std::size_t T, std::size_t n, const lif_params& p,
+                         const lif_channels& ch = {}, device_view<float> dtau = {}, device_view<float> dv_th = {});
 
 std::uint64_t lif_forward(float* s, float* h, const float* x, std::size_t T, std::size_t n, const lif_params& p,
-                          op_counts* ops = nullptr);
+                          op_counts* ops = nullptr, const lif_channels& ch = {});
 void lif_backward(float* dx, const float* ds, const float* s, const float* h, std::size_t T, std::size_t n,
-                  const lif_params& p);
+                  const lif_params& p, const lif_channels& ch = {}, float* dtau = nullptr, float* dv_th = nullptr);
 
 // Number of CUDA devices visible (0 when there is no GPU or no driver).
 int device_count();

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "attention/backend.hpp"
@@ -42,8 +45,8 @@ inline op_outputs run_lif(const std::string& backend, const lif_params& p, const
     const std::size_t n = x.size() / T;
     std::vector<float> s(x.size()), h(x.size()), dx(x.size());
     op_counts ops;
-    const auto spikes = b.lif_forward(s.data(), h.data(), x.data(), T, n, p, &ops);
-    b.lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p);
+    const auto spikes = b.lif_forward(s.data(), h.data(), x.data(), T, n, p, &ops, {});
+    b.lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, {}, nullptr, nullptr);
     op_outputs out;
     out.add("s", s);
     out.add("h", h);
@@ -51,6 +54,105 @@ inline op_outputs run_lif(const std::string& backend, const lif_params& p, const
     out.add_counts("spikes", {static_cast<std::int64_t>(spikes)});
     out.add_ops("ops", ops);
     return out;
+}
+
+// The same with per-channel constants (tau [C] and/or v_th [C], either may be empty), the backward also
+// returning the per-neuron parameter-gradient sums dtau, dv_th [n].
+inline op_outputs run_lif_channels(const std::string& backend, const lif_params& p, const std::vector<float>& tau,
+                                   const std::vector<float>& v_th, std::size_t C, const std::vector<float>& x,
+                                   const std::vector<float>& ds, std::size_t T) {
+    const neuron_backend& b = neuron_backend_named(backend);
+    REQUIRE(b.supports_lif());
+    const std::size_t n = x.size() / T;
+    const lif_channels ch{tau.empty() ? nullptr : tau.data(), v_th.empty() ? nullptr : v_th.data(), C};
+    std::vector<float> s(x.size()), h(x.size()), dx(x.size()), dtau(n), dv_th(n);
+    op_counts ops;
+    const auto spikes = b.lif_forward(s.data(), h.data(), x.data(), T, n, p, &ops, ch);
+    b.lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, ch, dtau.data(), dv_th.data());
+    op_outputs out;
+    out.add("s", s);
+    out.add("h", h);
+    out.add("dx", dx);
+    out.add("dtau", dtau);
+    out.add("dv_th", dv_th);
+    out.add_counts("spikes", {static_cast<std::int64_t>(spikes)});
+    out.add_ops("ops", ops);
+    return out;
+}
+
+// The surrogate-relaxed LIF forward in double with per-channel tau and v_th (the spike replaced by the
+// surrogate's primitive; with detach_reset the reset uses `frozen`, the unperturbed S): the smooth function
+// whose exact derivative the backward is (tests/neurons/test_gradcheck.cpp).
+struct relaxed_lif_out {
+    std::vector<double> s, h;
+};
+inline relaxed_lif_out relaxed_lif(const std::vector<double>& x, std::size_t T, std::size_t C,
+                                   const std::vector<double>& tau, const std::vector<double>& v_th, const lif_params& p,
+                                   const std::vector<double>* frozen) {
+    const std::size_t n = x.size() / T;
+    const bool hard = p.reset == reset_mode::hard;
+    const double v_r = hard ? p.v_reset : 0.0;
+    relaxed_lif_out r{std::vector<double>(x.size()), std::vector<double>(x.size())};
+    std::vector<double> v(n, v_r);
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t k = t * n + i, c = i % C;
+            const double h =
+                p.decay_input ? v[i] + (x[k] - (v[i] - v_r)) / tau[c] : v[i] - (v[i] - v_r) / tau[c] + x[k];
+            r.h[k] = h;
+            r.s[k] = surrogate_primitive(p.sg, h - v_th[c]);
+            const double sr = frozen ? (*frozen)[k] : r.s[k];
+            v[i] = hard ? sr * v_r + (1 - sr) * h : h - sr * v_th[c];
+        }
+    return r;
+}
+
+// Grad cases of LIF with learned constants: dL/dtau and dL/dv_th per channel (sums of the reference backward's
+// per-neuron sums) against the relaxed forward, for both resets and decay forms, reset detached or not.
+inline std::vector<grad_case> lif_channel_grad_cases() {
+    std::vector<grad_case> g;
+    auto as_double = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+    auto as_float = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+    for (int form = 0; form < 8; ++form) {
+        lif_params p;
+        p.decay_input = form & 1;
+        p.reset = form & 2 ? reset_mode::soft : reset_mode::hard;
+        p.detach_reset = form & 4;
+        p.v_reset = p.reset == reset_mode::hard ? -0.25f : 0.0f;
+        constexpr std::size_t T = 4, C = 3, n = 9;
+        const auto lx = as_double(normal_vector(T * n, 43, form, p.decay_input ? 1.6f : 0.7f, 0.8f));
+        const auto lw = as_double(normal_vector(T * n, 44, form, 0.0f, 1.0f));
+        const std::vector<double> consts{1.7, 2.4, 3.1, 0.8, 1.0, 1.3};  // tau [C], then v_th [C]
+        const auto split = [](const std::vector<double>& c) {
+            return std::pair{std::vector<double>(c.begin(), c.begin() + C),
+                             std::vector<double>(c.begin() + C, c.end())};
+        };
+        const auto [tau0, v_th0] = split(consts);
+        const auto frozen =
+            std::make_shared<const std::vector<double>>(relaxed_lif(lx, T, C, tau0, v_th0, p, nullptr).s);
+        g.push_back({std::string("lif per-channel constants: dtau, dv_th (form ") + std::to_string(form) + ")", 1e-5,
+                     5e-4, consts,
+                     [=](const std::vector<double>& cs) {
+                         const auto [tau, v_th] = split(cs);
+                         const auto r = relaxed_lif(lx, T, C, tau, v_th, p, p.detach_reset ? frozen.get() : nullptr);
+                         double l = 0.0;
+                         for (std::size_t k = 0; k < r.s.size(); ++k) l += r.s[k] * lw[k];
+                         return l;
+                     },
+                     [=](const std::vector<double>& cs) {
+                         const auto [tau, v_th] = split(cs);
+                         const auto r = relaxed_lif(lx, T, C, tau, v_th, p, nullptr);
+                         const auto s = as_float(r.s), h = as_float(r.h), ds = as_float(lw), tf = as_float(tau),
+                                    vf = as_float(v_th);
+                         std::vector<float> dx(T * n), dtau(n), dv_th(n), out(2 * C, 0.0f);
+                         neuron_backend_named("reference")
+                             .lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, {tf.data(), vf.data(), C},
+                                           dtau.data(), dv_th.data());
+                         for (std::size_t i = 0; i < n; ++i) out[i % C] += dtau[i], out[C + i % C] += dv_th[i];
+                         return out;
+                     }});
+    }
+    return g;
 }
 
 inline op_outputs run_nilif(const std::string& backend, const nilif_params& p, const std::vector<float>& x,

@@ -57,6 +57,26 @@ void add_neuron_cases(std::vector<op_case>& cases) {
         cases.push_back(
             {"neurons", lif_name(p), {}, [=](const std::string& b) { return run_lif(b, p, *lx, *lds, T); }});
 
+    // learned constants: per-channel tau and v_th, or only one of them, on C = 7 channels (n = 1286 rows x 7 =
+    // 9002 neurons per step, again not a multiple of the block or the grain); the backward's per-neuron
+    // parameter-gradient sums are outputs too
+    constexpr std::size_t C = 7, nc = 7 * 1286;
+    auto cx = std::make_shared<const std::vector<float>>(normal_vector(T * nc, 98, 0, 1.2f, 1.0f));
+    auto cds = std::make_shared<const std::vector<float>>(normal_vector(T * nc, 98, 1, 0.0f, 1.0f));
+    const std::vector<float> taus{1.3f, 1.8f, 2.0f, 2.6f, 3.5f, 5.0f, 1.05f},
+        v_ths{0.6f, 0.9f, 1.0f, 1.1f, 1.4f, 0.75f, 2.0f};
+    for (const lif_params& p : {lifs[0], lifs[3], lifs[9], lifs[14], lifs[16], lifs[17]})
+        for (int which : {0, 1, 2}) {  // both, tau only, v_th only
+            const std::vector<float> tau = which == 2 ? std::vector<float>{} : taus;
+            const std::vector<float> v_th = which == 1 ? std::vector<float>{} : v_ths;
+            const char* what = which == 0   ? " per-channel tau, v_th"
+                               : which == 1 ? " per-channel tau"
+                                            : " per-channel v_th";
+            cases.push_back({"neurons", lif_name(p) + what, {}, [=](const std::string& b) {
+                                 return run_lif_channels(b, p, tau, v_th, C, *cx, *cds, T);
+                             }});
+        }
+
     auto nx = std::make_shared<const std::vector<float>>(normal_vector(T * n, 99, 2, 1.0f, 2.0f));
     auto nds = std::make_shared<const std::vector<float>>(normal_vector(T * n, 99, 3, 0.0f, 1.0f));
     for (nilif_params p : {nilif_params{4, 0.5f}, nilif_params{3, 0.25f}, nilif_params{1, 1.0f}, nilif_params{8, 0.9f},
@@ -357,6 +377,8 @@ std::vector<grad_case> grad_cases() {
                      ref.backward_weight_spikes(dw.data(), wl.data(), spikes.data(), rows, in, out);
                      return dw;
                  }});
+    // LIF with learned constants: dL/dtau and dL/dv_th per channel against the relaxed forward (ops.hpp)
+    for (auto& c : lif_channel_grad_cases()) g.push_back(std::move(c));
     // BatchNorm in x and in (gamma, beta), padding rows included.
     const auto bn = batchnorm_case(11, 4, 2, 42);
     auto bn_loss = [bn](const std::vector<float>& xs, const std::vector<float>& gamma, const std::vector<float>& beta) {
@@ -456,7 +478,7 @@ void check_host_family(const std::string& family) {
 }  // namespace
 
 TEST_CASE("neurons: every LIF and NI-LIF case on every host backend equals the reference") {
-    CHECK(count_cases("neurons") == 18 + 5);
+    CHECK(count_cases("neurons") == 18 + 6 * 3 + 5);  // + the per-channel (learned constants) cases
     check_host_family("neurons");
 }
 
@@ -479,7 +501,7 @@ TEST_CASE("block: the whole spiking block on every block backend equals the refe
 
 TEST_CASE("grad: the reference backward of every smooth op equals finite differences of its forward") {
     const auto cases = grad_cases();
-    CHECK(cases.size() == 3 + 2 + 1 + 4);  // linear, batchnorm, running-rms, attention
+    CHECK(cases.size() == 3 + 2 + 1 + 4 + 8);  // linear, batchnorm, running-rms, attention, learned LIF constants
     for (const grad_case& g : cases) check_gradient(g);
 }
 

@@ -15,7 +15,7 @@ struct lif_run {
 
 inline lif_run run_lif(const neuron_backend& b, const std::vector<float>& x, std::size_t T, const lif_params& p) {
     lif_run r{std::vector<float>(x.size()), std::vector<float>(x.size()), 0};
-    r.spikes = b.lif_forward(r.s.data(), r.h.data(), x.data(), T, x.size() / T, p, nullptr);
+    r.spikes = b.lif_forward(r.s.data(), r.h.data(), x.data(), T, x.size() / T, p, nullptr, {});
     return r;
 }
 

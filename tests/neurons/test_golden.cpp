@@ -63,9 +63,9 @@ TEST_CASE("golden: LIF and NI-LIF forward and backward equal PyTorch autograd") 
             if (c["kind"] == "lif") {
                 if (!b.supports_lif()) continue;
                 const lif_params p = lif_from(c["params"]);
-                b.lif_forward(s.data(), state.data(), x.data(), T, n, p, nullptr);
+                b.lif_forward(s.data(), state.data(), x.data(), T, n, p, nullptr, {});
                 CHECK(s == s_ref);
-                b.lif_backward(dx.data(), ds.data(), s.data(), state.data(), T, n, p);
+                b.lif_backward(dx.data(), ds.data(), s.data(), state.data(), T, n, p, {}, nullptr, nullptr);
             } else {
                 if (!b.supports_nilif()) continue;
                 const nilif_params p{c["params"]["levels"], c["params"]["beta"]};

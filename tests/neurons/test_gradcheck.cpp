@@ -89,7 +89,8 @@ TEST_CASE("gradcheck: LIF backward equals finite differences of the relaxed forw
                     const auto s = to_float(base.s), h = to_float(base.h), ds = to_float(w);
                     for (const char* name : {"reference", "cpu"}) {
                         std::vector<float> dx(x.size());
-                        neuron_backend_named(name).lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p);
+                        neuron_backend_named(name).lif_backward(dx.data(), ds.data(), s.data(), h.data(), T, n, p, {},
+                                                                nullptr, nullptr);
                         check_gradient(dx, numeric);
                     }
                 }

@@ -68,12 +68,12 @@ TEST_CASE("lif: BPTT gradient of a two-step train, worked by hand") {
         const auto& b = neuron_backend_named(name);
         auto r = test::run_lif(b, {1.5f, 1.5f}, 2, p);
         std::vector<float> ds{0.0f, 1.0f}, dx(2);
-        b.lif_backward(dx.data(), ds.data(), r.s.data(), r.h.data(), 2, 1, p);
+        b.lif_backward(dx.data(), ds.data(), r.s.data(), r.h.data(), 2, 1, p, {}, nullptr, nullptr);
         CHECK(dx[1] == doctest::Approx(g1 / 2).epsilon(1e-6));
         CHECK(dx[0] == doctest::Approx(g1 / 4).epsilon(1e-6));
         // A spike at step 0 (hard reset, detached) cuts the path to earlier steps: x0 = 2.0 fires.
         r = test::run_lif(b, {2.0f, 1.5f}, 2, p);
-        b.lif_backward(dx.data(), ds.data(), r.s.data(), r.h.data(), 2, 1, p);
+        b.lif_backward(dx.data(), ds.data(), r.s.data(), r.h.data(), 2, 1, p, {}, nullptr, nullptr);
         CHECK(dx[0] == 0.0f);
     }
 }

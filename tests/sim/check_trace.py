@@ -2,7 +2,9 @@
 """Independent check of a wtasim trace (docs/model.md §8) with h5py and numpy only: the layout, every operation
 count of /energy/layers recomputed from the trace's own spike events by the rules of docs/model.md §7, and the
 logits (or task outputs) recomputed from the final layer's events and the checkpoint's head weights, for
-every sequence of the trace.
+every sequence of the trace. Learned neuron constants (docs/model.md §10, /params/<layer>.v_th and .plif_w in
+the checkpoint) are read and used: the thresholds in the spikes-against-membranes check, and tau = 1 + exp(-w) in
+a recomputation of block 0's SN membranes from the embeddings (its input, the same at every step).
 With a task run's RESULT.json (wtasim task), also recomputes the energy of the traced examples from those
 counts and the energy profile (docs/model.md §7), and compares it with what the run reported.
 Usage: check_trace.py TRACE.h5 CHECKPOINT.h5 [RESULT.json PROFILE.json]"""
@@ -120,6 +122,22 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
         # membranes, where recorded: every LIF spike is a membrane at or above its threshold, every NI-LIF level
         # is the rounded, clipped membrane (docs/model.md §2)
         lif = cfg["lif"]
+        # trace layer -> checkpoint neuron name (docs/model.md §8): blocks.<l>.{sn1,q,k,v,a,sn2,h}, final
+        roles = {"sn1": "sn1", "attn.sn_q": "q", "attn.sn_k": "k", "attn.sn_v": "v", "attn.sn_a": "a", "sn2": "sn2",
+                 "mlp.sn_h": "h"}
+
+        def learned(name, key, width):
+            """The checkpoint's learned constant of layer `name` broadcast to [width], or None."""
+            if name == "sn_final":
+                ck_name = "final"
+            else:
+                parts = name.split(".", 2)
+                ck_name = f"{parts[0]}.{parts[1]}.{roles.get(parts[2], parts[2])}" if len(parts) == 3 else name
+            path = f"params/{ck_name}.{key}"
+            if path not in ck:
+                return None
+            return np.broadcast_to(ck[path][:].astype(np.float64), (width,))
+
         for name in layers:
             if "membrane" not in layers[name]:
                 continue
@@ -132,12 +150,38 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
                 v_th = cfg["attention"]["v_th_attn"] if name.endswith("sn_a") else lif["v_th"]
                 if name.endswith(("sn_q", "sn_k")):  # their own threshold, when the config sets one
                     v_th = cfg["attention"].get("v_th_qk", lif["v_th"])
-                want = (u >= v_th).astype(np.int64)
+                trained = learned(name, "v_th", width)  # a learned threshold per channel
+                if lif.get("learn_v_th", "none") != "none" and trained is None:
+                    failures.append(f"{name}: the config learns v_th but the checkpoint has no threshold for it")
+                want = (u >= (v_th if trained is None else trained)).astype(np.int64)
             else:
                 want = np.clip(np.round(u), 0, cfg["nilif"]["levels"]).astype(np.int64)
             if not (got == want).all():
                 failures.append(f"{name}: spikes disagree with the membranes at {int((got != want).sum())} places")
             membranes_checked = True
+            # block 0's SN integrates X0 = E[token] + P[n] at every step: recompute its membranes with its tau
+            if name == "blocks.0.sn1" and binary:
+                tok = seq["tokens"][:].astype(np.int64)
+                x0 = (ck["params/embed.tok.weight"][:][tok] + ck["params/embed.pos.weight"][:N]).astype(np.float64)
+                w = learned(name, "plif_w", width)
+                tau = lif["tau"] if w is None else 1.0 + np.exp(-w)
+                v_th_0 = learned(name, "v_th", width)
+                v_th_0 = lif["v_th"] if v_th_0 is None else v_th_0
+                hard = lif.get("reset", "hard") == "hard"
+                v_r = lif.get("v_reset", 0.0) if hard else 0.0
+                v = np.full((N, width), v_r)
+                worst = 0.0
+                for t in range(T):
+                    if lif.get("decay_input", True):
+                        h = v + (x0 - (v - v_r)) / tau
+                    else:
+                        h = v - (v - v_r) / tau + x0
+                    worst = max(worst, float(np.abs(h - u[t]).max()))
+                    fired = got[t] > 0  # the trace's own spikes decide the reset
+                    v = np.where(fired, v_r, h) if hard else h - fired * v_th_0
+                if worst > 1e-4 * max(1.0, float(np.abs(u).max())):
+                    failures.append(f"{name}: membranes recomputed from the embeddings (tau of the checkpoint) differ "
+                                    f"by {worst:.2e}")
         # totals per step add up to the per-layer totals
         expect("steps sum", seq["energy/steps"][:].sum(axis=0).tolist(), table.sum(axis=0).tolist())
         if profile_path:

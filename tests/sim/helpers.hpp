@@ -1,5 +1,6 @@
 // Shared by the simulator tests: a freshly initialised model as an in-memory checkpoint, with the BN shifts
-// set so that its layers fire.
+// set so that its layers fire, and learned neuron constants (if the config has them) moved away from their
+// initial values: w = -log(tau - 1) shifted into about [-0.4, 0.4], thresholds scaled by 0.8 to 1.2.
 #pragma once
 
 #include <string>
@@ -13,8 +14,17 @@ inline checkpoint fresh_checkpoint(const std::string& model_json, std::uint64_t 
     const model_config cfg = model_config::from_json(model_json);
     language_model m(cfg);
     m.init(seed);
-    for (auto& p : m.parameters())
+    std::size_t layer = 0;
+    for (auto& p : m.parameters()) {
         if (p.name.ends_with(".bn.bias")) p.value->fill(bn_shift);
+        const bool w = p.name.ends_with(".plif_w"), v = p.name.ends_with(".v_th");
+        if (!w && !v) continue;
+        for (std::size_t i = 0; i < p.value->size(); ++i) {
+            const float u = static_cast<float>((i * 7 + layer * 5) % 9) / 8.0f - 0.5f;  // in [-0.5, 0.5]
+            p.value->data()[i] = w ? p.value->data()[i] + 0.8f * u : p.value->data()[i] * (1.0f + 0.4f * u);
+        }
+        ++layer;
+    }
     return weights_checkpoint(m);
 }
 

@@ -37,6 +37,13 @@ fixture make(const std::string& model_json) {
     for (auto& p : m.parameters()) {
         if (p.name.ends_with(".bn.bias")) p.value->fill(1.0f);  // layers that fire, attention output too
         if (p.name.ends_with(".bn.weight")) rng.fill_uniform(p.value->data(), p.value->size(), stream++, 0, 0.8f, 1.2f);
+        if (p.name.ends_with(".plif_w"))  // learned constants away from their start: tau from about 1.6 to 2.6
+            rng.fill_uniform(p.value->data(), p.value->size(), stream++, 0, -0.5f, 0.5f);
+        if (p.name.ends_with(".v_th")) {
+            std::vector<float> scale(p.value->size());
+            rng.fill_uniform(scale.data(), scale.size(), stream++, 0, 0.75f, 1.25f);
+            for (std::size_t i = 0; i < scale.size(); ++i) p.value->data()[i] *= scale[i];
+        }
     }
     for (auto& b : m.buffers()) {  // trained-looking running statistics
         if (b.name.ends_with("running_mean"))
@@ -175,6 +182,42 @@ TEST_CASE("sim: the readouts \"levels\" (NI-LIF final neuron after LIF blocks) a
         CAPTURE(model);
         CHECK(model.ends_with(std::string(kind) == "spikes" ? ", T 3" : std::string(", readout ") + kind));
     }
+}
+TEST_CASE("sim: learned per-channel and per-layer tau and v_th equal the trainer (LIF and NI-LIF models)") {
+    const char* learned[] = {
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1},
+           "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 2, "v_th_qk": 0.75, "recency": "shift"},
+           "lif": {"learn_tau": "layer", "learn_v_th": "channel", "reset": "soft", "decay_input": false})",
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25},
+           "lif": {"learn_tau": "channel", "learn_v_th": "layer"})",
+        R"("causal": true, "neuron": "lif", "readout": "levels", "attention": {"kind": "ssa", "v_th_attn": 0.0625},
+           "lif": {"learn_v_th": "channel", "layer_alpha": {"q": 2.0}})"};
+    for (const char* rest : learned) {
+        CAPTURE(rest);
+        check_equivalent(config(rest));
+        // the simulator really runs the learned values: without them its spikes differ from the trainer's
+        const fixture f = make(config(rest));
+        sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
+        std::size_t with_constants = 0;
+        for (auto& b : net.blocks)
+            for (auto& k : b.neurons) {
+                with_constants += !k.tau.empty() || !k.v_th.empty();
+                k = {};
+            }
+        net.final_neuron = {};
+        CHECK(with_constants == (std::string(rest).find("nilif") != std::string::npos ? 4u : 7u) * f.cfg.L);
+        std::uint64_t events = 0, trainer_events = f.trainer_final_spikes;
+        for (const auto& t : f.trainer_spikes) trainer_events += t.s1 + t.q + t.k + t.v + t.z + t.s2 + t.h;
+        for (const auto& r : simulate_batch(net, f.seqs))
+            for (const auto& l : r.layers) events += l.events;
+        CHECK(events != trainer_events);
+    }
+    // a checkpoint whose config learns constants but lacks them is refused, naming the tensor
+    fixture f = make(config(R"("lif": {"learn_tau": "channel"})"));
+    f.ckpt.params.erase("blocks.1.a.plif_w");
+    CHECK_THROWS_WITH_AS(sim_network::from_checkpoint(f.ckpt, "x.h5"), doctest::Contains("blocks.1.a.plif_w"),
+                         io_error);
 }
 TEST_CASE("sim: an ANN twin checkpoint and broken checkpoints are refused with the reason") {
     fixture f = make(config(R"("causal": true, "neuron": "lif")"));

@@ -29,7 +29,11 @@ TEST_CASE(
                              R"("neuron": "lif", "readout": "levels", "attention": {"kind": "wta", "k": 1})",
                              R"("neuron": "nilif", "readout": "residual", "attention": {"kind": "wta", "k": 2})",
                              R"("neuron": "lif", "norm": "running-rms", "attention": {"kind": "wta", "k": 2})",
-                             R"("neuron": "nilif", "norm": "none", "attention": {"kind": "wta", "k": 1})"}) {
+                             R"("neuron": "nilif", "norm": "none", "attention": {"kind": "wta", "k": 1})",
+                             R"("neuron": "lif", "attention": {"kind": "wta", "k": 2},
+                                 "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
+                             R"("neuron": "nilif", "attention": {"kind": "wta", "k": 1, "recency": "shift"},
+                                 "lif": {"learn_tau": "layer", "learn_v_th": "channel", "reset": "soft"})"}) {
         CAPTURE(attn);
         const checkpoint c = make(std::string(R"({"vocab": 25, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2,
             "T": 3, "max_len": 12, "causal": true, )") +

@@ -50,6 +50,11 @@ TEST_CASE("trace fixture: write traces of WTA, NI-LIF, SSA and softmax models") 
     write_pair(out, "wd_lif_rms", std::string("{") + base + R"(, "causal": true, "norm": "running-rms"})");
     write_pair(out, "we_nilif_none",
                std::string("{") + base + R"(, "causal": false, "neuron": "nilif", "norm": "none"})");
+    write_pair(out, "wd_lif_learned",
+               std::string("{") + base + R"(, "causal": true, "attention": {"kind": "wta", "k": 2},
+                   "lif": {"learn_tau": "channel", "learn_v_th": "channel"}})");
+    write_pair(out, "we_nilif_learned", std::string("{") + base + R"(, "causal": false, "neuron": "nilif",
+                   "lif": {"learn_tau": "layer", "learn_v_th": "channel", "reset": "soft"}})");
     write_pair(out, "we_lif_softmax",
                std::string("{") + base + R"(, "causal": false, "attention": {"kind": "softmax", "v_th_attn": 0.25}})");
 }

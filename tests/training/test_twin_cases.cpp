@@ -19,6 +19,21 @@
 using namespace wtasim;
 
 namespace {
+// Learned neuron constants moved away from their initial values, so that the cases test the per-channel
+// values: w in [-1/4, 1/4] (tau from about 1.78 to 2.28), thresholds shifted by up to 3/64.
+void perturb_neuron_constants(language_model& m) {
+    std::size_t layer = 0;
+    for (auto& p : m.parameters()) {
+        const bool w = p.name.ends_with(".plif_w"), v = p.name.ends_with(".v_th");
+        if (!w && !v) continue;
+        for (std::size_t i = 0; i < p.value->size(); ++i) {
+            const float step = static_cast<float>(static_cast<int>((i * 5 + layer * 3) % 7) - 3);
+            p.value->data()[i] += w ? step / 12.0f : step / 64.0f;
+        }
+        ++layer;
+    }
+}
+
 // With `distill` (weight > 0 or hidden_weight > 0) the loss is the docs/model.md §10 objective against an ANN twin
 // teacher of the same sizes; its logits and residual streams are stored as data (/batch/teacher_logits,
 // /batch/teacher_hidden/<l>) with the options as root attributes (distill_weight, _temperature, _hidden_weight).
@@ -45,6 +60,7 @@ void write_case(const std::string& name, const std::string& model_json, bool clm
     if (cfg.block.norm == norm_kind::none)
         for (auto& p : m.parameters())
             if (p.name.ends_with(".bn.weight")) p.value->fill(2.0f);
+    perturb_neuron_constants(m);
     const std::size_t B = 2, N = 6, V = cfg.vocab;
     const std::vector<std::int32_t> tokens{1, 5, 9, 2, 7, 3, 4, 12, 6, 8, 11, 0};
     const std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
@@ -165,6 +181,27 @@ TEST_CASE("twin case: spiking WE, NI-LIF, WTA k=2, no normalisation") {
     write_case("we_nilif_wta_none", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
         "max_len": 8, "causal": false, "neuron": "nilif", "norm": "none",
         "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.0625}})",
+               false);
+}
+TEST_CASE("twin case: spiking WD, LIF, learned per-channel tau and v_th, per-layer surrogate slopes") {
+    write_case("wd_lif_learn_channel", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1},
+        "lif": {"learn_tau": "channel", "learn_v_th": "channel", "layer_alpha": {"q": 2.5, "a": 3.0, "final": 5.0}}})",
+               true);
+}
+TEST_CASE(
+    "twin case: spiking WD, LIF, learned per-layer tau and v_th, soft reset, no decay_input, reset not detached") {
+    write_case("wd_lif_learn_layer_soft", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "v_th_qk": 0.75},
+        "lif": {"learn_tau": "layer", "learn_v_th": "layer", "reset": "soft", "decay_input": false,
+                "detach_reset": false, "surrogate": "atan"}})",
+               true);
+}
+TEST_CASE("twin case: spiking WE, NI-LIF, learned per-channel tau and v_th on the LIF layers Q, K, V, SN_a") {
+    write_case("we_nilif_learn", R"({"vocab": 13, "d_model": 8, "heads": 2, "d_ff": 16, "layers": 2, "T": 3,
+        "max_len": 8, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.125},
+        "lif": {"learn_tau": "channel", "learn_v_th": "layer", "reset": "hard",
+                "layer_alpha": {"k": 6.0}}})",
                false);
 }
 TEST_CASE("twin case: the ANN twin, causal") {
