@@ -31,7 +31,7 @@ void write_trace(const std::string& path, const sim_network& net,
                  const std::string& scenario_json, const trace_selection& keep) {
     const model_config& cfg = net.cfg;
     write_atomically(path, [&](const std::string& tmp) {
-        h5::file f(tmp, h5::mode::create);
+        h5::file f(tmp, h5::mode::create, path);
         f.set_attr("/", "format", std::string("wtasim-trace"));
         f.set_attr("/", "format_version", trace_format_version);
         f.set_attr("/", "scenario", scenario_json);
@@ -95,6 +95,8 @@ void write_trace(const std::string& path, const sim_network& net,
         f.write("/energy/steps", {cfg.T, n_op_classes}, class_table(step_sum).data());
         f.set_attr("/energy", "layer_names", names.dump());
         f.set_attr("/energy", "classes", class_names().dump());
+        f.flush();
+        f.close();
     });
 }
 
