@@ -87,7 +87,12 @@ void close(hid id, int kind) {
 }
 
 struct quiet_errors {
-    quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+    quiet_errors() {
+        // No clean-up of HDF5 at exit: every file is closed explicitly, and a file whose write failed (a full
+        // disk) cannot be closed; HDF5 1.10 crashes when its exit handler tries again.
+        H5dont_atexit();
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
 };
 const quiet_errors quiet;
 
@@ -369,6 +374,7 @@ std::string file::attr_string(const std::string& obj, const std::string& name) c
         char* s = nullptr;
         object mem(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
         WTASIM_H5_CHECK(H5Tset_size(mem.id(), H5T_VARIABLE), name);
+        WTASIM_H5_CHECK(H5Tset_cset(mem.id(), H5Tget_cset(type.id())), name);  // h5py writes UTF-8 strings
         WTASIM_H5_CHECK(H5Aread(attr.id(), mem.id(), &s), name);
         std::string out = s ? s : "";
         H5free_memory(s);
