@@ -208,6 +208,9 @@ int run(const run_scenario& s, std::ostream& out) {
             }
             out << "greedy continuation: " << quote(tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end())))
                 << "\n";
+            if (seq.size() - seqs[0].size() < s.generate)
+                out << "note: generated " << seq.size() - seqs[0].size() << " of " << s.generate
+                    << " tokens: the model's max_len is " << cfg.max_len << " tokens, prompt included\n";
         }
     } else {
         // causal LM loss of the simulator's own logits on the windows (the task metric of a corpus run)

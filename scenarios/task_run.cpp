@@ -34,6 +34,12 @@ tuned fine_tune(const std::string& path, const task_data& task, const std::vecto
                 language_model* teacher = nullptr) {
     const checkpoint pre = load_checkpoint(path);
     const model_config pcfg = model_config::from_json(pre.config, path, "@config");
+    if (which == "ann" && pcfg.spiking)
+        throw config_error(s.origin + ": /models/ann = " + path +
+                           " is a spiking checkpoint (@config/spiking = true); /models/ann takes the ANN twin");
+    if (which == "spiking" && !pcfg.spiking)
+        throw config_error(s.origin + ": /models/spiking = " + path +
+                           " is an ANN twin (@config/spiking = false); /models/spiking takes a spiking checkpoint");
     tuned t;
     t.model = std::make_unique<language_model>(task_model_config(pcfg, task));
     load_pretrained(*t.model, pre, path);

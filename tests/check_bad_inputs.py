@@ -289,6 +289,7 @@ def cases():
     check("task-one-ending", ["task", "task_hellaswag_one_ending.json"],
           ["hellaswag_one_ending.jsonl", "line 2", "'endings'", "at least two"])
     check("task-duplicate-key", ["task", "task_hellaswag_dup_key.json"], ["line 2", "/ctx", "duplicate key"])
+    check("task-ann-is-spiking", ["task", "task_ann_is_spiking.json"], ["/models/ann", "is a spiking checkpoint"])
     check("task-warmup-longer-than-run", ["task", "task_warmup.json"], ["/finetune/warmup", "longer than the run"])
     # -- the data folder
     check("data-folder-missing", ["run", "run_no_data_dir.json"], ["no-such-folder", "WTASIM_DATA_DIR"])
@@ -335,6 +336,17 @@ def faults():
         print("FAIL fault-stale-temp")
     else:
         print("ok   fault-stale-temp: the dead process's temporary file was removed, the live one kept")
+
+    # generation that reaches max_len says so (and succeeds)
+    work = fresh("fault-generate-past-max-len")
+    for cmd in (["simulate", "m.h5", "--generate", "4096"], ["generate", "m.h5", "--tokens", "5000"]):
+        r = subprocess.run([WTASIM] + cmd, cwd=work, capture_output=True, timeout=600)
+        said = (r.stdout + r.stderr).decode()
+        if r.returncode != 0 or not re.search(r"note: generated \d+ of \d+ tokens: the model's max_len", said):
+            failures.append(f"fault-generate-past-max-len: {cmd[0]} status {r.returncode}, no note")
+            print(f"FAIL fault-generate-past-max-len ({cmd[0]})")
+        else:
+            print(f"ok   fault-generate-past-max-len ({cmd[0]}): " + re.search(r"note: generated[^\n]*", said).group(0))
 
     # SIGINT / SIGTERM while a file is being written: the temporary file is removed, the old file kept
     work = fresh("fault-signal-during-write")
