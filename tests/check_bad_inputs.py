@@ -358,7 +358,7 @@ def faults():
         p = subprocess.Popen([WTASIM, "simulate", "m.h5", "--trace", "trace.h5", "--text", "In the beginning " * 6],
                              cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while p.poll() is None:
-            if temps(work):
+            if any(t.endswith(f".tmp.{p.pid}") for t in temps(work)):  # this run is writing
                 p.send_signal(sig)
                 seen += 1
                 break
@@ -370,6 +370,38 @@ def faults():
         good = hashes(work)[os.path.join(work, "trace.h5")]
     print(f"ok   fault-signal-during-write: {seen} of 20 runs signalled mid-write; no temporary file left, "
           "the trace whole")
+
+    # kill -9 while a trace or an export is written: the old file stays byte-identical; the temporary file
+    # the killed process leaves is removed by the next write of the same file, which succeeds
+    for what, args, target in [("trace", ["simulate", "m.h5", "--trace", "out.h5", "--text", "In the beginning " * 6],
+                                "out.h5"),
+                               ("export", ["export", "m.h5", "out.h5"], "out.h5")]:
+        work = fresh(f"fault-kill9-{what}")
+        subprocess.run([WTASIM] + args, cwd=work, check=True, capture_output=True)
+        old = hashes(work)[os.path.join(work, target)]
+        killed = 0
+        for _ in range(20):
+            p = subprocess.Popen([WTASIM] + args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while p.poll() is None:
+                if any(t.endswith(f".tmp.{p.pid}") for t in temps(work)):  # this run is writing
+                    p.kill()
+                    break
+            p.wait()
+            if p.returncode == -signal.SIGKILL:
+                killed += 1
+                if hashes(work).get(os.path.join(work, target)) != old:
+                    failures.append(f"fault-kill9-{what}: the old {target} changed after kill -9 mid-write")
+                    print(f"FAIL fault-kill9-{what}: {target} changed")
+                    break
+            else:
+                old = hashes(work)[os.path.join(work, target)]
+        r = subprocess.run([WTASIM] + args, cwd=work, capture_output=True)
+        if r.returncode != 0 or temps(work):
+            failures.append(f"fault-kill9-{what}: the next run: status {r.returncode}, temporary files {temps(work)}")
+            print(f"FAIL fault-kill9-{what}: next run")
+        else:
+            print(f"ok   fault-kill9-{what}: {killed} of 20 runs killed mid-write, {target} whole every time; "
+                  "the next run removed the dead run's temporary file")
 
 
 # ---- disk full: a small tmpfs (root) and a file-size limit (anyone) ----------------------------------------
