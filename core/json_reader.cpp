@@ -18,17 +18,90 @@ json_reader::json_reader(const nlohmann::json& value, std::string origin, std::s
                            ", expected an object");
 }
 
-nlohmann::json json_reader::parse(const std::string& text, const std::string& origin) {
+std::string json_reader::reason(const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.")) {
+        const std::size_t end = what.find("] ");
+        if (end != std::string::npos) what.erase(0, end + 2);
+    }
+    return what;
+}
+
+namespace {
+// The containers open while parsing: their JSON pointer, and an object's keys so far.
+struct open_container {
+    bool object;
+    std::string key;        // object: the key being read
+    std::size_t index = 0;  // array: the element being read
+    std::set<std::string> keys;
+};
+
+std::string pointer_of(const std::vector<open_container>& open) {
+    std::string p;
+    for (const auto& c : open) p += "/" + (c.object ? c.key : std::to_string(c.index));
+    return p.size() > 200 ? p.substr(0, 200) + "..." : p;
+}
+
+void next_element(std::vector<open_container>& open) {
+    if (!open.empty() && !open.back().object) ++open.back().index;
+}
+}  // namespace
+
+nlohmann::json json_reader::parse(const std::string& text, const std::string& origin, std::size_t limit) {
+    if (text.size() > limit)
+        throw config_error(origin + ": " + std::to_string(text.size()) + " bytes of JSON, more than the limit of " +
+                           std::to_string(limit >> 20) + " MiB");
+    std::vector<open_container> open;
+    using event = nlohmann::json::parse_event_t;
+    const nlohmann::json::parser_callback_t check = [&](int, event e, nlohmann::json& parsed) {
+        switch (e) {
+            case event::object_start:
+            case event::array_start:
+                if (open.size() >= max_depth)
+                    throw config_error(origin + ": " + pointer_of(open) + ": nested deeper than " +
+                                       std::to_string(max_depth) + " levels");
+                open.push_back({e == event::object_start, "", 0, {}});
+                break;
+            case event::key: {
+                auto& top = open.back();
+                top.key = parsed.get<std::string>();
+                if (!top.keys.insert(top.key).second)
+                    throw config_error(origin + ": " + pointer_of(open) +
+                                       ": duplicate key (a key may appear once per object)");
+                break;
+            }
+            case event::object_end:
+            case event::array_end:
+                open.pop_back();
+                next_element(open);
+                break;
+            case event::value:
+                next_element(open);
+                break;
+        }
+        return true;
+    };
     try {
-        return nlohmann::json::parse(text);
+        return nlohmann::json::parse(text, check);
     } catch (const nlohmann::json::parse_error& e) {
-        throw config_error(origin + ": not valid JSON: " + e.what());
+        throw config_error(origin + ": not valid JSON: " + reason(e));
+    } catch (const nlohmann::json::exception& e) {  // out_of_range.406: a number beyond a double ("1e400")
+        throw config_error(origin + ": not usable JSON: " + reason(e));
     }
 }
 
-std::string json_reader::read_file(const std::string& path, const std::string& what) {
-    std::ifstream in(path);
+std::string json_reader::read_file(const std::string& path, const std::string& what, std::size_t limit) {
+    std::error_code err;
+    if (std::filesystem::is_directory(path, err))
+        throw io_error(path + ": is a directory, expected a " + what + " file");
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(path + ": cannot open " + what);
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<std::streamoff>(in.tellg());
+    if (size > static_cast<std::streamoff>(limit))
+        throw io_error(path + ": " + std::to_string(size) + " bytes, more than the limit of " +
+                       std::to_string(limit >> 20) + " MiB for a " + what + " file");
+    in.seekg(0);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();

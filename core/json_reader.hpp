@@ -18,9 +18,18 @@ class json_reader {
 public:
     // `origin` is the file name (or "command line"); `pointer` the JSON pointer of `value` in it.
     json_reader(const nlohmann::json& value, std::string origin, std::string pointer = "");
-    static nlohmann::json parse(const std::string& text, const std::string& origin);
-    // The whole text of a user's file; io_error "<path>: cannot open <what>" when it cannot be read.
-    static std::string read_file(const std::string& path, const std::string& what);
+    // Limits of a user's JSON document (docs/scenarios.md, "Files, locks and limits").
+    static constexpr std::size_t max_bytes = std::size_t{16} << 20;
+    static constexpr std::size_t max_depth = 64;
+    // Parses `text`; every problem is a config_error naming `origin`: not JSON, a number out of the range
+    // of a double ("1e400"), nesting deeper than max_depth, a text longer than `limit` bytes, and a key
+    // given twice in one object ("<origin>: /model/d_model: duplicate key").
+    static nlohmann::json parse(const std::string& text, const std::string& origin, std::size_t limit = max_bytes);
+    // The whole text of a user's file; io_error "<path>: cannot open <what>" when it cannot be read,
+    // "<path>: is a directory, expected a <what> file", or a file longer than `limit` bytes.
+    static std::string read_file(const std::string& path, const std::string& what, std::size_t limit = max_bytes);
+    // nlohmann's message without its "[json.exception.type.N] " prefix.
+    static std::string reason(const nlohmann::json::exception& e);
 
     bool has(const std::string& key) const;
     std::uint64_t get_uint(const std::string& key, std::uint64_t fallback, std::uint64_t min = 0,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "energy/profiles_embedded.hpp"
 
 namespace wtasim {
@@ -22,20 +23,11 @@ double paper_convention_energy_pj(const op_counts& counts) {
 }
 
 energy_profile load_energy_profile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw io_error(path + ": cannot open energy profile");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_energy_profile(text.str(), path);
+    return parse_energy_profile(json_reader::read_file(path, "energy profile", std::size_t{1} << 20), path);
 }
 
 energy_profile parse_energy_profile(const std::string& text, const std::string& path) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw config_error(path + ": not valid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json j = json_reader::parse(text, path, std::size_t{1} << 20);
     auto fail = [&](const std::string& pointer, const nlohmann::json& value, const std::string& expected) {
         throw config_error(path + ": " + pointer + " = " + value.dump() + ", " + expected);
     };
@@ -74,6 +66,9 @@ energy_profile parse_energy_profile(const std::string& text, const std::string& 
             fail("/justification/" + cls, why.value(cls, nlohmann::json()), "expected a non-empty string");
         p.justification[i] = why[cls];
     }
+    bool any = false;
+    for (double c : p.cost_pj) any = any || c > 0;
+    if (!any) fail("/costs_pj", j["costs_pj"], "every cost is 0: a profile must give some operation a cost > 0");
     return p;
 }
 

@@ -29,7 +29,7 @@ std::map<std::string, tensor<float>> read_group(const h5::file& f, const std::st
 
 void save_checkpoint(const std::string& path, const checkpoint& c) {
     write_atomically(path, [&](const std::string& tmp) {
-        h5::file f(tmp, h5::mode::create);
+        h5::file f(tmp, h5::mode::create, path);
         f.set_attr("/", "format", std::string("wtasim-checkpoint"));
         f.set_attr("/", "format_version", checkpoint_format_version);
         f.set_attr("/", "config", c.config);
@@ -40,11 +40,14 @@ void save_checkpoint(const std::string& path, const checkpoint& c) {
         if (!c.optimizer.empty()) write_group(f, "/optimizer", c.optimizer);
         if (!c.tokenizer.empty()) f.write("/tokenizer/model", {c.tokenizer.size()}, c.tokenizer.data());
         f.flush();
+        f.close();
     });
 }
 
 checkpoint load_checkpoint(const std::string& path) {
-    if (!std::filesystem::exists(path)) throw io_error(path + ": no such checkpoint file");
+    std::error_code err;
+    if (std::filesystem::is_directory(path, err)) throw io_error(path + ": is a directory, expected a checkpoint file");
+    if (!std::filesystem::exists(path, err)) throw io_error(path + ": no such checkpoint file");
     const h5::file f(path, h5::mode::read);
     if (!f.has_attr("/", "format") || f.attr_string("/", "format") != "wtasim-checkpoint")
         throw io_error(path + ": not a wtasim checkpoint (root attribute format != \"wtasim-checkpoint\")");

@@ -12,17 +12,48 @@
 
 #include "core/error.hpp"
 
-// The one checking macro for HDF5 calls: a negative return throws io_error naming the call and the object.
-#define WTASIM_H5_CHECK(call, what)                                                                        \
-    ([&]() {                                                                                               \
-        const auto wtasim_r_ = (call);                                                                     \
-        if (wtasim_r_ < 0)                                                                                 \
-            throw ::wtasim::io_error(path_ + ": " + (what) + ": " + #call + " failed (" + __FILE__ + ":" + \
-                                     std::to_string(__LINE__) + ")");                                      \
-        return wtasim_r_;                                                                                  \
+// The one checking macro for HDF5 calls: a negative return throws io_error naming the file, the object, the
+// HDF5 function and the reason HDF5 recorded.
+#define WTASIM_H5_CHECK(call, what)                                  \
+    ([&]() {                                                         \
+        const auto wtasim_r_ = (call);                               \
+        if (wtasim_r_ < 0) ::wtasim::h5::fail(path_, (what), #call); \
+        return wtasim_r_;                                            \
     }())
 
 namespace wtasim::h5 {
+namespace {
+// The most specific message on HDF5's error stack; for a failed system call the system's own words
+// ("No space left on device"), which HDF5 quotes as "error message = '...'".
+herr_t innermost(unsigned, const H5E_error2_t* e, void* data) {
+    auto* out = static_cast<std::string*>(data);
+    if (!e->desc) return 0;
+    const std::string desc = e->desc;
+    const std::size_t at = desc.find("error message = '");
+    if (at != std::string::npos) {
+        const std::size_t begin = at + 17, end = desc.find('\'', begin);
+        *out = desc.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        return 1;  // the system's reason: stop here
+    }
+    if (out->empty()) *out = desc;
+    return 0;
+}
+
+std::string stack_reason() {
+    std::string r;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &r);
+    H5Eclear2(H5E_DEFAULT);
+    return r;
+}
+}  // namespace
+
+[[noreturn]] void fail(const std::string& file, const std::string& what, const char* call) {
+    std::string fn = call;
+    fn = fn.substr(0, fn.find('('));
+    const std::string r = stack_reason();
+    throw io_error(file + ": " + what + ": " + fn + " failed" + (r.empty() ? "" : " (" + r + ")"));
+}
+
 namespace {
 enum kind { k_file = 1, k_group, k_dataset, k_dataspace, k_attribute, k_plist, k_datatype };
 
@@ -56,7 +87,12 @@ void close(hid id, int kind) {
 }
 
 struct quiet_errors {
-    quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+    quiet_errors() {
+        // No clean-up of HDF5 at exit: every file is closed explicitly, and a file whose write failed (a full
+        // disk) cannot be closed; HDF5 1.10 crashes when its exit handler tries again.
+        H5dont_atexit();
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
 };
 const quiet_errors quiet;
 
@@ -79,12 +115,33 @@ object::~object() {
     close(id_, kind_);
 }
 
-file::file(const std::string& path, mode m) : path_(path) {
+file::file(const std::string& path, mode m, const std::string& shown_as) : path_(shown_as.empty() ? path : shown_as) {
+    std::error_code err;
+    if (std::filesystem::is_directory(path, err)) throw io_error(path_ + ": is a directory, expected an HDF5 file");
+    if (m != mode::create && !std::filesystem::exists(path, err)) throw io_error(path_ + ": no such file");
+    if (m != mode::create && H5Fis_hdf5(path.c_str()) == 0) {
+        H5Eclear2(H5E_DEFAULT);
+        throw io_error(path_ + ": cannot open as an HDF5 file");
+    }
     hid id = m == mode::create ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
                                : H5Fopen(path.c_str(), m == mode::update ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (id < 0)
-        throw io_error(path + ": cannot " + std::string(m == mode::create ? "create" : "open") + " as an HDF5 file");
+    if (id < 0) {
+        const std::string r = stack_reason();
+        throw io_error(path_ + ": cannot " + std::string(m == mode::create ? "create" : "open") + " as an HDF5 file" +
+                       (r.empty() ? "" : " (" + r + ")"));
+    }
     id_ = object(id, k_file);
+}
+
+void file::close() {
+    const hid id = id_.id();
+    if (id < 0) return;
+    id_.release();
+    if (H5Fclose(id) < 0) {
+        const std::string r = stack_reason();
+        throw io_error(path_ + ": writing failed when the file was closed" + (r.empty() ? "" : " (" + r + ")") +
+                       "; the previous file, if any, is kept");
+    }
 }
 
 bool file::exists(const std::string& name) const {
@@ -198,11 +255,36 @@ shape_t file::shape(const std::string& name) const {
     return {dims.begin(), dims.end()};
 }
 
+std::size_t file::checked_size(const std::string& name) const {
+    const shape_t shape = this->shape(name);
+    std::size_t total = 1;
+    for (auto d : shape) {
+        if (d != 0 && total > (std::size_t{1} << 40) / d)
+            throw io_error(path_ + ": dataset " + name + " has shape " + shape_string(shape) + ", too large");
+        total *= d;
+    }
+    object ds(WTASIM_H5_CHECK(H5Dopen2(id_.id(), name.c_str(), H5P_DEFAULT), name), k_dataset);
+    object type(WTASIM_H5_CHECK(H5Dget_type(ds.id()), name), k_datatype);
+    const std::size_t element = H5Tget_size(type.id());
+    object plist(WTASIM_H5_CHECK(H5Dget_create_plist(ds.id()), name), k_plist);
+    const H5D_layout_t layout = H5Pget_layout(plist.id());
+    const hsize_t stored = H5Dget_storage_size(ds.id());
+    // Contiguous (checkpoints): every byte is stored. Chunked + gzip (traces): deflate expands at most about
+    // 1032 times; a shape beyond that is forged. Compact datasets hold at most 64 KiB.
+    const double bytes = double(total) * double(element);
+    const double can_hold = layout == H5D_CHUNKED   ? 1100.0 * double(stored) + 65536.0
+                            : layout == H5D_COMPACT ? 65536.0
+                                                    : double(stored);
+    if (total > 0 && bytes > can_hold)
+        throw io_error(path_ + ": dataset " + name + " has shape " + shape_string(shape) + " (" +
+                       std::to_string(static_cast<unsigned long long>(bytes)) + " bytes) but the file stores " +
+                       std::to_string(static_cast<unsigned long long>(stored)) + " bytes of it: damaged or forged");
+    return total;
+}
+
 template <class T>
 static std::vector<T> read_dataset(const file& f, hid fid, const std::string& path_, const std::string& name) {
-    const shape_t shape = f.shape(name);
-    std::size_t total = 1;
-    for (auto d : shape) total *= d;
+    const std::size_t total = f.checked_size(name);
     std::vector<T> out(total);
     object ds(WTASIM_H5_CHECK(H5Dopen2(fid, name.c_str(), H5P_DEFAULT), name), k_dataset);
     object type(WTASIM_H5_CHECK(H5Dget_type(ds.id()), name), k_datatype);
@@ -292,12 +374,16 @@ std::string file::attr_string(const std::string& obj, const std::string& name) c
         char* s = nullptr;
         object mem(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
         WTASIM_H5_CHECK(H5Tset_size(mem.id(), H5T_VARIABLE), name);
+        WTASIM_H5_CHECK(H5Tset_cset(mem.id(), H5Tget_cset(type.id())), name);  // h5py writes UTF-8 strings
         WTASIM_H5_CHECK(H5Aread(attr.id(), mem.id(), &s), name);
         std::string out = s ? s : "";
         H5free_memory(s);
         return out;
     }
     const std::size_t size = H5Tget_size(type.id());
+    if (size > (std::size_t{64} << 20))
+        throw io_error(path_ + ": attribute " + obj + "@" + name + " holds " + std::to_string(size) +
+                       " bytes, more than the limit of 64 MiB");
     std::string out(size, '\0');
     WTASIM_H5_CHECK(H5Aread(attr.id(), type.id(), out.data()), name);
     out.resize(std::strlen(out.c_str()));

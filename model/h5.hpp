@@ -1,7 +1,10 @@
 // A thin RAII layer over the HDF5 C API: files, groups, typed datasets (optionally chunked and
 // gzip-compressed so that h5py, HDFView and h5web open them without wtasim) and attributes. Every HDF5
-// call goes through WTASIM_H5_CHECK, which throws io_error naming the file, the object and the call;
-// HDF5's own error printing is switched off.
+// call goes through WTASIM_H5_CHECK, which throws io_error naming the file, the object and the system's
+// reason (from HDF5's error stack, e.g. "No space left on device"); HDF5's own error printing is switched off.
+// A file written through a temporary name (core/atomic_file.hpp) is named in messages by the user's name.
+// Reading never allocates more than the file can hold: a dataset whose stored bytes cannot make up its
+// shape (a forged shape, an unwritten dataset) is an error before any allocation.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,7 @@ public:
     object& operator=(const object&) = delete;
     ~object();
     hid id() const { return id_; }
+    void release() { id_ = -1; }  // forget the id without closing it (the caller closes it)
 
 private:
     hid id_ = -1;
@@ -34,8 +38,12 @@ enum class mode { read, create, update };  // update: open an existing file read
 
 class file {
 public:
-    file(const std::string& path, mode m);
+    // `shown_as`: the name messages use (the user's file when `path` is its temporary file).
+    file(const std::string& path, mode m, const std::string& shown_as = "");
     const std::string& path() const { return path_; }
+    // Closes the file, checking the result: a write that fails at close (buffered data that does not fit on
+    // the disk) is an io_error here, never a silently truncated file. The destructor closes unchecked.
+    void close();
 
     bool exists(const std::string& name) const;  // a link at this path ("/params/x")
     void create_group(const std::string& name);  // creates missing parents too
@@ -53,6 +61,8 @@ public:
     std::vector<std::uint8_t> read_bytes(const std::string& name) const;
     std::vector<std::int32_t> read_ints(const std::string& name) const;
     std::vector<std::uint32_t> read_uints(const std::string& name) const;
+    // The number of elements of a dataset, checked against what the file stores (see the header comment).
+    std::size_t checked_size(const std::string& name) const;
 
     // Attributes on an object ("/" for the root).
     void set_attr(const std::string& object, const std::string& name, const std::string& value);

@@ -86,6 +86,19 @@ std::string quote(const std::string& s) {
 
 int run(const run_scenario& s, std::ostream& out) {
     thread_limit limit(s.threads);
+    // outputs are checked before the (long) simulation: none may be an input, or another output, or a file
+    // that cannot be replaced
+    const bool profile_is_file = s.profile.find('/') != std::string::npos || s.profile.ends_with(".json");
+    const std::string where = s.origin == "command line" ? "" : s.origin + ": ";
+    const std::vector<named_path> outputs = {{where + "trace", s.trace},
+                                             {where + "JSON report", s.report_json},
+                                             {where + "Markdown report", s.report_md},
+                                             {where + "HTML report", s.report_html}};
+    refuse_overwriting_inputs(outputs, {{"checkpoint", s.checkpoint},
+                                        {"scenario file", s.origin},
+                                        {"energy profile", profile_is_file ? s.profile : ""}});
+    for (const auto& o : outputs)
+        if (!o.second.empty()) check_replaceable(o.second);
     const checkpoint c = load_checkpoint(s.checkpoint);
     if (c.tokenizer.empty()) throw io_error(s.checkpoint + ": /tokenizer/model is missing");
     sim_network net = sim_network::from_checkpoint(c, s.checkpoint);
@@ -195,6 +208,9 @@ int run(const run_scenario& s, std::ostream& out) {
             }
             out << "greedy continuation: " << quote(tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end())))
                 << "\n";
+            if (seq.size() - seqs[0].size() < s.generate)
+                out << "note: generated " << seq.size() - seqs[0].size() << " of " << s.generate
+                    << " tokens: the model's max_len is " << cfg.max_len << " tokens, prompt included\n";
         }
     } else {
         // causal LM loss of the simulator's own logits on the windows (the task metric of a corpus run)

@@ -114,6 +114,8 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
     thread_limit limit(threads);
     const energy_profile profile = energy_profile_from(profile_name);
     fs::create_directories(output);
+    const folder_lock lock(output);
+    for (const char* f : {"table.md", "results.json"}) check_replaceable(output + "/" + f);
 
     std::vector<task_result> results;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {

@@ -71,6 +71,8 @@ task_scenario task_scenario::from_json(const std::string& text, const std::strin
     c.lr = f.get_number("lr", c.lr, 0.0, 10.0, true);
     c.min_lr = f.get_number("min_lr", c.min_lr, 0.0, 10.0);
     c.warmup = f.get_uint("warmup", c.warmup);
+    if (f.has("warmup") && c.warmup > c.steps)
+        f.fail("warmup", c.warmup, "longer than the run: must be <= /finetune/steps = " + std::to_string(c.steps));
     c.weight_decay = f.get_number("weight_decay", c.weight_decay, 0.0, 1.0);
     c.clip = f.get_number("clip", c.clip, 0.0, 1e9);
     c.seed = f.get_uint("seed", c.seed);

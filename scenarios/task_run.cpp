@@ -34,6 +34,12 @@ tuned fine_tune(const std::string& path, const task_data& task, const std::vecto
                 language_model* teacher = nullptr) {
     const checkpoint pre = load_checkpoint(path);
     const model_config pcfg = model_config::from_json(pre.config, path, "@config");
+    if (which == "ann" && pcfg.spiking)
+        throw config_error(s.origin + ": /models/ann = " + path +
+                           " is a spiking checkpoint (@config/spiking = true); /models/ann takes the ANN twin");
+    if (which == "spiking" && !pcfg.spiking)
+        throw config_error(s.origin + ": /models/spiking = " + path +
+                           " is an ANN twin (@config/spiking = false); /models/spiking takes a spiking checkpoint");
     tuned t;
     t.model = std::make_unique<language_model>(task_model_config(pcfg, task));
     load_pretrained(*t.model, pre, path);
@@ -228,7 +234,19 @@ void print_summary(std::ostream& out, const task_scenario& s, const task_result&
 
 task_result run_task(const task_scenario& s, std::ostream& out) {
     thread_limit limit(s.finetune.threads);
+    // the folder's files never overwrite an input, and one run at a time writes the folder
+    std::vector<named_path> outputs;
+    for (const char* f : {"spiking.h5", "ann.h5", "trace.h5", "predictions.jsonl", "report.json", "report.md",
+                          "report.html", "result.json"})
+        outputs.push_back({"output file " + (fs::path(s.output) / f).string(), (fs::path(s.output) / f).string()});
+    refuse_overwriting_inputs(outputs, {{"spiking checkpoint", s.spiking_checkpoint},
+                                        {"ANN checkpoint", s.ann_checkpoint},
+                                        {"training data", s.train_file},
+                                        {"evaluation data", s.eval_file},
+                                        {"task scenario", s.origin}});
     fs::create_directories(s.output);
+    const folder_lock lock(s.output);
+    for (const auto& o : outputs) check_replaceable(o.second);
     const prepared_task p = prepare(s, out);
     const task_data& task = p.task;
     const std::vector<task_example>& eval = task.test;

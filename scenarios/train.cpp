@@ -63,6 +63,8 @@ train_scenario parse_train_scenario(const std::string& text, const std::string& 
     s.opt.lr = o.get_number("lr", 1e-3, 0.0, 10.0, true);
     s.opt.min_lr = o.get_number("min_lr", s.opt.lr * 0.1, 0.0, s.opt.lr);
     s.opt.warmup = o.get_uint("warmup", std::min<std::size_t>(100, s.steps / 10));
+    if (o.has("warmup") && s.opt.warmup > s.steps)
+        o.fail("warmup", s.opt.warmup, "longer than the run: must be <= /train/steps = " + std::to_string(s.steps));
     s.opt.weight_decay = o.get_number("weight_decay", 0.01, 0.0, 1.0);
     s.opt.clip = o.get_number("clip", 1.0, 0.0, 1e6);
     s.opt.neuron_lr_scale = o.get_number("neuron_lr_scale", 1.0, 0.0, 1e6);

@@ -49,6 +49,17 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
         throw config_error(origin +
                            ": @config/spiking = false: the ANN twin runs densely (wtasim eval), not as events");
     const std::size_t D = n.cfg.D, F = n.cfg.F, V = n.cfg.vocab;
+    // a block the config does not have is a config that disagrees with the tensors
+    for (const auto* group : {&c.params, &c.buffers})
+        for (const auto& [name, t] : *group)
+            if (name.starts_with("blocks.")) {
+                const std::size_t dot = name.find('.', 7);
+                const std::string index = name.substr(7, dot == std::string::npos ? std::string::npos : dot - 7);
+                if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos || index.size() > 6 ||
+                    std::stoul(index) >= n.cfg.L)
+                    throw io_error(origin + ": " + (group == &c.params ? "/params/" : "/buffers/") + name +
+                                   " is not a tensor of the model: @config/layers = " + std::to_string(n.cfg.L));
+            }
     n.tok = checkpoint_tensor(c, weight_group::params, "embed.tok.weight", {V, D}, origin).values();
     n.pos = checkpoint_tensor(c, weight_group::params, "embed.pos.weight", {n.cfg.max_len, D}, origin).values();
     for (std::size_t l = 0; l < n.cfg.L; ++l) {

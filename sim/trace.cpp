@@ -31,7 +31,7 @@ void write_trace(const std::string& path, const sim_network& net,
                  const std::string& scenario_json, const trace_selection& keep) {
     const model_config& cfg = net.cfg;
     write_atomically(path, [&](const std::string& tmp) {
-        h5::file f(tmp, h5::mode::create);
+        h5::file f(tmp, h5::mode::create, path);
         f.set_attr("/", "format", std::string("wtasim-trace"));
         f.set_attr("/", "format_version", trace_format_version);
         f.set_attr("/", "scenario", scenario_json);
@@ -95,6 +95,8 @@ void write_trace(const std::string& path, const sim_network& net,
         f.write("/energy/steps", {cfg.T, n_op_classes}, class_table(step_sum).data());
         f.set_attr("/energy", "layer_names", names.dump());
         f.set_attr("/energy", "classes", class_names().dump());
+        f.flush();
+        f.close();
     });
 }
 
@@ -102,6 +104,11 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
     const h5::file f(path, h5::mode::read);
     if (!f.has_attr("/", "format") || f.attr_string("/", "format") != "wtasim-trace")
         throw io_error(path + ": not a wtasim trace (root attribute format != \"wtasim-trace\")");
+    // a damaged or forged trace is an error naming what is wrong, never a read past an array
+    const auto need = [&](bool ok, const std::string& what) {
+        if (!ok) throw io_error(path + ": " + what + " (a damaged trace, or not one wtasim wrote)");
+    };
+    need(f.exists("/sequences"), "/sequences is missing");
     const auto sequences = f.children("/sequences");
     out << "trace " << path << ": " << sequences.size() << " sequence(s)\n";
     if (sequences.empty()) return;
@@ -113,7 +120,10 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
     for (const auto& layer : f.children(seq + "/layers")) {
         const std::string g = seq + "/layers/" + layer;
         const auto n_neurons = f.attr_int(g, "n_neurons"), n_tokens = f.attr_int(g, "n_tokens"), T = f.attr_int(g, "T");
-        const auto events = f.shape(g + "/spikes/step")[0];
+        const auto step_shape = f.shape(g + "/spikes/step");
+        need(step_shape.size() == 1, g + "/spikes/step is not one-dimensional");
+        need(n_neurons > 0 && n_tokens > 0 && T > 0, g + ": n_neurons, n_tokens and T must be > 0");
+        const auto events = step_shape[0];
         const double slots = double(n_neurons * n_tokens * T), rate = slots > 0 ? double(events) / slots : 0.0;
         std::snprintf(line, sizeof line, "%-28s %8zu %17.0f %13.4f\n", layer.c_str(), events, slots, rate);
         out << line;
@@ -129,6 +139,7 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
                 const std::string w = "/sequences/" + s + "/attention/" + block + "/winners";
                 if (!f.exists(w)) continue;
                 const auto shape = f.shape(w);
+                need(!shape.empty() && shape.back() > 0, w + " has no winner axis");
                 const auto winners = f.read_ints(w);
                 const std::size_t n = winners.size() / shape.back();
                 queries += n;
@@ -142,8 +153,11 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
         out << "\n";
     }
     // energy totals of the trace (all kept sequences), per operation class
-    const auto classes = nlohmann::json::parse(f.attr_string("/energy", "classes"));
+    const auto classes = nlohmann::json::parse(f.attr_string("/energy", "classes"), nullptr, false);
     const auto shape_e = f.shape("/energy/layers");
+    need(shape_e.size() == 2, "/energy/layers is not a table of layers x operation classes");
+    need(classes.is_array() && classes.size() == shape_e[1], "/energy@classes does not name the table's columns");
+    for (const auto& c : classes) need(c.is_string(), "/energy@classes holds a non-string");
     const auto energy = f.read_uints("/energy/layers");  // uint64 read through uint32: fine below 2^32 per cell
     out << "\noperations (all kept sequences):";
     for (std::size_t c = 0; c < shape_e[1]; ++c) {
@@ -152,8 +166,10 @@ void print_trace_summary(const std::string& path, std::ostream& out) {
         if (total) out << " " << classes[c].get<std::string>() << " " << total;
     }
     out << "\n";
+    need(!busiest.empty(), seq + "/layers is empty");
     const auto table = f.read_uints("/sequences/" + sequences.front() + "/layers/" + busiest + "/counts");
     const auto shape = f.shape(seq + "/layers/" + busiest + "/counts");
+    need(shape.size() == 2 && table.size() == shape[0] * shape[1], seq + "/layers/" + busiest + "/counts: bad shape");
     out << "\nraster of " << busiest << " (rows: steps; columns: tokens; ' .:-=+*#%@' by spikes per token)\n";
     const char* ramp = " .:-=+*#%@";
     const double n_neurons = double(f.attr_int(seq + "/layers/" + busiest, "n_neurons"));

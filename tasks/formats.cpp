@@ -2,7 +2,9 @@
 // multiple-choice JSONL (ARC, OpenBookQA, PIQA, HellaSwag, WinoGrande) and SQuAD v1.1 JSON.
 // Invariants: every example's id is "<file name>:<line>" (SQuAD: the question id); a malformed row is a
 // config_error naming the file, the 1-based line and the field (SQuAD: the JSON pointer); a UTF-8 byte
-// order mark, Windows line endings and blank lines at the end of a file are accepted. SQuAD's answer_start
+// order mark, Windows line endings and blank lines at the end of a file are accepted. Refused, with file, line
+// and field: invalid UTF-8, NUL bytes, lines longer than max_line_bytes, empty texts, an STS-B score outside
+// 0-5, a multiple-choice row with fewer than two choices, duplicate keys in a JSON row. SQuAD's answer_start
 // counts Unicode code points (Python's str indexing); answer_starts holds the byte offset in text_b, so
 // text_b.substr(answer_starts[i], answers[i].size()) == answers[i] always holds.
 #include <algorithm>
@@ -15,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/utf8.hpp"
 #include "tasks/formats.hpp"
 
 namespace wtasim {
@@ -70,10 +73,17 @@ const glue_spec& find_glue(const std::string& task) {
     throw config_error("GLUE task \"" + task + "\" is unknown, expected one of " + join(names));
 }
 
-// A string as JSON writes it (quoted, escaped; invalid UTF-8 replaced rather than thrown on).
+// A string as JSON writes it (quoted, escaped; invalid UTF-8 replaced rather than thrown on), cut to a
+// readable length.
 std::string json_text(const json& v) {
-    return v.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (s.size() > 160) s = s.substr(0, 150) + "...(" + std::to_string(s.size()) + " bytes)";
+    return s;
 }
+
+// Limits of the line-based formats (a whole file is bounded by the file size; a line by this).
+constexpr std::size_t max_line_bytes = std::size_t{1} << 20;
+constexpr std::size_t max_file_bytes = std::size_t{1} << 30;
 
 std::string file_name(const std::string& path) {
     return std::filesystem::path(path).filename().string();
@@ -81,14 +91,19 @@ std::string file_name(const std::string& path) {
 
 // The file's lines without "\n" / "\r\n", a leading byte order mark and trailing blank lines.
 std::vector<std::string> read_lines(const std::string& path, const char* what) {
-    std::string text = json_reader::read_file(path, what);
+    std::string text = json_reader::read_file(path, what, max_file_bytes);
     if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
     std::vector<std::string> lines;
     for (std::size_t begin = 0; begin < text.size();) {
         std::size_t end = text.find('\n', begin);
         if (end == std::string::npos) end = text.size();
+        const std::string where = path + ": line " + std::to_string(lines.size() + 1);
+        if (end - begin > max_line_bytes)
+            throw config_error(where + ": " + std::to_string(end - begin) + " bytes, longer than the limit of " +
+                               std::to_string(max_line_bytes >> 20) + " MiB for one line");
         std::string line = text.substr(begin, end - begin);
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        require_utf8(line, where);
         lines.push_back(std::move(line));
         begin = end + 1;
     }
@@ -136,8 +151,15 @@ public:
     }
     const json& at(const std::string& key) const { return at(v_, key, key); }
     std::string text(const json& v, const std::string& field) const {
+        std::string s = text_or_empty(v, field);
+        if (s.find_first_not_of(" \t\r\n") == std::string::npos) fail(field, v, "expected a non-empty text");
+        return s;
+    }
+    std::string text_or_empty(const json& v, const std::string& field) const {
         if (!v.is_string()) fail(field, v, "expected a string");
-        return v.get<std::string>();
+        std::string s = v.get<std::string>();
+        if (s.find('\0') != std::string::npos) fail(field, v, "contains a NUL byte");
+        return s;
     }
     std::string text(const std::string& key) const { return text(at(key), key); }
     std::vector<std::string> texts(const json& v, const std::string& field) const {
@@ -173,7 +195,10 @@ std::vector<task_example> read_jsonl(const std::string& file, const char* what, 
             const std::size_t column = msg.find("column ");
             throw config_error(at_line(file, i + 1) + ": not valid JSON (" +
                                (column == std::string::npos ? msg : msg.substr(column)) + ")");
+        } catch (const json::exception& e) {  // a number beyond a double ("1e400")
+            throw config_error(at_line(file, i + 1) + ": not usable JSON (" + json_reader::reason(e) + ")");
         }
+        json_reader::parse(lines[i], at_line(file, i + 1));  // duplicate keys, nesting depth
         if (!value.is_object())
             throw config_error(at_line(file, i + 1) + ": " + json_text(value) + ", expected a JSON object");
         task_example ex;
@@ -243,6 +268,11 @@ void parse_ai2(const jsonl_row& row, task_example& ex, bool openbookqa) {
     }
     // lm-eval-harness: ARC asks "Question: ...\nAnswer:", OpenBookQA gives the bare stem (a sentence that the
     // answer completes); choices are " <text>".
+    if (texts.size() < 2)
+        row.fail(question && question->is_object() ? "question.choices" : "choices.text",
+                 question && question->is_object() ? row.at(*question, "choices", "question.choices")
+                                                   : row.at(row.at("choices"), "text", "choices.text"),
+                 "expected at least two choices");
     ex.contexts = {openbookqa ? stem : "Question: " + stem + "\nAnswer:"};
     for (const auto& t : texts) ex.choices.push_back(" " + t);
     const json* key = row.find("answerKey");
@@ -265,10 +295,11 @@ void parse_hellaswag(const jsonl_row& row, task_example& ex) {
     if (row.find("ctx")) {
         ex.contexts = {row.text("ctx")};
     } else {
-        const std::string b = row.text("ctx_b");
+        const std::string b = row.text_or_empty(row.at("ctx_b"), "ctx_b");
         ex.contexts = {row.text("ctx_a") + (b.empty() ? "" : " " + b)};
     }
     for (const auto& e : row.texts(row.at("endings"), "endings")) ex.choices.push_back(" " + e);
+    if (ex.choices.size() < 2) row.fail("endings", row.at("endings"), "expected at least two endings");
     ex.label = index_label(row, "label", ex.choices.size());
 }
 
@@ -381,6 +412,11 @@ std::vector<task_example> read_glue_tsv(const std::string& task, const std::stri
         ex.id = name + ":" + std::to_string(line);
         ex.text_a = fields[col_a];
         if (col_b != std::string::npos) ex.text_b = fields[col_b];
+        if (ex.text_a.find_first_not_of(" \t") == std::string::npos)
+            bad_field(file, line, spec.column_a, json_text(ex.text_a), "expected a non-empty text");
+        if (col_b != std::string::npos && ex.text_b.find_first_not_of(" \t") == std::string::npos)
+            bad_field(file, line, spec.column_b, json_text(ex.text_b), "expected a non-empty text");
+        if (lines[i].find('\0') != std::string::npos) throw config_error(at_line(file, line) + ": contains a NUL byte");
         if (col_label != std::string::npos) {
             const std::string& value = fields[col_label];
             if (spec.kind == task_kind::regression) {
@@ -388,6 +424,9 @@ std::vector<task_example> read_glue_tsv(const std::string& task, const std::stri
                 const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
                 if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(v))
                     bad_field(file, line, spec.column_label, json_text(value), "expected a number");
+                if (task == "stsb" && !(v >= 0.0 && v <= 5.0))
+                    bad_field(file, line, spec.column_label, json_text(value),
+                              "expected a similarity score from 0 to 5 (STS-B)");
                 ex.target = v;
             } else {
                 // MNLI marks pairs whose annotators reached no consensus with gold_label "-". GLUE dropped them
@@ -432,7 +471,7 @@ std::vector<task_example> read_multiple_choice_jsonl(const std::string& format, 
 }
 
 std::vector<task_example> read_squad_json(const std::string& file) {
-    const std::string text = json_reader::read_file(file, "SQuAD JSON file");
+    const std::string text = json_reader::read_file(file, "SQuAD JSON file", max_file_bytes);
     json root;
     try {
         root = json::parse(text);
@@ -440,7 +479,10 @@ std::vector<task_example> read_squad_json(const std::string& file) {
         const std::string msg = e.what();
         const std::size_t at = msg.find("line ");
         throw config_error(file + ": not valid JSON (" + (at == std::string::npos ? msg : msg.substr(at)) + ")");
+    } catch (const json::exception& e) {  // a number beyond a double ("1e400")
+        throw config_error(file + ": not usable JSON (" + json_reader::reason(e) + ")");
     }
+    json_reader::parse(text, file, max_file_bytes);  // duplicate keys, nesting depth
     const squad_reader r{file};
     r.object(root, "/");
     const json& data = r.array(root, "", "data");

@@ -1,15 +1,22 @@
 // The wtasim command line. Subcommands are thin: they parse options, call the libraries and print.
-// Every wtasim::error becomes one line on stderr and exit status 1; bad options exit with CLI11's code.
+// Every wtasim::error becomes one line on stderr and exit status 1; a bad option one line and CLI11's code
+// (non-zero); a broken invariant "internal error" and 2 (README, "Exit status").
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "core/allocator.hpp"
+#include "core/atomic_file.hpp"
 #include "core/backend_registry.hpp"
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
+#include "core/utf8.hpp"
 #include "energy/profile.hpp"
 #include "neurons/backend.hpp"
 #include "scenarios/run.hpp"
@@ -27,8 +34,44 @@
 
 #include <unistd.h>
 
+namespace {
+// A whole number in [lo, hi], written as digits only: "-1" is refused, never wrapped to 2^64 - 1.
+CLI::Validator whole(std::uint64_t lo, std::uint64_t hi = UINT64_MAX) {
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            std::uint64_t v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || ec != std::errc() ||
+                ptr != end)
+                return "\"" + text + "\" is not a whole number >= " + std::to_string(lo);
+            if (v < lo) return text + " must be >= " + std::to_string(lo);
+            if (v > hi) return text + " must be <= " + std::to_string(hi);
+            return "";
+        },
+        "UINT");
+}
+
+// A finite number >= 0 (not "nan", not "inf").
+CLI::Validator finite_non_negative() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            double v = 0;
+            const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v) || v < 0)
+                return "\"" + text + "\" is not a finite number >= 0";
+            return "";
+        },
+        "NUMBER");
+}
+
+const CLI::Validator non_empty(
+    [](std::string& text) -> std::string { return text.empty() ? "expected a non-empty value" : ""; }, "TEXT");
+}  // namespace
+
 int main(int argc, char** argv) {
     wtasim::keep_freed_memory();
+    wtasim::install_temp_file_cleanup();
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
     app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION);
     app.require_subcommand(1);
@@ -38,9 +81,9 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--neuron", demo.neuron, "Neuron kind")->check(CLI::IsMember({"lif", "nilif"}));
     demo_cmd->add_option("--backend", demo.backend,
                          "Neuron backend: " + wtasim::join_backend_names(wtasim::neuron_backend_names()));
-    demo_cmd->add_option("--threads", demo.threads, "Threads (0 = all)")->check(CLI::NonNegativeNumber);
-    demo_cmd->add_option("--steps", demo.steps, "Time steps T")->check(CLI::Range(1, 1000));
-    demo_cmd->add_option("--neurons", demo.neurons, "Neurons in the layer")->check(CLI::Range(1, 100000000));
+    demo_cmd->add_option("--threads", demo.threads, "Threads (0 = all)")->check(whole(0, 1024));
+    demo_cmd->add_option("--steps", demo.steps, "Time steps T")->check(whole(1, 1000));
+    demo_cmd->add_option("--neurons", demo.neurons, "Neurons in the layer")->check(whole(1, 100000000));
     demo_cmd->add_option("--profile", demo.profile,
                          "Energy profile: a shipped name (horowitz45-fp32, -fp16, -int8) or a JSON file");
 
@@ -51,16 +94,17 @@ int main(int argc, char** argv) {
         app.add_subcommand("train", "Pretrain a model as a training scenario describes (docs/model.md §4, §5)");
     train_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
     train_cmd->add_flag("--resume", resume, "Continue from <output>/checkpoint.h5, bit for bit");
-    train_cmd->add_option("--threads", threads, "Threads (overrides the scenario; 0 = the scenario's)");
+    train_cmd->add_option("--threads", threads, "Threads (overrides the scenario; 0 = the scenario's)")
+        ->check(whole(0, 1024));
     std::size_t steps_override = 0;
     std::string output_override;
-    train_cmd->add_option("--steps", steps_override, "Train this many steps instead (a quick run of a scenario)");
-    train_cmd->add_option("--output", output_override, "Output folder instead of the scenario's");
+    train_cmd->add_option("--steps", steps_override, "Train this many steps instead (a quick run of a scenario)")
+        ->check(whole(1));
+    train_cmd->add_option("--output", output_override, "Output folder instead of the scenario's")->check(non_empty);
     auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the validation or test split");
     eval_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
     eval_cmd->add_option("--split", split, "valid or test")->check(CLI::IsMember({"valid", "test"}));
-    eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")
-        ->check(CLI::PositiveNumber);
+    eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")->check(whole(1, 1u << 20));
 
     // `simulate` is a run scenario written on the command line (scenarios/run.hpp)
     wtasim::run_scenario sim;
@@ -70,18 +114,21 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("checkpoint", sim.checkpoint, "Checkpoint (HDF5) of a spiking model")
         ->required()
         ->check(CLI::ExistingFile);
-    sim_cmd->add_option("--text", sim.text, "Prompt");
-    sim_cmd->add_option("--generate", sim.generate, "Greedy tokens to generate after the prompt");
-    sim_cmd->add_option("--profile", sim.profile, "Energy profile: a shipped name or a JSON file");
-    sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON");
-    sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown");
-    sim_cmd->add_option("--report-html", sim.report_html, "Write the energy report as a self-contained HTML page");
+    sim_cmd->add_option("--text", sim.text, "Prompt")->check(non_empty);
+    sim_cmd->add_option("--generate", sim.generate, "Greedy tokens to generate after the prompt")
+        ->check(whole(0, 4096));
+    sim_cmd->add_option("--profile", sim.profile, "Energy profile: a shipped name or a JSON file")->check(non_empty);
+    sim_cmd->add_option("--report-json", sim.report_json, "Write the energy report as JSON")->check(non_empty);
+    sim_cmd->add_option("--report-md", sim.report_md, "Write the energy report as Markdown")->check(non_empty);
+    sim_cmd->add_option("--report-html", sim.report_html, "Write the energy report as a self-contained HTML page")
+        ->check(non_empty);
     sim_cmd
         ->add_option("--backend", sim.backend,
                      "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
         ->check(CLI::IsMember(wtasim::sim_backend_names()));
-    sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)");
-    sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)");
+    sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)")->check(whole(0, 1024));
+    sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)")
+        ->check(non_empty);
     std::string gen_checkpoint, gen_text = "In the beginning", gen_profile = "horowitz45-fp32";
     std::size_t gen_tokens = 20, gen_top_k = 0;
     double gen_temperature = 0.0;
@@ -92,11 +139,11 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::ExistingFile);
     gen_cmd->add_option("--text", gen_text, "Prompt");
-    gen_cmd->add_option("--tokens", gen_tokens, "Tokens to generate");
-    gen_cmd->add_option("--temperature", gen_temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
-    gen_cmd->add_option("--top-k", gen_top_k, "Sample among the k most likely (0 = all)");
-    gen_cmd->add_option("--seed", gen_seed, "Sampling seed");
-    gen_cmd->add_option("--profile", gen_profile, "Energy profile: a shipped name or a JSON file");
+    gen_cmd->add_option("--tokens", gen_tokens, "Tokens to generate")->check(whole(0, 1u << 20));
+    gen_cmd->add_option("--temperature", gen_temperature, "0 = greedy")->check(finite_non_negative());
+    gen_cmd->add_option("--top-k", gen_top_k, "Sample among the k most likely (0 = all)")->check(whole(0, 1u << 24));
+    gen_cmd->add_option("--seed", gen_seed, "Sampling seed")->check(whole(0));
+    gen_cmd->add_option("--profile", gen_profile, "Energy profile: a shipped name or a JSON file")->check(non_empty);
     std::string run_path;
     auto* run_cmd =
         app.add_subcommand("run", "Run a run scenario (docs/scenarios.md): simulation, energy reports, trace");
@@ -110,10 +157,13 @@ int main(int argc, char** argv) {
         "suite", "Run a task suite (docs/tasks.md) and write the Markdown table of score and energy");
     suite_cmd->add_option("suite", task_path, "Suite JSON")->required();
     for (auto* cmd : {task_cmd, suite_cmd}) {
-        cmd->add_option("--steps", task_o.steps, "Fine-tuning steps instead of the scenario's (a quick run)");
-        cmd->add_option("--max-train", task_o.max_train, "At most this many training examples per task");
-        cmd->add_option("--max-eval", task_o.max_eval, "At most this many evaluation examples per task");
-        cmd->add_option("--output", task_o.output, "Output folder instead of the scenario's");
+        cmd->add_option("--steps", task_o.steps, "Fine-tuning steps instead of the scenario's (a quick run)")
+            ->check(whole(1, 1u << 24));
+        cmd->add_option("--max-train", task_o.max_train, "At most this many training examples per task")
+            ->check(whole(1));
+        cmd->add_option("--max-eval", task_o.max_eval, "At most this many evaluation examples per task")
+            ->check(whole(1));
+        cmd->add_option("--output", task_o.output, "Output folder instead of the scenario's")->check(non_empty);
     }
     std::string trace_path;
     auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
@@ -130,6 +180,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         if (*sim_cmd) {
+            wtasim::require_utf8(sim.text, "--text");
             sim.origin = "command line";
             sim.json = nlohmann::json{{"command", "simulate"},
                                       {"checkpoint", sim.checkpoint},
@@ -147,7 +198,10 @@ int main(int argc, char** argv) {
         if (*suite_cmd) return wtasim::run_suite(task_path, task_o, std::cout);
         if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
         if (*gen_cmd) {
+            wtasim::require_utf8(gen_text, "--text");
             const wtasim::checkpoint c = wtasim::load_checkpoint(gen_checkpoint);
+            if (c.tokenizer.empty())
+                throw wtasim::io_error(gen_checkpoint + ": has no /tokenizer/model, so a prompt cannot be encoded");
             const wtasim::sim_network net = wtasim::sim_network::from_checkpoint(c, gen_checkpoint);
             const wtasim::tokenizer tok = wtasim::tokenizer::from_bytes(c.tokenizer, gen_checkpoint);
             const wtasim::energy_profile profile = wtasim::energy_profile_from(gen_profile);
@@ -185,6 +239,9 @@ int main(int argc, char** argv) {
                 gen_ops += ops;
             }
             std::cout << "\n";
+            if (generated < gen_tokens)
+                std::cerr << "note: generated " << generated << " of " << gen_tokens
+                          << " tokens: the model's max_len is " << net.cfg.max_len << " tokens, prompt included\n";
             char line[300];
             const double per = generated ? 1.0 / double(generated) : 0.0;
             std::snprintf(line, sizeof line,
@@ -203,6 +260,8 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*export_cmd) {
+            wtasim::refuse_overwriting_inputs({{"export output", export_out}}, {{"checkpoint", checkpoint_path}});
+            wtasim::check_replaceable(export_out);
             wtasim::checkpoint c = wtasim::load_checkpoint(checkpoint_path);
             c.optimizer.clear();
             wtasim::save_checkpoint(export_out, c);
@@ -235,13 +294,28 @@ int main(int argc, char** argv) {
             wtasim::evaluate_checkpoint_file(checkpoint_path, split, batches, std::cout);
             return 0;
         }
-    } catch (const CLI::ParseError& e) {
+    } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {  // one line, as every other error
+        std::string what = e.what();
+        std::replace(what.begin(), what.end(), '\n', ' ');
+        std::fprintf(stderr, "wtasim: %s (see wtasim --help)\n", what.c_str());
+        return e.get_exit_code() != 0 ? e.get_exit_code() : 1;
     } catch (const wtasim::error& e) {
         std::fprintf(stderr, "wtasim: %s\n", e.what());
         return 1;
     } catch (const std::filesystem::filesystem_error& e) {
         std::fprintf(stderr, "wtasim: %s: %s\n", e.path1().c_str(), e.code().message().c_str());
+        return 1;
+    } catch (const nlohmann::json::exception& e) {  // a library's message, without its exception prefix
+        std::fprintf(stderr, "wtasim: unusable JSON data: %s\n", wtasim::json_reader::reason(e).c_str());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "wtasim: out of memory (an input asks for more than this machine has)\n");
         return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "wtasim: internal error: %s\n", e.what());

@@ -11,16 +11,30 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
+#include "core/utf8.hpp"
 
 namespace wtasim {
 namespace fs = std::filesystem;
 namespace {
 std::string read_all(const std::string& path) {
+    std::error_code err;
+    if (fs::is_directory(path, err)) throw io_error(path + ": is a directory, expected a text file");
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error(path + ": cannot open");
+    if (!in) throw io_error(path + ": cannot open" + (fs::exists(path, err) ? "" : " (no such file)"));
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+// A line of a line-based corpus file: at most 1 MiB, valid UTF-8 without NUL bytes (docs/training.md).
+constexpr std::size_t max_line_bytes = std::size_t{1} << 20;
+constexpr std::size_t max_document_bytes = std::size_t{16} << 20;
+void check_line(const std::string& line, const std::string& file, std::size_t number) {
+    const std::string where = file + ": line " + std::to_string(number);
+    if (line.size() > max_line_bytes)
+        throw config_error(where + ": " + std::to_string(line.size()) + " bytes, longer than the limit of 1 MiB");
+    require_utf8(line, where);
 }
 
 bool is_space(char c) {
@@ -130,9 +144,13 @@ std::vector<document> read_spam_assassin(const std::string& dir) {
         nlohmann::json j;
         try {
             j = nlohmann::json::parse(read_all(f.string()));
-        } catch (const nlohmann::json::parse_error& e) {
-            throw io_error(f.string() + ": not valid JSON (" + e.what() + ")");
+        } catch (const nlohmann::json::exception& e) {
+            throw io_error(f.string() + ": not valid JSON (" + json_reader::reason(e) + ")");
         }
+        if (!j.is_object()) throw io_error(f.string() + ": expected a JSON object");
+        for (const char* key : {"group", "text", "id"})
+            if (j.contains(key) && !j[key].is_string())
+                throw io_error(f.string() + ": /" + key + " = " + j[key].dump().substr(0, 80) + ", expected a string");
         const std::string group = j.value("group", f.parent_path().filename().string());
         const std::string text = j.value("text", "");
         const std::size_t body = text.find("\n\n");
@@ -150,6 +168,7 @@ std::vector<kjv_verse> read_kjv_verses(const std::string& file) {
     std::size_t number = 0;
     while (std::getline(in, line)) {
         ++number;
+        check_line(line, file, number);
         if (line.empty()) continue;
         // "1Co13:4 Charity suffereth long": book = leading digit + letters, then chapter:verse
         std::size_t i = 0;
@@ -181,12 +200,17 @@ std::vector<document> read_text_file(const std::string& file) {
     std::string line, current;
     std::size_t number = 0;
     auto flush = [&] {
+        if (current.size() > max_document_bytes)
+            throw config_error(file + ": the paragraph ending at line " + std::to_string(number) + " is " +
+                               std::to_string(current.size()) + " bytes, longer than the limit of 16 MiB");
         const std::string text = collapse_spaces(current);
         if (!text.empty()) docs.push_back({file + "#" + std::to_string(docs.size()), "", text});
         current.clear();
     };
     while (std::getline(in, line)) {
         ++number;
+        check_line(line, file, number);
+        if (current.size() > max_document_bytes) flush();
         if (collapse_spaces(line).empty())
             flush();
         else
@@ -203,16 +227,20 @@ std::vector<document> read_jsonl(const std::string& file, const std::string& tex
     std::size_t number = 0;
     while (std::getline(in, line)) {
         ++number;
+        check_line(line, file, number);
         if (collapse_spaces(line).empty()) continue;
         const std::string where = file + ":" + std::to_string(number);
         nlohmann::json j;
         try {
             j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error&) {
+        } catch (const nlohmann::json::exception&) {
             throw config_error(where + ": not valid JSON");
         }
+        json_reader::parse(line, where);  // duplicate keys, nesting depth
         if (!j.is_object() || !j.contains(text_field) || !j[text_field].is_string())
             throw config_error(where + ": field \"" + text_field + "\" missing or not a string");
+        if (j[text_field].get<std::string>().find('\0') != std::string::npos)
+            throw config_error(where + ": field \"" + text_field + "\" contains a NUL byte");
         std::string label;
         if (j.contains("label")) label = j["label"].is_string() ? j["label"].get<std::string>() : j["label"].dump();
         docs.push_back({file + "#" + std::to_string(number), label, collapse_spaces(j[text_field].get<std::string>())});
@@ -227,6 +255,10 @@ std::string default_data_dir() {
 
 std::vector<document> read_corpus(const std::string& name, const std::string& data_dir) {
     const std::string raw = data_dir + "/raw";
+    std::error_code err;
+    if (!fs::is_directory(raw, err))
+        throw io_error("corpus \"" + name + "\": " + raw + " is not a folder: the data folder is " + data_dir +
+                       "; set it with WTASIM_DATA_DIR or the scenario's \"data_dir\" (and run tools/fetch-corpora.sh)");
     if (name == "brown") return read_brown(raw + "/brown");
     if (name == "spam-assassin") return read_spam_assassin(raw + "/spam-assassin");
     if (name == "kjv") return read_kjv(raw + "/kjv.txt");

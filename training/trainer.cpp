@@ -183,6 +183,11 @@ void to_checkpoint(checkpoint& c, language_model& m, const adamw& opt, const tra
 void from_checkpoint(language_model& m, const checkpoint& c, const std::string& path) {
     load_weights(m.parameters(), c, weight_group::params, path);
     load_weights(m.buffers(), c, weight_group::buffers, path);
+    for (const auto g : {weight_group::params, weight_group::buffers}) {
+        std::vector<std::string> names;
+        for (const auto& p : g == weight_group::params ? m.parameters() : m.buffers()) names.push_back(p.name);
+        refuse_unknown_tensors(c, g, names, path);
+    }
 }
 
 // The teacher of /train/distill, checked against the student and this run's tokenizer; null without distillation.
@@ -205,6 +210,47 @@ std::unique_ptr<language_model> load_teacher(const train_scenario& s, const toke
         << cfg.L << ", step " << c.step << "), weight " << s.distill.weight << ", temperature " << s.distill.temperature
         << ", hidden_weight " << s.distill.hidden_weight << "\n";
     return teacher;
+}
+
+// A resumed checkpoint must hold the whole state of the run it continues: the optimizer moments of every
+// parameter (finite, with the parameter's shape), nothing else, and the same random-number stream.
+// `extra`: training-only parameters (distillation projections), stored in /optimizer under their own names too.
+void check_resumable(const checkpoint& c, language_model& m, const std::vector<param_ref>& extra,
+                     const train_scenario& s, const std::string& path) {
+    std::map<std::string, const tensor<float>*> left;
+    for (const auto& [name, t] : c.optimizer) left[name] = &t;
+    left.erase("t");
+    for (const auto& p : extra) left.erase(p.name);  // read (name and shape checked) by load_weights
+    auto params = m.parameters();
+    params.insert(params.end(), extra.begin(), extra.end());
+    for (const auto& p : params)
+        for (const char* moment : {"m.", "v."}) {
+            const std::string name = moment + p.name;
+            const auto it = left.find(name);
+            if (it == left.end())
+                throw io_error(path + ": /optimizer/" + name + " is missing; the checkpoint cannot be resumed exactly");
+            if (it->second->shape() != p.value->shape())
+                throw io_error(path + ": /optimizer/" + name + " has shape " + shape_string(it->second->shape()) +
+                               ", expected " + shape_string(p.value->shape()));
+            const auto& v = it->second->values();
+            for (std::size_t i = 0; i < v.size(); ++i)
+                if (!std::isfinite(v[i]) || (moment[0] == 'v' && v[i] < 0))
+                    throw io_error(path + ": /optimizer/" + name + "[" + std::to_string(i) +
+                                   "] = " + std::to_string(v[i]) + ", expected a finite number" +
+                                   (moment[0] == 'v' ? " >= 0" : ""));
+            left.erase(it);
+        }
+    if (!left.empty())
+        throw io_error(path + ": /optimizer/" + left.begin()->first + " belongs to no parameter of the model");
+    const auto rng = nlohmann::json::parse(c.rng.empty() ? "{}" : c.rng, nullptr, false);
+    if (rng.is_discarded() || !rng.is_object() || rng.value("generator", "") != "philox4x32-10" ||
+        !rng.contains("seed") || !rng["seed"].is_number_unsigned())
+        throw io_error(path + ": the root attribute rng = " + c.rng.substr(0, 80) +
+                       " is not wtasim's random-number state; the checkpoint cannot be resumed exactly");
+    if (rng["seed"].get<std::uint64_t>() != s.seed)
+        throw config_error(s.origin + ": /train/seed = " + std::to_string(s.seed) + " but " + path +
+                           " was trained with seed " + std::to_string(rng["seed"].get<std::uint64_t>()) +
+                           "; --resume continues the same run only");
 }
 
 std::string format_eval(const eval_result& e, const std::string& objective) {
@@ -231,10 +277,25 @@ nlohmann::json eval_json(std::uint64_t step, const char* split_name, const eval_
 
 eval_result train(const train_scenario& scenario, const train_options& o, std::ostream& out) {
     thread_limit limit(scenario.threads);
-    fs::create_directories(scenario.output);
     const std::string ckpt_path = scenario.output + "/checkpoint.h5", metrics_path = scenario.output + "/metrics.jsonl";
+    // the run's files never overwrite an input; one run at a time writes the folder
+    refuse_overwriting_inputs(
+        {{scenario.origin + ": /output checkpoint", ckpt_path}, {scenario.origin + ": /output metrics", metrics_path}},
+        {{"training scenario", scenario.origin},
+         {"training data (/data/path)", scenario.data_path},
+         {"tokenizer model (/tokenizer/model)", scenario.tokenizer_model},
+         {"distillation teacher (/train/distill/teacher)", scenario.distill.teacher},
+         {"tokenizer source (/tokenizer/from)", o.resume ? "" : scenario.tokenizer_checkpoint}});
+    fs::create_directories(scenario.output);
+    const folder_lock lock(scenario.output);
+    check_replaceable(ckpt_path);
+    check_replaceable(metrics_path);
     std::optional<checkpoint> resumed;
-    if (o.resume && fs::exists(ckpt_path)) resumed = load_checkpoint(ckpt_path);
+    if (o.resume && !fs::exists(ckpt_path))
+        throw io_error(ckpt_path +
+                       ": no checkpoint to resume from (--resume continues a run that saved one; "
+                       "run without --resume to start)");
+    if (o.resume) resumed = load_checkpoint(ckpt_path);
     data d = load_data(scenario, resumed ? &resumed->tokenizer : nullptr, out);
     train_scenario s = scenario;
     if (s.model.vocab == 0) s.model.vocab = d.tok.vocab_size();
@@ -258,9 +319,13 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
                            ": /optimizer/t is missing: not a training checkpoint (wtasim export drops the "
                            "optimizer state), so it cannot be resumed exactly");
         from_checkpoint(m, *resumed, ckpt_path);
+        check_resumable(*resumed, m, extra, s, ckpt_path);
         load_weights(extra, *resumed, weight_group::optimizer, ckpt_path);
         opt.load_state(resumed->optimizer);
         step = static_cast<std::uint64_t>(resumed->step);
+        if (opt.steps() != step)
+            throw io_error(ckpt_path + ": @step = " + std::to_string(step) + " but /optimizer/t counts " +
+                           std::to_string(opt.steps()) + " steps: inconsistent, it cannot be resumed exactly");
         out << "resumed from " << ckpt_path << " at step " << step << "\n";
     }
     // Metrics: keep the lines up to the resumed step, so the file is the curve of one uninterrupted run.
@@ -314,6 +379,13 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
         }
         const double lr = s.opt.learning_rate(opt.steps());
         const double norm = opt.step(params, 1.0 / double(s.accumulate));
+        if (!std::isfinite(loss) || !std::isfinite(norm) || !std::isfinite(objective)) {  // never saved
+            char what[160];
+            std::snprintf(what, sizeof what, "loss = %g, gradient norm = %g", loss, norm);
+            throw config_error(s.origin + ": training diverged at step " + std::to_string(step + 1) + " (" + what +
+                               "); nothing of this step is saved, " + ckpt_path +
+                               " keeps the last good checkpoint. Lower /train/lr or raise /train/warmup");
+        }
         ++step;
         ++steps_this_run;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
