@@ -16,6 +16,7 @@
 #include "core/rng.hpp"
 #include "model/checkpoint.hpp"
 #include "model/h5.hpp"
+#include "model/weights.hpp"
 
 using namespace wtasim;
 namespace fs = std::filesystem;
@@ -110,6 +111,19 @@ TEST_CASE("checkpoint: files that are not wtasim checkpoints give one clear erro
     CHECK_THROWS_WITH_AS(load_checkpoint(newer),
                          (newer + ": checkpoint format_version = 99, this wtasim reads 1 to 1").c_str(), io_error);
     fs::remove_all(dir);
+}
+
+TEST_CASE("checkpoint: a running variance of 0 loads (a silent channel reaches it), a negative one is refused") {
+    checkpoint c;
+    tensor<float> rv({3}, 1.0f);
+    rv.data()[1] = 0.0f;
+    c.buffers["blocks.0.attn.o.bn.running_var"] = rv;
+    CHECK(checkpoint_tensor(c, weight_group::buffers, "blocks.0.attn.o.bn.running_var", {3}, "m.h5").data()[1] == 0.0f);
+    c.buffers["blocks.0.attn.o.bn.running_var"].data()[2] = -0.5f;
+    CHECK_THROWS_WITH_AS(checkpoint_tensor(c, weight_group::buffers, "blocks.0.attn.o.bn.running_var", {3}, "m.h5"),
+                         "m.h5: /buffers/blocks.0.attn.o.bn.running_var[2] = -0.5, a BatchNorm running variance must "
+                         "be >= 0",
+                         io_error);
 }
 
 TEST_CASE("checkpoint: a writer killed with SIGKILL at any moment leaves the old or the new checkpoint") {
