@@ -54,12 +54,21 @@ def check_layers(root, sim_closure):
 
 def check_citations(root):
     problems = []
-    # The external contract and style guide, by name or by a SPEC §N reference.
-    cite = re.compile(r"SPEC\.md|STYLE\.md|\bSPEC\s*§|shared/(SPEC|STYLE)")
+    # A document a clone does not have: an upper-case NAME.md, or a "NAME §N" section reference, with no NAME.md
+    # in the tree, or anything in a folder beside the checkout (../shared/).
+    files = tracked(root)
+    have = {os.path.basename(f) for f in files}
+    named_doc = re.compile(r"\b([A-Z][A-Z0-9_-]*\.md)\b")
+    section_ref = re.compile(r"\b([A-Z][A-Z0-9_-]{2,})\s*§")
+    beside = re.compile(r"\.\./shared/")
+
+    def cites_outside(line):
+        return (any(d not in have for d in named_doc.findall(line)) or
+                any(n + ".md" not in have for n in section_ref.findall(line)) or bool(beside.search(line)))
     md_link = re.compile(r"\]\(([^)\s]+)\)")
     url = re.compile(r"\b(https?|ftp)://")
     me = os.path.relpath(__file__, root) if os.path.isabs(__file__) else __file__
-    for f in tracked(root):
+    for f in files:
         path = os.path.join(root, f)
         if f.endswith((".h5", ".png", ".jpg")) or os.path.normpath(f) == os.path.normpath(me):
             continue
@@ -69,8 +78,8 @@ def check_citations(root):
         except UnicodeDecodeError:
             continue
         for n, line in enumerate(lines, 1):
-            if cite.search(line):
-                problems.append(f"{f}:{n}: cites the external specification or style guide; cite docs/model.md §N")
+            if cites_outside(line):
+                problems.append(f"{f}:{n}: cites a document that is not in the repository; cite docs/model.md §N")
             if f.endswith(".md"):
                 for target in md_link.findall(line):
                     if url.match(target) or target.startswith("mailto:"):

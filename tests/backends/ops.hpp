@@ -12,6 +12,7 @@
 #include "attention/backend.hpp"
 #include "attention/batchnorm.hpp"
 #include "attention/block.hpp"
+#include "common/relaxed_lif.hpp"
 #include "core/rng.hpp"
 #include "harness.hpp"
 #include "neurons/backend.hpp"
@@ -78,33 +79,6 @@ inline op_outputs run_lif_channels(const std::string& backend, const lif_params&
     out.add_counts("spikes", {static_cast<std::int64_t>(spikes)});
     out.add_ops("ops", ops);
     return out;
-}
-
-// The surrogate-relaxed LIF forward in double with per-channel tau and v_th (the spike replaced by the
-// surrogate's primitive; with detach_reset the reset uses `frozen`, the unperturbed S): the smooth function
-// whose exact derivative the backward is (tests/neurons/test_gradcheck.cpp).
-struct relaxed_lif_out {
-    std::vector<double> s, h;
-};
-inline relaxed_lif_out relaxed_lif(const std::vector<double>& x, std::size_t T, std::size_t C,
-                                   const std::vector<double>& tau, const std::vector<double>& v_th, const lif_params& p,
-                                   const std::vector<double>* frozen) {
-    const std::size_t n = x.size() / T;
-    const bool hard = p.reset == reset_mode::hard;
-    const double v_r = hard ? p.v_reset : 0.0;
-    relaxed_lif_out r{std::vector<double>(x.size()), std::vector<double>(x.size())};
-    std::vector<double> v(n, v_r);
-    for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t k = t * n + i, c = i % C;
-            const double h =
-                p.decay_input ? v[i] + (x[k] - (v[i] - v_r)) / tau[c] : v[i] - (v[i] - v_r) / tau[c] + x[k];
-            r.h[k] = h;
-            r.s[k] = surrogate_primitive(p.sg, h - v_th[c]);
-            const double sr = frozen ? (*frozen)[k] : r.s[k];
-            v[i] = hard ? sr * v_r + (1 - sr) * h : h - sr * v_th[c];
-        }
-    return r;
 }
 
 // Grad cases of LIF with learned constants: dL/dtau and dL/dv_th per channel (sums of the reference backward's

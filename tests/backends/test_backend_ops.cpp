@@ -416,10 +416,10 @@ std::vector<grad_case> grad_cases() {
                      return std::vector<float>(all.end() - static_cast<std::ptrdiff_t>(2 * bn.C), all.end());
                  }});
     // running-rms in x, gamma and beta (the running mean square as given is a constant of the forward)
-    auto rms_loss = [bn](const std::vector<float>& xs, const std::vector<float>& gb) {
+    auto rms_loss = [bn](const std::vector<float>& xs, const std::vector<float>& affine) {
         std::vector<float> y(xs.size()), rstd(bn.C), ms(bn.C, 0.7f);
-        rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), xs.data(), gb.data(), gb.data() + bn.C, bn.valid.data(),
-                              bn.rows, bn.C);
+        rmsnorm_forward_train(y.data(), rstd.data(), ms.data(), xs.data(), affine.data(), affine.data() + bn.C,
+                              bn.valid.data(), bn.rows, bn.C);
         return dot(y, bn.dy);
     };
     auto rms_grads = [bn, gb]() {

@@ -10,35 +10,13 @@
 #include <vector>
 
 #include "common/finite_difference.hpp"
+#include "common/relaxed_lif.hpp"
 #include "core/rng.hpp"
 #include "neurons/backend.hpp"
 
 using namespace wtasim;
 
 namespace {
-struct relaxed_lif {
-    std::vector<double> s, h;
-};
-
-// The relaxed forward in double. `frozen` (optional) supplies the S used in the reset term.
-relaxed_lif lif_relaxed(const std::vector<double>& x, std::size_t T, std::size_t n, const lif_params& p,
-                        const std::vector<double>* frozen) {
-    const double v_reset = p.reset == reset_mode::hard ? p.v_reset : 0.0, tau = p.tau;
-    relaxed_lif r{std::vector<double>(T * n), std::vector<double>(T * n)};
-    std::vector<double> v(n, v_reset);
-    for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t k = t * n + i;
-            const double h =
-                p.decay_input ? v[i] + (x[k] - (v[i] - v_reset)) / tau : v[i] - (v[i] - v_reset) / tau + x[k];
-            r.h[k] = h;
-            r.s[k] = surrogate_primitive(p.sg, h - p.v_th);
-            const double s_reset = frozen ? (*frozen)[k] : r.s[k];
-            v[i] = p.reset == reset_mode::hard ? s_reset * v_reset + (1 - s_reset) * h : h - s_reset * p.v_th;
-        }
-    return r;
-}
-
 double weighted(const std::vector<double>& s, const std::vector<double>& w) {
     double l = 0.0;
     for (std::size_t k = 0; k < s.size(); ++k) l += s[k] * w[k];
@@ -81,10 +59,10 @@ TEST_CASE("gradcheck: LIF backward equals finite differences of the relaxed forw
                         x[k] = (decay_input ? 1.6 : 0.7) + 0.8 * rng.normal(combo, k);
                         w[k] = rng.normal(1000 + combo, k);
                     }
-                    const relaxed_lif base = lif_relaxed(x, T, n, p, nullptr);
+                    const auto base = test::relaxed_lif(x, T, p, nullptr);
                     const std::vector<double>* frozen = detach ? &base.s : nullptr;
                     const auto numeric = test::central_difference(x, 1e-5, [&](const std::vector<double>& xs) {
-                        return weighted(lif_relaxed(xs, T, n, p, frozen).s, w);
+                        return weighted(test::relaxed_lif(xs, T, p, frozen).s, w);
                     });
                     const auto s = to_float(base.s), h = to_float(base.h), ds = to_float(w);
                     for (const char* name : {"reference", "cpu"}) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/finite_difference.hpp"
+#include "common/relaxed_lif.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "neurons/backend.hpp"
@@ -17,31 +18,6 @@
 using namespace wtasim;
 
 namespace {
-// The relaxed forward in double with per-channel tau [C] and v_th [C] (neuron i in channel i % C).
-// `frozen` (optional) supplies the S used in the reset term (detach_reset).
-struct relaxed {
-    std::vector<double> s, h;
-};
-relaxed forward_relaxed(const std::vector<double>& x, std::size_t T, std::size_t n, std::size_t C,
-                        const std::vector<double>& tau, const std::vector<double>& v_th, const lif_params& p,
-                        const std::vector<double>* frozen) {
-    const bool hard = p.reset == reset_mode::hard;
-    const double v_reset = hard ? p.v_reset : 0.0;
-    relaxed r{std::vector<double>(T * n), std::vector<double>(T * n)};
-    std::vector<double> v(n, v_reset);
-    for (std::size_t t = 0; t < T; ++t)
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t k = t * n + i, c = i % C;
-            const double h =
-                p.decay_input ? v[i] + (x[k] - (v[i] - v_reset)) / tau[c] : v[i] - (v[i] - v_reset) / tau[c] + x[k];
-            r.h[k] = h;
-            r.s[k] = surrogate_primitive(p.sg, h - v_th[c]);
-            const double sr = frozen ? (*frozen)[k] : r.s[k];
-            v[i] = hard ? sr * v_reset + (1 - sr) * h : h - sr * v_th[c];
-        }
-    return r;
-}
-
 double weighted(const std::vector<double>& s, const std::vector<double>& w) {
     double l = 0.0;
     for (std::size_t k = 0; k < s.size(); ++k) l += s[k] * w[k];
@@ -101,13 +77,13 @@ TEST_CASE("learn: dL/dtau and dL/dv_th per channel and per layer equal finite di
             x[k] = (p.decay_input ? 1.6 : 0.7) + 0.8 * rng.normal(lc.combo, k);
             w[k] = rng.normal(1000 + lc.combo, k);
         }
-        const relaxed base = forward_relaxed(x, T, n, C, tau, v_th, p, nullptr);
+        const auto base = test::relaxed_lif(x, T, C, tau, v_th, p, nullptr);
         const std::vector<double>* frozen = p.detach_reset ? &base.s : nullptr;
         const auto d_tau = test::central_difference(tau, 1e-5, [&](const std::vector<double>& t) {
-            return weighted(forward_relaxed(x, T, n, C, t, v_th, p, frozen).s, w);
+            return weighted(test::relaxed_lif(x, T, C, t, v_th, p, frozen).s, w);
         });
         const auto d_v_th = test::central_difference(v_th, 1e-5, [&](const std::vector<double>& v) {
-            return weighted(forward_relaxed(x, T, n, C, tau, v, p, frozen).s, w);
+            return weighted(test::relaxed_lif(x, T, C, tau, v, p, frozen).s, w);
         });
         // one value for the whole layer: the derivative along (1, 1, 1)
         auto shared = [&](bool of_tau) {
@@ -115,7 +91,7 @@ TEST_CASE("learn: dL/dtau and dL/dv_th per channel and per layer equal finite di
             auto at = [&](double e) {
                 std::vector<double> t = tau, v = v_th;
                 for (auto& a : of_tau ? t : v) a += e;
-                return weighted(forward_relaxed(x, T, n, C, t, v, p, frozen).s, w);
+                return weighted(test::relaxed_lif(x, T, C, t, v, p, frozen).s, w);
             };
             return (at(eps) - at(-eps)) / (2 * eps);
         };
@@ -154,10 +130,10 @@ TEST_CASE("learn: the PLIF chain dL/dw = dL/dtau (-exp(-w)) equals finite differ
             x[k] = (p.decay_input ? 1.6 : 0.7) + 0.8 * rng.normal(lc.combo, k);
             wt[k] = rng.normal(500 + lc.combo, k);
         }
-        const relaxed base = forward_relaxed(x, T, n, C, tau_of(w_plif), v_th, p, nullptr);
+        const auto base = test::relaxed_lif(x, T, C, tau_of(w_plif), v_th, p, nullptr);
         const std::vector<double>* frozen = p.detach_reset ? &base.s : nullptr;
         const auto numeric = test::central_difference(w_plif, 1e-5, [&](const std::vector<double>& w) {
-            return weighted(forward_relaxed(x, T, n, C, tau_of(w), v_th, p, frozen).s, wt);
+            return weighted(test::relaxed_lif(x, T, C, tau_of(w), v_th, p, frozen).s, wt);
         });
         const std::vector<float> s(base.s.begin(), base.s.end()), h(base.h.begin(), base.h.end()),
             ds(wt.begin(), wt.end());

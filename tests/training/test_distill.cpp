@@ -32,6 +32,47 @@ struct batch {
     std::vector<std::int32_t> tokens{1, 4, 2, 9, 3, 3, 7, 0, 5, 10, 2, 6};
     std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
 };
+
+// The combined objective of `dist` on the CLM batch `b`; with `backward`, also the student's gradients.
+double lm_objective(language_model& student, distiller& dist, const batch& b, bool backward) {
+    const std::size_t V = student.config().vocab;
+    const auto targets = clm_targets(b.tokens, b.mask, b.B, b.N);
+    std::vector<float> logits(b.B * b.N * V), d(logits.size());
+    student.forward(logits.data(), b.tokens.data(), b.B, b.N, b.mask, true);
+    const double ce = cross_entropy(d.data(), logits.data(), targets.data(), b.B * b.N, V).loss;
+    const distill_terms t =
+        dist.lm(student, d.data(), logits.data(), targets.data(), b.tokens.data(), b.B, b.N, b.mask);
+    if (backward) {
+        CHECK(t.hidden > 0.0);
+        student.backward(d.data());
+    }
+    return t.objective(ce, dist.config());
+}
+
+// Checks the first, middle and last entry of every tensor of `params` against central differences of
+// `objective()`. The gradients are read before the differences run, which may add to some (the projections').
+template <class Objective>
+void check_sampled_gradients(std::vector<param_ref> params, Objective&& objective) {
+    std::vector<float> analytic;
+    for (auto& p : params) analytic.insert(analytic.end(), p.grad->begin(), p.grad->end());
+    std::size_t offset = 0;
+    for (auto& p : params) {
+        CAPTURE(p.name);
+        for (std::size_t idx : {std::size_t{0}, p.value->size() / 2, p.value->size() - 1}) {
+            CAPTURE(idx);
+            float& x = p.value->data()[idx];
+            const float saved = x;
+            const auto numeric =
+                test::central_difference(std::vector<double>{saved}, 1e-2, [&](const std::vector<double>& xs) {
+                    x = static_cast<float>(xs[0]);
+                    return objective();
+                });
+            x = saved;
+            CHECK(std::abs(analytic[offset + idx] - numeric[0]) <= 2e-3 + 2e-2 * std::abs(numeric[0]));
+        }
+        offset += p.value->size();
+    }
+}
 }  // namespace
 
 TEST_CASE("distill: the KL term by hand, and its gradient w.r.t. the student logits equals finite differences") {
@@ -84,8 +125,6 @@ TEST_CASE("distill: the combined objective's gradient on an ANN twin student equ
     teacher.init(21);
     student.init(3);
     const batch b;
-    const std::size_t V = 11;
-    const auto targets = clm_targets(b.tokens, b.mask, b.B, b.N);
     for (auto [w, tau, w_h] : {std::tuple{0.6, 2.0, 0.5}, std::tuple{0.0, 1.0, 1.0}}) {
         CAPTURE(w);
         CAPTURE(w_h);
@@ -95,37 +134,10 @@ TEST_CASE("distill: the combined objective's gradient on an ANN twin student equ
         cfg.temperature = tau;
         cfg.hidden_weight = w_h;
         distiller dist(cfg, teacher, student.config());
-        std::vector<float> logits(b.B * b.N * V), d(logits.size());
-        auto objective = [&](bool backward) {
-            student.forward(logits.data(), b.tokens.data(), b.B, b.N, b.mask, true);
-            const double ce = cross_entropy(d.data(), logits.data(), targets.data(), b.B * b.N, V).loss;
-            const distill_terms t =
-                dist.lm(student, d.data(), logits.data(), targets.data(), b.tokens.data(), b.B, b.N, b.mask);
-            if (backward) {
-                CHECK(t.hidden > 0.0);
-                student.backward(d.data());
-            }
-            return t.objective(ce, cfg);
-        };
         student.zero_grad();
-        objective(true);
+        lm_objective(student, dist, b, true);
         CHECK(dist.teacher_seconds() > 0.0);
-        for (auto& p : student.parameters()) {
-            CAPTURE(p.name);
-            for (std::size_t idx : {std::size_t{0}, p.value->size() / 2, p.value->size() - 1}) {
-                CAPTURE(idx);
-                float& x = p.value->data()[idx];
-                const float saved = x;
-                const auto numeric =
-                    test::central_difference(std::vector<double>{saved}, 1e-2, [&](const std::vector<double>& xs) {
-                        x = static_cast<float>(xs[0]);
-                        return objective(false);
-                    });
-                x = saved;
-                const double analytic = p.grad->data()[idx];
-                CHECK(std::abs(analytic - numeric[0]) <= 2e-3 + 2e-2 * std::abs(numeric[0]));
-            }
-        }
+        check_sampled_gradients(student.parameters(), [&] { return lm_objective(student, dist, b, false); });
     }
     // the teacher got no gradient
     for (auto& p : teacher.parameters())
@@ -141,8 +153,6 @@ TEST_CASE(
     teacher.init(21);
     student.init(3);
     const batch b;
-    const std::size_t V = 11;
-    const auto targets = clm_targets(b.tokens, b.mask, b.B, b.N);
     distill_config cfg;
     cfg.enabled = true;
     cfg.weight = 0.5;
@@ -153,43 +163,12 @@ TEST_CASE(
     REQUIRE(proj.size() == 2);
     CHECK(proj[1].name == "distill.proj.1.weight");
     CHECK(proj[0].value->shape() == shape_t{12, 8});
-    std::vector<float> logits(b.B * b.N * V), d(logits.size());
-    auto objective = [&](bool backward) {
-        student.forward(logits.data(), b.tokens.data(), b.B, b.N, b.mask, true);
-        const double ce = cross_entropy(d.data(), logits.data(), targets.data(), b.B * b.N, V).loss;
-        const distill_terms t =
-            dist.lm(student, d.data(), logits.data(), targets.data(), b.tokens.data(), b.B, b.N, b.mask);
-        if (backward) {
-            CHECK(t.hidden > 0.0);
-            student.backward(d.data());
-        }
-        return t.objective(ce, cfg);
-    };
     student.zero_grad();
     dist.zero_grad();
-    objective(true);
+    lm_objective(student, dist, b, true);
     auto checked = student.parameters();
     checked.insert(checked.end(), proj.begin(), proj.end());
-    std::vector<float> saved_grads;  // the objective re-runs the hidden term, which adds to dweight: keep them
-    for (auto& p : checked) saved_grads.insert(saved_grads.end(), p.grad->begin(), p.grad->end());
-    std::size_t offset = 0;
-    for (auto& p : checked) {
-        CAPTURE(p.name);
-        for (std::size_t idx : {std::size_t{0}, p.value->size() / 2, p.value->size() - 1}) {
-            CAPTURE(idx);
-            float& x = p.value->data()[idx];
-            const float saved = x;
-            const auto numeric =
-                test::central_difference(std::vector<double>{saved}, 1e-2, [&](const std::vector<double>& xs) {
-                    x = static_cast<float>(xs[0]);
-                    return objective(false);
-                });
-            x = saved;
-            const double analytic = saved_grads[offset + idx];
-            CHECK(std::abs(analytic - numeric[0]) <= 2e-3 + 2e-2 * std::abs(numeric[0]));
-        }
-        offset += p.value->size();
-    }
+    check_sampled_gradients(checked, [&] { return lm_objective(student, dist, b, false); });
 }
 
 TEST_CASE("distill: the hidden term compares mean_t of a spiking student's residual stream, on real tokens only") {
