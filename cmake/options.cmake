@@ -6,6 +6,7 @@ set(WTASIM_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is 
 set_property(CACHE WTASIM_CUDA PROPERTY STRINGS AUTO ON OFF)
 option(WTASIM_NATIVE "Compile for this machine's CPU (-march=native); results stay bit-identical, only the vector width changes" ON)
 set(WTASIM_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
+option(WTASIM_FUZZ "Build the libFuzzer targets of tests/fuzz (clang only; docs/hardening.md)" OFF)
 
 find_program(WTASIM_CCACHE ccache)
 if(WTASIM_CCACHE)
@@ -35,4 +36,12 @@ if(WTASIM_SANITIZE)
   target_compile_options(wtasim_config INTERFACE
     $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${WTASIM_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
   target_link_options(wtasim_config INTERFACE -fsanitize=${WTASIM_SANITIZE})
+endif()
+
+if(WTASIM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "WTASIM_FUZZ needs clang (libFuzzer): configure with the fuzz preset")
+  endif()
+  # Coverage instrumentation everywhere; only the fuzz targets link libFuzzer's main.
+  target_compile_options(wtasim_config INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link>)
 endif()

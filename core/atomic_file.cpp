@@ -96,7 +96,8 @@ void write_atomically(const std::string& path, const std::function<void(const st
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     std::error_code made;
     fs::create_directories(dir, made);
-    if (made || !fs::is_directory(dir))
+    std::error_code is_dir;
+    if (made || !fs::is_directory(dir, is_dir))
         throw io_error(path + ": cannot create its folder " + dir.string() +
                        (made ? " (" + made.message() + ")" : " (a file of that name exists)"));
     check_replaceable(path);
@@ -161,7 +162,8 @@ bool same_file(const std::string& a, const std::string& b) {
         const bool same = fs::equivalent(a, b, e1);
         if (!e1) return same;
     }
-    const fs::path ca = fs::weakly_canonical(fs::absolute(a), e1), cb = fs::weakly_canonical(fs::absolute(b), e2);
+    const fs::path ca = fs::weakly_canonical(fs::absolute(a, e1), e1),
+                   cb = fs::weakly_canonical(fs::absolute(b, e2), e2);
     return !e1 && !e2 && ca == cb;
 }
 

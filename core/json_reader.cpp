@@ -226,8 +226,11 @@ std::string json_reader::get_path(const std::string& key, const std::string& fal
     const std::string given = get_string(key, "");
     if (given.empty()) fail(key, given, "expected a non-empty path");
     const std::string path = resolve(given);
-    if (must_exist && !std::filesystem::exists(path))
-        fail(key, given, path == given ? "no such file" : "no such file (" + path + ")");
+    std::error_code err;  // a name the system refuses (too long, ...) is the same error with its reason
+    if (must_exist && !std::filesystem::exists(path, err)) {
+        const std::string why = err ? err.message() : "no such file";
+        fail(key, given, path == given ? why : why + " (" + path + ")");
+    }
     return path;
 }
 

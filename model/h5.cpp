@@ -39,6 +39,23 @@ herr_t innermost(unsigned, const H5E_error2_t* e, void* data) {
     return 0;
 }
 
+// The version of the superblock (the file's root metadata) of the HDF5 file at `path`, -1 when no HDF5
+// signature is found. The signature sits at offset 0 or, after a user block, at 512, 1024, 2048, ...
+int superblock_version(const std::string& path) {
+    static const char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+    std::ifstream in(path, std::ios::binary);
+    std::error_code err;
+    const auto size = std::filesystem::file_size(path, err);
+    if (!in || err) return -1;
+    for (std::uintmax_t at = 0; at + 9 <= size; at = at == 0 ? 512 : at * 2) {
+        char head[9];
+        in.seekg(std::streamoff(at));
+        if (!in.read(head, 9)) return -1;
+        if (std::memcmp(head, signature, 8) == 0) return static_cast<unsigned char>(head[8]);
+    }
+    return -1;
+}
+
 std::string stack_reason() {
     std::string r;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &r);
@@ -119,18 +136,69 @@ file::file(const std::string& path, mode m, const std::string& shown_as) : path_
     std::error_code err;
     if (std::filesystem::is_directory(path, err)) throw io_error(path_ + ": is a directory, expected an HDF5 file");
     if (m != mode::create && !std::filesystem::exists(path, err)) throw io_error(path_ + ": no such file");
-    if (m != mode::create && H5Fis_hdf5(path.c_str()) == 0) {
-        H5Eclear2(H5E_DEFAULT);
-        throw io_error(path_ + ": cannot open as an HDF5 file");
+    if (m != mode::create) {
+        // Only the checksummed layout of HDF5 1.10 (superblock version 3) is read: every piece of its metadata
+        // carries a checksum, so a corrupted file is an error. The HDF5 1.10 library can be crashed by
+        // corrupted metadata of the older layouts, which have none (docs/model.md §8).
+        const int version = superblock_version(path);
+        if (version < 0) throw io_error(path_ + ": cannot open as an HDF5 file");
+        if (version < 3)
+            throw io_error(
+                path_ + ": an HDF5 file in a layout without checksums on all its metadata (superblock version " +
+                std::to_string(version) +
+                "); wtasim reads only the HDF5 1.10 layout it writes: convert it with `h5repack --low=2 --compact=" +
+                std::to_string(max_compact_links) + " " + path_ + " new.h5`");
     }
-    hid id = m == mode::create ? H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                               : H5Fopen(path.c_str(), m == mode::update ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid id = -1;
+    if (m == mode::create) {
+        // The layout of HDF5 1.10 (superblock 3, version-2 object headers, checksummed chunk indexes) with
+        // every group's links kept in its object header: all metadata carries a checksum (docs/model.md §8).
+        const hid fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+        if (fapl >= 0 && fcpl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0 &&
+            H5Pset_link_phase_change(fcpl, max_compact_links, max_compact_links) >= 0)
+            id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+        if (fapl >= 0) H5Pclose(fapl);
+        if (fcpl >= 0) H5Pclose(fcpl);
+    } else {
+        id = H5Fopen(path.c_str(), m == mode::update ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    }
     if (id < 0) {
         const std::string r = stack_reason();
         throw io_error(path_ + ": cannot " + std::string(m == mode::create ? "create" : "open") + " as an HDF5 file" +
                        (r.empty() ? "" : " (" + r + ")"));
     }
     id_ = object(id, k_file);
+    if (m != mode::create) check_links("/", 0);
+}
+
+// Every group reachable from `group` keeps its links in its (checksummed) object header, and every link is a
+// hard link. Links in dense storage live in a fractal heap whose blocks have no checksum, and HDF5 1.10
+// crashes on some corrupted ones; soft and external links could point anywhere, other files included.
+void file::check_links(const std::string& group, int depth) const {
+    const std::string convert =
+        "; wtasim reads groups that keep their links in the object header: convert the file "
+        "with `h5repack --low=2 --compact=" +
+        std::to_string(max_compact_links) + " " + path_ + " new.h5`";
+    if (depth > 32) throw io_error(path_ + ": group " + group + " is nested more than 32 levels deep");
+    H5G_info_t info;
+    WTASIM_H5_CHECK(H5Gget_info_by_name(id_.id(), group.c_str(), &info, H5P_DEFAULT), group);
+    if (info.storage_type != H5G_STORAGE_TYPE_COMPACT)
+        throw io_error(path_ + ": group " + group + " keeps its links in " +
+                       (info.storage_type == H5G_STORAGE_TYPE_DENSE ? "dense storage" : "a symbol table") + convert);
+    if (info.nlinks > max_compact_links)
+        throw io_error(path_ + ": group " + group + " has " + std::to_string(info.nlinks) + " links, more than " +
+                       std::to_string(max_compact_links));
+    for (const std::string& name : children(group)) {
+        const std::string child = group == "/" ? "/" + name : group + "/" + name;
+        H5L_info_t link;
+        WTASIM_H5_CHECK(H5Lget_info(id_.id(), child.c_str(), &link, H5P_DEFAULT), child);
+        if (link.type != H5L_TYPE_HARD)
+            throw io_error(path_ + ": " + child + " is a " + (link.type == H5L_TYPE_SOFT ? "soft" : "external") +
+                           " link; wtasim reads files whose links are all hard links");
+        H5O_info_t obj;
+        WTASIM_H5_CHECK(H5Oget_info_by_name2(id_.id(), child.c_str(), &obj, H5O_INFO_BASIC, H5P_DEFAULT), child);
+        if (obj.type == H5O_TYPE_GROUP) check_links(child, depth + 1);
+    }
 }
 
 void file::close() {
@@ -159,7 +227,9 @@ void file::create_group(const std::string& name) {
         pos = name.find('/', pos + 1);
         const std::string prefix = name.substr(0, pos);
         if (prefix.empty() || exists(prefix)) continue;
-        object g(WTASIM_H5_CHECK(H5Gcreate2(id_.id(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), prefix),
+        object gcpl(WTASIM_H5_CHECK(H5Pcreate(H5P_GROUP_CREATE), prefix), k_plist);
+        WTASIM_H5_CHECK(H5Pset_link_phase_change(gcpl.id(), max_compact_links, max_compact_links), prefix);
+        object g(WTASIM_H5_CHECK(H5Gcreate2(id_.id(), prefix.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), prefix),
                  k_group);
     }
 }

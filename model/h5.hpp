@@ -76,6 +76,9 @@ public:
     void flush();
 
 private:
+    // Links a group keeps in its object header before HDF5 would move them to dense storage.
+    static constexpr unsigned max_compact_links = 65535;
+    void check_links(const std::string& group, int depth) const;
     std::string path_;
     object id_;
 };

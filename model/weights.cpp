@@ -51,7 +51,8 @@ namespace wtasim {
 void refuse_unknown_tensors(const checkpoint& c, weight_group g, const std::vector<std::string>& known,
                             const std::string& origin, const std::vector<std::string>& allowed_prefixes) {
     const std::set<std::string> names(known.begin(), known.end());
-    for (const auto& [name, t] : g == weight_group::params ? c.params : c.buffers) {
+    for (const auto& entry : g == weight_group::params ? c.params : c.buffers) {
+        const std::string& name = entry.first;
         if (names.count(name)) continue;
         if (std::any_of(allowed_prefixes.begin(), allowed_prefixes.end(),
                         [&](const std::string& p) { return name.starts_with(p); }))

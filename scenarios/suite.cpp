@@ -79,40 +79,53 @@ lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std
 
 }  // namespace
 
-int run_suite(const std::string& path, const task_overrides& o, std::ostream& out) {
-    const scenario_text file = parse_scenario(json_reader::read_file(path, "suite"), path);
+suite_scenario suite_scenario::from_json(const std::string& text, const std::string& origin, const task_overrides& o) {
+    suite_scenario s;
+    s.origin = origin;
+    const std::string& path = origin;
+    const scenario_text file = parse_scenario(text, origin);
     json_reader r = scenario_root(file);
-    std::vector<std::string> tasks = r.get_string_list("tasks");
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-        const std::string given = tasks[i];
-        tasks[i] = r.resolve(given);
-        if (!fs::exists(tasks[i]))
-            throw config_error(path + ": /tasks/" + std::to_string(i) + " = \"" + given + "\", no such file" +
-                               (given == tasks[i] ? "" : " (" + tasks[i] + ")"));
+    s.tasks = r.get_string_list("tasks");
+    for (std::size_t i = 0; i < s.tasks.size(); ++i) {
+        const std::string given = s.tasks[i];
+        s.tasks[i] = r.resolve(given);
+        std::error_code err;
+        if (!fs::exists(s.tasks[i], err))
+            throw config_error(path + ": /tasks/" + std::to_string(i) + " = \"" + given + "\", " +
+                               (err ? err.message() : "no such file") +
+                               (given == s.tasks[i] ? "" : " (" + s.tasks[i] + ")"));
     }
     json_reader lm = r.object("lm");
-    const std::string lm_spiking = lm.get_path("spiking", "", true), lm_ann = lm.get_path("ann", "", true);
-    const std::string corpus = lm.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
-    const std::string data_dir = read_data_dir(lm);
-    const std::size_t sequences = lm.get_uint("sequences", 32, 1, 1u << 20);
-    const std::size_t batches = lm.get_uint("eval_batches", 60, 1, 1u << 20);
+    s.lm_spiking = lm.get_path("spiking", "", true);
+    s.lm_ann = lm.get_path("ann", "", true);
+    s.corpus = lm.get_string("corpus", "kjv", {"kjv", "brown", "spam-assassin"});
+    s.data_dir = read_data_dir(lm);
+    s.sequences = lm.get_uint("sequences", 32, 1, 1u << 20);
+    s.batches = lm.get_uint("eval_batches", 60, 1, 1u << 20);
     lm.finish();
-    const std::string output = o.output.empty() ? r.get_path("output", "runs/suite") : o.output;
+    s.output = o.output.empty() ? r.get_path("output", "runs/suite") : o.output;
     if (!o.output.empty()) r.get_string("output", "");
-    const std::string profile_name = read_energy_profile(r, "profile", "horowitz45-fp32");
-    const std::size_t threads = r.get_uint("threads", 0, 0, 1024);
+    s.profile = read_energy_profile(r, "profile", "horowitz45-fp32");
+    s.threads = r.get_uint("threads", 0, 0, 1024);
     r.finish();
-    if (tasks.empty() && lm_spiking.empty())
+    if (s.tasks.empty() && s.lm_spiking.empty())
         r.fail("tasks", nlohmann::json::array(), "nothing to run: no tasks and no /lm");
-    std::vector<task_scenario> scenarios;  // all validated before the first one runs
-    for (const auto& t : tasks) {
-        scenarios.push_back(task_scenario::load(t));
+    for (const auto& t : s.tasks) {  // all validated before the first one runs
+        s.scenarios.push_back(task_scenario::load(t));
         task_overrides each = o;
         each.output = o.output.empty() ? "" : o.output + "/" + fs::path(t).stem().string();
-        each.apply(scenarios.back());
+        each.apply(s.scenarios.back());
     }
-    thread_limit limit(threads);
-    const energy_profile profile = energy_profile_from(profile_name);
+    return s;
+}
+
+int run_suite(const std::string& path, const task_overrides& o, std::ostream& out) {
+    const suite_scenario s = suite_scenario::from_json(json_reader::read_file(path, "suite"), path, o);
+    const auto& tasks = s.tasks;
+    const auto& scenarios = s.scenarios;
+    const std::string& output = s.output;
+    thread_limit limit(s.threads);
+    const energy_profile profile = energy_profile_from(s.profile);
     fs::create_directories(output);
     const folder_lock lock(output);
     for (const char* f : {"table.md", "results.json"}) check_replaceable(output + "/" + f);
@@ -139,8 +152,10 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
           << " |\n";
         all.push_back(nlohmann::json::parse(res.json()));
     }
-    if (!lm_spiking.empty()) {
-        const lm_row row = held_out_lm(lm_spiking, lm_ann, corpus, data_dir, sequences, batches, profile, out);
+    const std::string& corpus = s.corpus;
+    if (!s.lm_spiking.empty()) {
+        const lm_row row =
+            held_out_lm(s.lm_spiking, s.lm_ann, corpus, s.data_dir, s.sequences, s.batches, profile, out);
         t << "| held-out LM (" << corpus << " test) | perplexity (lower is better), energy per token | "
           << cell("%.2f", row.snn_ppl) << " | " << cell("%.2f", row.ann_ppl) << " | — | "
           << cell("%.1f", row.snn_paper_pj / 1e3) << " | " << cell("%.1f", row.ann_paper_pj / 1e3) << " | "

@@ -25,6 +25,12 @@ int run_demo(const demo_options& o, std::ostream& out) {
     const energy_profile profile = energy_profile_from(o.profile);
     const std::size_t T = o.steps, n = o.neurons;
     const float max_input = 3.0f;
+    // Five buffers of T x n floats are kept (the backward needs every step): at most 2^26 neuron-steps (1.3 GB).
+    constexpr std::size_t max_neuron_steps = std::size_t{1} << 26;
+    if (T * n > max_neuron_steps)
+        throw config_error("--neurons " + std::to_string(n) + " x --steps " + std::to_string(T) + " = " +
+                           std::to_string(T * n) + " neuron-steps, at most " + std::to_string(max_neuron_steps) +
+                           " (the demo keeps every step in memory)");
 
     std::vector<float> x(T * n), s(T * n), state(T * n), ds(T * n, 1.0f), dx(T * n);
     for (std::size_t t = 0; t < T; ++t)

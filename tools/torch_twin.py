@@ -705,6 +705,15 @@ def make_case(cfg_raw, clm, seed):
 
 
 def write_case(path, case, loss, logits, grads, out_buffers):
+    # h5py writes, then h5repack turns the file into the layout wtasim reads (docs/model.md §8: HDF5 1.10,
+    # every group's links in its object header); h5py cannot set a group's link phase change itself.
+    raw = path + ".h5py"
+    write_case_h5py(raw, case, loss, logits, grads, out_buffers)
+    subprocess.run(["h5repack", "--low=2", "--compact=65535", raw, path], check=True)
+    os.remove(raw)
+
+
+def write_case_h5py(path, case, loss, logits, grads, out_buffers):
     with h5py.File(path, "w") as f:
         f.attrs["format"] = "wtasim-checkpoint"
         f.attrs["format_version"] = np.int64(1)

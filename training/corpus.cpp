@@ -133,7 +133,8 @@ std::vector<document> read_brown(const std::string& dir) {
 std::vector<document> read_spam_assassin(const std::string& dir) {
     std::vector<document> docs;
     const fs::path data = fs::path(dir) / "data";
-    if (!fs::is_directory(data)) throw io_error(data.string() + ": not a folder (run tools/fetch-corpora.sh)");
+    std::error_code err;
+    if (!fs::is_directory(data, err)) throw io_error(data.string() + ": not a folder (run tools/fetch-corpora.sh)");
     std::vector<fs::path> files;
     for (const auto& group : fs::directory_iterator(data))
         if (group.is_directory())

@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "core/parallel.hpp"
 #include "model/checkpoint.hpp"
 #include "model/weights.hpp"
@@ -291,7 +292,8 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     check_replaceable(ckpt_path);
     check_replaceable(metrics_path);
     std::optional<checkpoint> resumed;
-    if (o.resume && !fs::exists(ckpt_path))
+    std::error_code err;
+    if (o.resume && !fs::exists(ckpt_path, err))
         throw io_error(ckpt_path +
                        ": no checkpoint to resume from (--resume continues a run that saved one; "
                        "run without --resume to start)");
@@ -331,13 +333,23 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     // Metrics: keep the lines up to the resumed step, so the file is the curve of one uninterrupted run.
     {
         std::vector<std::string> kept;
-        if (resumed && fs::exists(metrics_path)) {
-            std::ifstream in(metrics_path);
-            std::string line;
-            while (std::getline(in, line)) {
+        if (resumed && fs::exists(metrics_path, err)) {
+            // Bounded: a metrics file is one short line per logged step (64 MiB is ~500k lines).
+            const std::string text = json_reader::read_file(metrics_path, "metrics file", std::size_t{64} << 20);
+            std::size_t unreadable = 0;
+            for (std::size_t begin = 0; begin < text.size();) {
+                std::size_t end = text.find('\n', begin);
+                if (end == std::string::npos) end = text.size();
+                const std::string line = text.substr(begin, end - begin);
+                begin = end + 1;
                 const auto j = nlohmann::json::parse(line, nullptr, false);
-                if (!j.is_discarded() && j.value("step", std::uint64_t{0}) <= step) kept.push_back(line);
+                if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_unsigned())
+                    unreadable += !line.empty();
+                else if (j["step"].get<std::uint64_t>() <= step)
+                    kept.push_back(line);
             }
+            if (unreadable > 0)
+                out << metrics_path << ": dropped " << unreadable << " line(s) that are not metrics records\n";
         }
         std::string all;
         for (const auto& l : kept) all += l + "\n";
