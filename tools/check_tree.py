@@ -55,12 +55,15 @@ def check_layers(root, sim_closure):
 def check_citations(root):
     problems = []
     # A document a clone does not have: an upper-case NAME.md, or a "NAME §N" section reference, with no NAME.md
-    # in the tree, or anything in a folder beside the checkout (../shared/).
+    # in the tree, or anything in a folder that sits beside the checkout ("../<sibling>/").
     files = tracked(root)
     have = {os.path.basename(f) for f in files}
     named_doc = re.compile(r"\b([A-Z][A-Z0-9_-]*\.md)\b")
     section_ref = re.compile(r"\b([A-Z][A-Z0-9_-]{2,})\s*§")
-    beside = re.compile(r"\.\./shared/")
+    parent = os.path.dirname(os.path.abspath(root))
+    siblings = [d for d in sorted(os.listdir(parent)) if os.path.isdir(os.path.join(parent, d))
+                and os.path.abspath(os.path.join(parent, d)) != os.path.abspath(root)]
+    beside = re.compile(r"\.\./(" + "|".join(map(re.escape, siblings)) + r")/") if siblings else re.compile(r"(?!x)x")
 
     def cites_outside(line):
         return (any(d not in have for d in named_doc.findall(line)) or
