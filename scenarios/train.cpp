@@ -7,6 +7,28 @@
 #include "scenarios/common.hpp"
 
 namespace wtasim {
+namespace {
+
+// The recipe a new spiking model gets when its training scenario does not say (docs/model.md §10, "Defaults of a
+// new model"; the ablation in docs/RESULTS.md chose them): the heads read the residual stream, and WTA attention
+// gets the K/V token shift with the recency bonus [2, 1] and fill. A stored config (a checkpoint's) keeps the
+// format's own defaults ("spikes", "none"), so every checkpoint reads as it was written.
+void apply_recipe_defaults(nlohmann::json& mj) {
+    const auto spiking = mj.find("spiking");
+    if (spiking != mj.end() && spiking->is_boolean() && !spiking->get<bool>()) return;
+    if (!mj.contains("readout")) mj["readout"] = "residual";
+    if (!mj.contains("attention")) mj["attention"] = nlohmann::json::object();
+    nlohmann::json& a = mj["attention"];
+    if (!a.is_object()) return;  // model_config names the error
+    const auto kind = a.find("kind");
+    const bool wta = kind == a.end() || (kind->is_string() && kind->get<std::string>() == "wta");
+    if (!wta || a.contains("recency")) return;
+    a["recency"] = "shift+bias";
+    if (!a.contains("bias")) a["bias"] = {2, 1};
+    if (!a.contains("fill")) a["fill"] = true;
+}
+
+}  // namespace
 
 train_scenario parse_train_scenario(const std::string& text, const std::string& origin) {
     const scenario_text file = parse_scenario(text, origin);
@@ -21,6 +43,7 @@ train_scenario parse_train_scenario(const std::string& text, const std::string& 
     nlohmann::json mj = model_json;
     const bool vocab_given = mj.contains("vocab");
     if (!vocab_given) mj["vocab"] = 2;  // placeholder: the tokenizer decides
+    apply_recipe_defaults(mj);
     s.model = model_config::from_json(mj.dump(), origin, "/model");
     if (!vocab_given) s.model.vocab = 0;
 

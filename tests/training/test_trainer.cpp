@@ -119,6 +119,38 @@ TEST_CASE("trainer: scenario errors name the file, the JSON path and the value")
     CHECK(error_of(R"({"model": []})") == "s.json: /model = [], expected an object");
 }
 
+TEST_CASE("trainer: a new spiking model gets the recipe defaults; stored configs and explicit keys keep theirs") {
+    auto model_of = [](const std::string& model) {
+        return parse_train_scenario(R"({"model": )" + model + "}", "s.json").model;
+    };
+    const model_config wta = model_of("{}");
+    CHECK(wta.readout == "residual");
+    CHECK(wta.block.attn.shift);
+    REQUIRE(wta.block.attn.bias_len == 2);
+    CHECK(wta.block.attn.bias[0] == 2);
+    CHECK(wta.block.attn.bias[1] == 1);
+    CHECK(wta.block.attn.fill);
+    // what the user writes wins, key by key
+    const model_config plain = model_of(R"({"readout": "spikes", "attention": {"recency": "none"}})");
+    CHECK(plain.readout == "spikes");
+    CHECK(!plain.block.attn.shift);
+    CHECK(plain.block.attn.bias_len == 0);
+    CHECK(model_of(R"({"attention": {"bias": [3]}})").block.attn.bias[0] == 3);
+    // the bonus is WTA's: SSA and softmax attention get the readout only; the ANN twin gets nothing
+    const model_config ssa = model_of(R"({"attention": {"kind": "ssa"}})");
+    CHECK(ssa.readout == "residual");
+    CHECK(!ssa.block.attn.shift);
+    CHECK(model_of(R"({"spiking": false})").readout == "spikes");
+    // a stored config keeps the format's defaults, and the recipe's keys round-trip explicitly
+    const model_config stored = model_config::from_json(R"({"vocab": 11})", "ckpt.h5", "@config");
+    CHECK(stored.readout == "spikes");
+    CHECK(!stored.block.attn.shift);
+    const model_config sized = model_of(R"({"vocab": 11})");
+    CHECK(model_config::from_json(sized.to_json()).to_json() == sized.to_json());
+    CHECK(model_config::from_json(sized.to_json(), "ckpt.h5", "@config").readout == "residual");
+    CHECK(model_config::from_json(sized.to_json(), "ckpt.h5", "@config").block.attn.fill);
+}
+
 TEST_CASE("trainer: n-gram baselines on the validation split — bigram beats unigram beats uniform") {
     std::ostringstream log;
     const ngram_baselines b = baselines(tiny("unused"), log);
