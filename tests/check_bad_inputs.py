@@ -168,6 +168,8 @@ def poke(path, index, value):
 def cases():
     w = "{w}"
     # -- command-line numbers and values
+    check("cli-mistyped-subcommand", ["trian", "train_tiny.json"], ['unknown subcommand "trian"', 'did you mean "train"'])
+    check("cli-unknown-subcommand", ["frobnicate"], ['unknown subcommand "frobnicate"'])
     check("cli-negative-steps", ["train", "train_tiny.json", "--steps", "-1"], ["--steps", "-1", "whole number"])
     check("cli-zero-steps", ["train", "train_tiny.json", "--steps", "0"], ["--steps", ">= 1"])
     check("cli-huge-steps", ["train", "train_tiny.json", "--steps", "99999999999999999999999"], ["--steps"])

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <vector>
 
 #include "core/allocator.hpp"
 #include "core/atomic_file.hpp"
@@ -65,6 +66,37 @@ CLI::Validator finite_non_negative() {
         "NUMBER");
 }
 
+// The number of single-character edits (insert, delete, substitute) between two words.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// "" when `word` is a subcommand of `app` (or an option); otherwise the error line naming the closest subcommand.
+std::string unknown_subcommand(const CLI::App& app, const std::string& word) {
+    if (word.empty() || word[0] == '-') return "";
+    std::string best;
+    std::size_t best_distance = SIZE_MAX;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->get_name() == word) return "";
+        const std::size_t d = edit_distance(word, sub->get_name());
+        if (d < best_distance) best_distance = d, best = sub->get_name();
+    }
+    std::string line = "unknown subcommand \"" + word + "\"";
+    if (best_distance <= std::max<std::size_t>(2, word.size() / 3)) line += "; did you mean \"" + best + "\"?";
+    return line;
+}
+
 const CLI::Validator non_empty(
     [](std::string& text) -> std::string { return text.empty() ? "expected a non-empty value" : ""; }, "TEXT");
 }  // namespace
@@ -75,6 +107,7 @@ int main(int argc, char** argv) {
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
     app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION);
     app.require_subcommand(1);
+    app.option_defaults()->always_capture_default();  // --help shows each option's default
 
     wtasim::demo_options demo;
     auto* demo_cmd = app.add_subcommand("demo", "Drive a layer of spiking neurons and print its spikes and energy");
@@ -177,6 +210,13 @@ int main(int argc, char** argv) {
     auto* base_cmd = app.add_subcommand("baselines", "Unigram and bigram perplexity of a training scenario's data");
     base_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
 
+    if (argc > 1) {
+        const std::string unknown = unknown_subcommand(app, argv[1]);
+        if (!unknown.empty()) {
+            std::fprintf(stderr, "wtasim: %s (see wtasim --help)\n", unknown.c_str());
+            return 1;
+        }
+    }
     try {
         app.parse(argc, argv);
         if (*sim_cmd) {
