@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Prints the ablation table of docs/RESULTS.md from the runs of tools/run_ablation.sh.
+"""Prints the ablation table of docs/RESULTS.md from the runs of tools/run_rows.sh.
 
 Usage: python3 tools/ablation_table.py runs/ablation [name ...]
 
 Per row: validation perplexity and bits per byte (the last eval line of metrics.jsonl: the whole validation
-split; for a masked LM over the masked tokens; token accuracy: next-token (CLM) or masked-token (MLM) top-1), firing rate and fraction of queries without a winner per block (the last logged training batch), training
+split; for a masked LM over the masked tokens), token accuracy (next-token for CLM, masked-token for MLM, top-1),
+firing rate and fraction of queries without a winner per block (the last logged training batch), training
 tokens/s (the last training line: this run's tokens over its wall time), energy per token through the simulator
 (report.json: paper convention and full profile) with the SNN / ANN-twin ratio, and whether inference is
 spike-driven: no layer counts a multiply-accumulate, an exponential or a division (docs/model.md section 7; the
@@ -31,8 +32,8 @@ def row(folder, name):
     tr = last(lines, lambda j: "tokens_per_s" in j)
     if ev is None or tr is None:
         return None
-    r = {"name": name, "ppl": ev["perplexity"], "bpb": ev["bits_per_byte"], "tokens": ev["tokens"],
-         "tps": tr["tokens_per_s"], "acc": ev.get("masked_accuracy", 0.0), "fr": tr.get("firing_rate"), "nw": tr.get("no_winner")}
+    r = {"ppl": ev["perplexity"], "bpb": ev["bits_per_byte"], "acc": ev.get("masked_accuracy", 0.0),
+         "tps": tr["tokens_per_s"], "fr": tr.get("firing_rate"), "nw": tr.get("no_winner")}
     rep = os.path.join(path, "report.json")
     if os.path.exists(rep):
         with open(rep) as f:
@@ -70,9 +71,8 @@ def main():
             continue
         e = ("%.1f | %.1f | %.3f | %.3f" % (r["e_paper"], r["e_full"], r["ratio_paper"], r["ratio_full"])
              if "e_full" in r else "— | — | — | —")
-        acc = "%.4f" % r["acc"]
-        print("| %s | %.2f | %.3f | %s | %s | %s | %s | %.0f | %s |" % (
-            name, r["ppl"], r["bpb"], acc, fmt_list(r["fr"]), fmt_list(r["nw"]), e, r["tps"], r.get("spike_driven", "—")))
+        print("| %s | %.2f | %.3f | %.4f | %s | %s | %s | %.0f | %s |" % (
+            name, r["ppl"], r["bpb"], r["acc"], fmt_list(r["fr"]), fmt_list(r["nw"]), e, r["tps"], r.get("spike_driven", "—")))
 
 
 if __name__ == "__main__":

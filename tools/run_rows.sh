@@ -3,8 +3,10 @@
 # (each row trains on its scenario's threads): for every name in <folder>/order.txt (or the names given), trains
 # <folder>/<name>.json (resuming from its checkpoint when one is there), then, for a spiking model, runs it through
 # the event-driven simulator on 8 validation windows of 64 tokens for its energy report (horowitz45-fp32); then
-# prints the table (tools/ablation_table.py). Outputs go to runs/<folder's name>/<name>/; a row already done (its
-# `done` file) is skipped, so the script can be stopped and started again and continues where it was.
+# prints the table (tools/ablation_table.py). Each row writes to the output its scenario names, which must be
+# runs/<folder's name>/<name> (the table reads that folder); a row already done (its `done` file) is skipped, so the
+# script can be stopped and started again and continues where it was. (tools/run_pilots.sh runs a folder N at a
+# time, without energy reports.)
 # Usage: bash tools/run_rows.sh scenarios/ablation [name ...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,6 +18,8 @@ names=("$@")
 [ ${#names[@]} -eq 0 ] && mapfile -t names < "$dir/order.txt"
 for name in "${names[@]}"; do
   out="$runs/$name"
+  named=$(/usr/bin/python3 -c 'import json, os, sys; print(os.path.realpath(os.path.join(os.path.dirname(sys.argv[1]), json.load(open(sys.argv[1]))["output"])))' "$dir/$name.json")
+  [ "$named" = "$(realpath -m "$out")" ] || { echo "rows: $name: its output is $named, expected $out"; exit 1; }
   [ -f "$out/done" ] && continue
   mkdir -p "$out"
   resume=
