@@ -116,6 +116,16 @@ model_config model_config::from_json(const std::string& json_text, const std::st
     c.task_readout = task.get_string("readout", "sequence", {"sequence", "token"});
     c.task_outputs = task.get_uint("outputs", 0, 0, 1u << 20);
     if (!c.task.empty() && c.task_outputs == 0) task.fail("outputs", 0, "must be >= 1 for a task head");
+    c.task_kind =
+        task.get_string("kind", "", {"", "classification", "pair_classification", "regression", "tagging", "span_qa"});
+    c.task_labels = task.get_string_list("labels");
+    const bool labelled =
+        c.task_kind == "classification" || c.task_kind == "pair_classification" || c.task_kind == "tagging";
+    if (labelled && c.task_labels.size() != c.task_outputs)
+        task.fail("labels", c.task_labels.size(),
+                  "one name per output (" + std::to_string(c.task_outputs) + ") for a " + c.task_kind + " head");
+    if (!labelled && !c.task_labels.empty())
+        task.fail("labels", c.task_labels.size(), "no names: a \"" + c.task_kind + "\" head has no classes");
     for (char ch : c.task)
         if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-'))
             task.fail("name", c.task, "letters, digits, '_' and '-' only (it becomes an HDF5 name)");
@@ -167,7 +177,11 @@ std::string model_config::to_json() const {
     for (std::size_t i = 0; i < n_neuron_roles; ++i)
         if (b.alpha[i] > 0.0f) j["lif"]["layer_alpha"][neuron_role_names[i]] = b.alpha[i];
     if (readout != "spikes") j["readout"] = readout;  // absent: "spikes", as in checkpoints made before it
-    if (!task.empty()) j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
+    if (!task.empty()) {
+        j["task"] = {{"name", task}, {"readout", task_readout}, {"outputs", task_outputs}};
+        if (!task_kind.empty()) j["task"]["kind"] = task_kind;
+        if (!task_labels.empty()) j["task"]["labels"] = task_labels;
+    }
     return j.dump();
 }
 

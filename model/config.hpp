@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "attention/block_config.hpp"
 
@@ -24,6 +25,11 @@ struct model_config {
     std::string task;
     std::string task_readout = "sequence";
     std::size_t task_outputs = 0;
+    // What the head was fine-tuned for, so that `wtasim predict` and `eval` can decode it: the task's kind
+    // ("classification", "pair_classification", "regression", "tagging", "span_qa") and its class / tag
+    // names (index = output). Empty in checkpoints fine-tuned before they were stored.
+    std::string task_kind;
+    std::vector<std::string> task_labels;
 
     // From JSON text (the "model" object of a scenario). Errors read "<origin>: <pointer>/<key> = <value>, ...",
     // e.g. "x.json: /model/attention/k = 0, must be >= 1".

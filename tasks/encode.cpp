@@ -14,6 +14,8 @@ model_config task_model_config(const model_config& pretrained, const task_data& 
     c.task_readout = "sequence";
     if (task.kind == task_kind::multiple_choice) return c;
     c.task = task.name;
+    c.task_kind = task_kind_name(task.kind);
+    if (task.kind != task_kind::regression && task.kind != task_kind::span_qa) c.task_labels = task.labels;
     switch (task.kind) {
         case task_kind::regression:
             c.task_outputs = 1;

@@ -173,6 +173,16 @@ def cases():
     check("cli-negative-steps", ["train", "train_tiny.json", "--steps", "-1"], ["--steps", "-1", "whole number"])
     check("cli-zero-steps", ["train", "train_tiny.json", "--steps", "0"], ["--steps", ">= 1"])
     check("cli-huge-steps", ["train", "train_tiny.json", "--steps", "99999999999999999999999"], ["--steps"])
+    # -- predict / eval on task checkpoints
+    check("predict-no-task-head", ["predict", "m.h5", "--text", "In the beginning"], ["m.h5", "no task head", "--choice"])
+    check("predict-one-choice", ["predict", "m.h5", "--text", "In the", "--choice", " beginning"],
+          ["--choice", "at least two"])
+    check("predict-task-labels", ["predict", "v.h5", "--text", "a"], ["v.h5", "/task/labels", "one name per output"],
+          setup=variant(lambda f: set_config(f, lambda c: c.update(
+              task={"name": "x", "outputs": 2, "kind": "classification", "labels": ["a"]}))))
+    check("predict-task-kind", ["predict", "v.h5", "--text", "a"], ["v.h5", "/task/kind", "tagging"],
+          setup=variant(lambda f: set_config(f, lambda c: c.update(task={"name": "x", "outputs": 2, "kind": "tag"}))))
+    check("eval-choice-format", ["eval", "m.h5", "--data", "train_tiny.json"], ["--format", "arc"])
     check("cli-negative-threads", ["simulate", "m.h5", "--threads", "-3"], ["--threads", "-3"])
     check("cli-negative-seed", ["generate", "m.h5", "--seed", "-1"], ["--seed", "-1"])
     check("cli-nan-temperature", ["generate", "m.h5", "--temperature", "nan"], ["--temperature", "nan"])

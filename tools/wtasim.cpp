@@ -20,6 +20,7 @@
 #include "core/utf8.hpp"
 #include "energy/profile.hpp"
 #include "neurons/backend.hpp"
+#include "scenarios/predict.hpp"
 #include "scenarios/run.hpp"
 #include "scenarios/suite.hpp"
 #include "scenarios/task_run.hpp"
@@ -138,6 +139,33 @@ int main(int argc, char** argv) {
     eval_cmd->add_option("checkpoint", checkpoint_path, "Checkpoint (HDF5)")->required();
     eval_cmd->add_option("--split", split, "valid or test")->check(CLI::IsMember({"valid", "test"}));
     eval_cmd->add_option("--batches", batches, "Batches of the scenario's size to evaluate")->check(whole(1, 1u << 20));
+    // a task checkpoint (or --data): its task's metrics through the simulator (scenarios/predict.hpp)
+    wtasim::task_eval_request task_eval;
+    eval_cmd->add_option("--data", task_eval.data, "Task checkpoint: an evaluation file in the task's format")
+        ->check(CLI::ExistingFile);
+    eval_cmd->add_option("--format", task_eval.format, "Task checkpoint: the file's format when the task does not say")
+        ->check(CLI::IsMember({"glue", "boolq", "arc", "openbookqa", "piqa", "hellaswag", "winogrande", "squad"}));
+    eval_cmd->add_option("--max", task_eval.max_examples, "Task checkpoint: at most this many examples (0 = all)")
+        ->check(whole(0));
+    eval_cmd->add_option("--predictions", task_eval.predictions, "Task checkpoint: write predictions.jsonl here")
+        ->check(non_empty);
+    eval_cmd->add_option("--profile", task_eval.profile, "Task checkpoint: energy profile")->check(non_empty);
+
+    wtasim::predict_request pred;
+    auto* pred_cmd = app.add_subcommand(
+        "predict", "Run a fine-tuned task checkpoint on one input: its prediction and the energy of that input");
+    pred_cmd->add_option("checkpoint", pred.checkpoint, "Task checkpoint (runs/tasks/<task>/spiking.h5)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    pred_cmd->add_option("--text", pred.text, "The input (span QA: the question)")->required()->check(non_empty);
+    pred_cmd->add_option("--text-b", pred.text_b, "The second text of a pair task (span QA: the context)");
+    pred_cmd->add_option("--choice", pred.choices, "A decoder without a task head: a continuation (repeat it)");
+    pred_cmd->add_option("--profile", pred.profile, "Energy profile: a shipped name or a JSON file")->check(non_empty);
+    pred_cmd
+        ->add_option("--backend", pred.backend,
+                     "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
+        ->check(CLI::IsMember(wtasim::sim_backend_names()));
+    pred_cmd->add_flag("--json", pred.json, "Print one JSON object");
 
     // `simulate` is a run scenario written on the command line (scenarios/run.hpp)
     wtasim::run_scenario sim;
@@ -219,8 +247,26 @@ int main(int argc, char** argv) {
     }
     try {
         app.parse(argc, argv);
+        if (*pred_cmd) {
+            wtasim::require_utf8(pred.text, "--text");
+            wtasim::require_utf8(pred.text_b, "--text-b");
+            for (const auto& c : pred.choices) wtasim::require_utf8(c, "--choice");
+            return wtasim::predict(pred, std::cout);
+        }
         if (*sim_cmd) {
             wtasim::require_utf8(sim.text, "--text");
+            if (wtasim::has_task_head(sim.checkpoint)) {  // a fine-tuned classifier: its prediction, as predict
+                for (const char* o : {"--generate", "--report-json", "--report-md", "--report-html", "--trace"})
+                    if (sim_cmd->count(o))
+                        throw wtasim::config_error(std::string(o) + ": " + sim.checkpoint +
+                                                   " is a task checkpoint; `wtasim task` writes its reports and trace");
+                wtasim::predict_request q;
+                q.checkpoint = sim.checkpoint;
+                q.text = sim.text;
+                q.profile = sim.profile;
+                q.backend = sim.backend;
+                return wtasim::predict(q, std::cout);
+            }
             sim.origin = "command line";
             sim.json = nlohmann::json{{"command", "simulate"},
                                       {"checkpoint", sim.checkpoint},
@@ -331,6 +377,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*eval_cmd) {
+            if (!task_eval.data.empty() || wtasim::has_task_head(checkpoint_path)) {
+                task_eval.checkpoint = checkpoint_path;
+                if (eval_cmd->count("--split")) task_eval.split = split;  // else the task's scored split, test
+                return wtasim::evaluate_task_checkpoint(task_eval, std::cout);
+            }
             wtasim::evaluate_checkpoint_file(checkpoint_path, split, batches, std::cout);
             return 0;
         }

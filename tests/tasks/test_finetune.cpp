@@ -647,6 +647,12 @@ learned learn_dog(const std::string& model_json, const finetune_config& fc) {
     CHECK(cfg.task == "has-dog");
     CHECK(cfg.task_outputs == 2);
     CHECK(cfg.task_readout == "sequence");
+    // the kind and the label names travel with the checkpoint's config, so `wtasim predict` can decode it
+    CHECK(cfg.task_kind == "classification");
+    CHECK(cfg.task_labels == task.labels);
+    const model_config back = model_config::from_json(cfg.to_json());
+    CHECK(back.task_kind == "classification");
+    CHECK(back.task_labels == std::vector<std::string>{"no", "yes"});
     std::vector<encoded_example> enc;
     for (const auto& e : task.train) {
         enc.push_back(encode_example(task, e, tok, cfg.max_len));
