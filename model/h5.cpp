@@ -2,6 +2,7 @@
 #include "model/h5.hpp"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <filesystem>
 #include <fstream>
@@ -258,6 +259,7 @@ hid native_type() {
     if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
     if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
     if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
+    if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
 }
 template <class T>
 hid file_type() {  // little-endian on disk, whatever the machine
@@ -267,6 +269,7 @@ hid file_type() {  // little-endian on disk, whatever the machine
     if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_STD_U32LE;
     if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_STD_U16LE;
     if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_STD_U64LE;
+    if constexpr (std::is_same_v<T, double>) return H5T_IEEE_F64LE;
 }
 }  // namespace
 
@@ -315,6 +318,61 @@ void file::write(const std::string& name, const shape_t& shape, const std::uint6
     write_dataset(*this, id_.id(), path_, name, shape, data, compress);
 }
 
+void file::write(const std::string& name, const shape_t& shape, const double* data, bool compress) {
+    write_dataset(*this, id_.id(), path_, name, shape, data, compress);
+}
+
+namespace {
+// The variable-length UTF-8 string type (what h5py writes for str and reads back as str).
+object utf8_string_type(const std::string& path_, const std::string& name) {
+    object type(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
+    WTASIM_H5_CHECK(H5Tset_size(type.id(), H5T_VARIABLE), name);
+    WTASIM_H5_CHECK(H5Tset_cset(type.id(), H5T_CSET_UTF8), name);
+    return type;
+}
+}  // namespace
+
+void file::write_strings(const std::string& name, const std::vector<std::string>& values) {
+    const std::size_t slash = name.rfind('/');
+    if (slash != std::string::npos && slash > 0) create_group(name.substr(0, slash));
+    const object type = utf8_string_type(path_, name);
+    const hsize_t n = values.size();
+    object space(WTASIM_H5_CHECK(H5Screate_simple(1, &n, nullptr), name), k_dataspace);
+    object ds(
+        WTASIM_H5_CHECK(
+            H5Dcreate2(id_.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name),
+        k_dataset);
+    std::vector<const char*> ptrs;
+    for (const auto& v : values) ptrs.push_back(v.c_str());
+    if (n > 0) WTASIM_H5_CHECK(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), name);
+}
+
+std::vector<std::string> file::read_strings(const std::string& name) const {
+    if (!exists(name)) throw io_error(path_ + ": dataset " + name + " is missing");
+    object ds(WTASIM_H5_CHECK(H5Dopen2(id_.id(), name.c_str(), H5P_DEFAULT), name), k_dataset);
+    object stored(WTASIM_H5_CHECK(H5Dget_type(ds.id()), name), k_datatype);
+    if (H5Tget_class(stored.id()) != H5T_STRING || H5Tis_variable_str(stored.id()) <= 0)
+        throw io_error(path_ + ": dataset " + name + " is not a list of variable-length strings");
+    const shape_t dims = shape(name);
+    if (dims.size() != 1) throw io_error(path_ + ": dataset " + name + " is not one-dimensional");
+    const object type = utf8_string_type(path_, name);
+    object space(WTASIM_H5_CHECK(H5Dget_space(ds.id()), name), k_dataspace);
+    std::vector<char*> ptrs(dims[0], nullptr);
+    if (!ptrs.empty()) WTASIM_H5_CHECK(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), name);
+    std::vector<std::string> out;
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    if (!ptrs.empty()) H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, ptrs.data());
+    return out;
+}
+
+void file::attach_scale(const std::string& dataset, unsigned dim, const std::string& scale, const std::string& label) {
+    object d(WTASIM_H5_CHECK(H5Dopen2(id_.id(), dataset.c_str(), H5P_DEFAULT), dataset), k_dataset);
+    object sc(WTASIM_H5_CHECK(H5Dopen2(id_.id(), scale.c_str(), H5P_DEFAULT), scale), k_dataset);
+    if (H5DSis_scale(sc.id()) <= 0) WTASIM_H5_CHECK(H5DSset_scale(sc.id(), label.c_str()), scale);
+    WTASIM_H5_CHECK(H5DSattach_scale(d.id(), sc.id(), dim), dataset + " <- " + scale);
+    WTASIM_H5_CHECK(H5DSset_label(d.id(), dim, label.c_str()), dataset);
+}
+
 shape_t file::shape(const std::string& name) const {
     if (!exists(name)) throw io_error(path_ + ": dataset " + name + " is missing");
     object ds(WTASIM_H5_CHECK(H5Dopen2(id_.id(), name.c_str(), H5P_DEFAULT), name), k_dataset);
@@ -359,11 +417,11 @@ static std::vector<T> read_dataset(const file& f, hid fid, const std::string& pa
     object ds(WTASIM_H5_CHECK(H5Dopen2(fid, name.c_str(), H5P_DEFAULT), name), k_dataset);
     object type(WTASIM_H5_CHECK(H5Dget_type(ds.id()), name), k_datatype);
     const H5T_class_t cls = H5Tget_class(type.id());
-    const bool want_float = std::is_same_v<T, float>;
+    const bool want_float = std::is_floating_point_v<T>;
     if ((cls == H5T_FLOAT) != want_float || (cls != H5T_FLOAT && cls != H5T_INTEGER))
         throw io_error(path_ + ": dataset " + name + " has the wrong element type, expected " +
                        (want_float ? "float" : "integer"));
-    if (want_float && H5Tget_size(type.id()) != sizeof(float))  // float64 would be narrowed without a word
+    if (std::is_same_v<T, float> && H5Tget_size(type.id()) != sizeof(float))  // float64 would be narrowed silently
         throw io_error(path_ + ": dataset " + name + " has " + std::to_string(8 * H5Tget_size(type.id())) +
                        "-bit floats, expected float32");
     if (total > 0) WTASIM_H5_CHECK(H5Dread(ds.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), name);
@@ -372,6 +430,9 @@ static std::vector<T> read_dataset(const file& f, hid fid, const std::string& pa
 
 tensor<float> file::read_floats(const std::string& name) const {
     return tensor<float>(shape(name), read_dataset<float>(*this, id_.id(), path_, name));
+}
+std::vector<double> file::read_doubles(const std::string& name) const {
+    return read_dataset<double>(*this, id_.id(), path_, name);
 }
 std::vector<std::uint8_t> file::read_bytes(const std::string& name) const {
     return read_dataset<std::uint8_t>(*this, id_.id(), path_, name);
@@ -384,9 +445,7 @@ std::vector<std::uint32_t> file::read_uints(const std::string& name) const {
 }
 
 void file::set_attr(const std::string& obj, const std::string& name, const std::string& value) {
-    object type(WTASIM_H5_CHECK(H5Tcopy(H5T_C_S1), name), k_datatype);
-    WTASIM_H5_CHECK(H5Tset_size(type.id(), std::max<std::size_t>(1, value.size())), name);
-    WTASIM_H5_CHECK(H5Tset_cset(type.id(), H5T_CSET_UTF8), name);
+    const object type = utf8_string_type(path_, name);
     object space(WTASIM_H5_CHECK(H5Screate(H5S_SCALAR), name), k_dataspace);
     if (H5Aexists_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT) > 0)
         WTASIM_H5_CHECK(H5Adelete_by_name(id_.id(), obj.c_str(), name.c_str(), H5P_DEFAULT), name);
@@ -394,8 +453,8 @@ void file::set_attr(const std::string& obj, const std::string& name, const std::
                                                   H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                                 obj + "@" + name),
                 k_attribute);
-    const std::string padded = value.empty() ? std::string(1, '\0') : value;
-    WTASIM_H5_CHECK(H5Awrite(attr.id(), type.id(), padded.data()), obj + "@" + name);
+    const char* text = value.c_str();
+    WTASIM_H5_CHECK(H5Awrite(attr.id(), type.id(), &text), obj + "@" + name);
 }
 
 void file::set_attr(const std::string& obj, const std::string& name, std::int64_t value) {

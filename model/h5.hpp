@@ -56,15 +56,24 @@ public:
     void write(const std::string& name, const shape_t& shape, const std::uint32_t* data, bool compress = false);
     void write(const std::string& name, const shape_t& shape, const std::uint16_t* data, bool compress = false);
     void write(const std::string& name, const shape_t& shape, const std::uint64_t* data, bool compress = false);
+    void write(const std::string& name, const shape_t& shape, const double* data, bool compress = false);
+    // A 1-D dataset of variable-length UTF-8 strings (h5py reads str); read_strings reads it back.
+    void write_strings(const std::string& name, const std::vector<std::string>& values);
+    std::vector<std::string> read_strings(const std::string& name) const;
+    // Dimension scales (the HDF5 convention HDFView and h5py's .dims read): makes 1-D dataset `scale` a scale
+    // named `label` and attaches it to dimension `dim` of `dataset`, whose dimension gets the same label.
+    void attach_scale(const std::string& dataset, unsigned dim, const std::string& scale, const std::string& label);
     shape_t shape(const std::string& name) const;
     tensor<float> read_floats(const std::string& name) const;
+    std::vector<double> read_doubles(const std::string& name) const;  // float32 or float64 datasets
     std::vector<std::uint8_t> read_bytes(const std::string& name) const;
     std::vector<std::int32_t> read_ints(const std::string& name) const;
     std::vector<std::uint32_t> read_uints(const std::string& name) const;
     // The number of elements of a dataset, checked against what the file stores (see the header comment).
     std::size_t checked_size(const std::string& name) const;
 
-    // Attributes on an object ("/" for the root).
+    // Attributes on an object ("/" for the root). Strings are variable-length UTF-8 (h5py reads str); reading
+    // takes fixed-length ones too (files written before).
     void set_attr(const std::string& object, const std::string& name, const std::string& value);
     void set_attr(const std::string& object, const std::string& name, std::int64_t value);
     void set_attr(const std::string& object, const std::string& name, double value);

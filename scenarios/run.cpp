@@ -172,7 +172,8 @@ int run(const run_scenario& s, std::ostream& out) {
                                    std::to_string(s.trace_sequences[i]) + ", the run has " +
                                    std::to_string(seqs.size()) + " sequence(s)");
         for (const auto& q : seqs) results.push_back(simulate(net, q, true, s.trace_membranes));
-        write_trace(s.trace, net, seqs, results, s.json, trace_selection{s.trace_sequences, s.trace_layers});
+        write_trace(s.trace, net, seqs, results, s.json, trace_selection{s.trace_sequences, s.trace_layers},
+                    trace_labels{tok.piece_texts(), &profile});
     }
 
     out << "wtasim run: " << s.origin << ": " << s.checkpoint << " (step " << c.step << "), "

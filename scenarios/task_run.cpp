@@ -195,7 +195,7 @@ energy_inputs write_energy(const task_scenario& s, const energy_profile& profile
 
 // trace.h5 of the first `trace_examples` examples, and their energy (tests/sim/check_trace.py recomputes it).
 void write_task_trace(const task_scenario& s, const energy_profile& profile, const simulated_eval& e,
-                      task_result& res) {
+                      const std::vector<std::string>& pieces, task_result& res) {
     const std::size_t k = std::min(s.trace_examples, e.first_seq.size());
     const std::size_t kept = k < e.first_seq.size() ? e.first_seq[k] : e.seqs.size();
     const std::vector<std::vector<std::int32_t>> tseqs(e.seqs.begin(), e.seqs.begin() + std::ptrdiff_t(kept));
@@ -205,7 +205,7 @@ void write_task_trace(const task_scenario& s, const energy_profile& profile, con
         tres.push_back(simulate(e.net, q, true));
         traced += tres.back().total;
     }
-    write_trace(s.output + "/trace.h5", e.net, tseqs, tres, s.json, {});
+    write_trace(s.output + "/trace.h5", e.net, tseqs, tres, s.json, {}, trace_labels{pieces, &profile});
     res.traced = k;
     res.traced_paper_pj = paper_convention_energy_pj(traced);
     res.traced_full_pj = profile.energy_pj(traced);
@@ -281,7 +281,9 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     for (std::size_t i = 0; i < eval.size(); ++i) agree += same_prediction(sim.predicted[i], trainer_pred[i]) ? 1 : 0;
     res.agreement = double(agree) / double(eval.size());
     const energy_inputs in = write_energy(s, profile, snn.ckpt, sim, res);
-    if (s.trace_examples > 0) write_task_trace(s, profile, sim, res);
+    if (s.trace_examples > 0)
+        write_task_trace(s, profile, sim, tokenizer::from_bytes(p.pre.tokenizer, s.spiking_checkpoint).piece_texts(),
+                         res);
 
     // the ANN twin: fine-tuned the same way, scored through its dense forward; its energy counted on the
     // same sequences (the report's twin column)

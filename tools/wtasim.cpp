@@ -230,6 +230,9 @@ int main(int argc, char** argv) {
     auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
     auto* trace_summary = trace_cmd->add_subcommand("summary", "Firing rates per layer and a small raster");
     trace_summary->add_option("file", trace_path, "Trace (HDF5)")->required();
+    std::vector<std::string> raster_layers;
+    trace_summary->add_option("--layer", raster_layers,
+                              "A layer to draw a raster of (repeat it; default: the busiest)");
     trace_cmd->require_subcommand(1);
     std::string export_out;
     auto* export_cmd = app.add_subcommand("export", "Copy a checkpoint without its optimizer state (for inference)");
@@ -342,7 +345,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*trace_cmd) {
-            wtasim::print_trace_summary(trace_path, std::cout);
+            wtasim::print_trace_summary(trace_path, std::cout, raster_layers);
             return 0;
         }
         if (*export_cmd) {

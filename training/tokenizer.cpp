@@ -116,6 +116,17 @@ std::string tokenizer::decode(const std::vector<std::int32_t>& ids) const {
     return out;
 }
 
+std::vector<std::string> tokenizer::piece_texts() const {
+    std::vector<std::string> out;
+    const std::string mark = "\xe2\x96\x81";  // U+2581, SentencePiece's word-start mark
+    for (int id = 0; id < impl_->sp.GetPieceSize(); ++id) {
+        std::string p = impl_->sp.IdToPiece(id);
+        for (std::size_t at = p.find(mark); at != std::string::npos; at = p.find(mark, at + 1)) p.replace(at, 3, " ");
+        out.push_back(p);
+    }
+    return out;
+}
+
 std::size_t tokenizer::vocab_size() const {
     return static_cast<std::size_t>(impl_->sp.GetPieceSize());
 }

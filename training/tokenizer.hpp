@@ -22,6 +22,8 @@ public:
     std::vector<std::int32_t> encode(const std::string& text) const;
     std::string decode(const std::vector<std::int32_t>& ids) const;
     std::size_t vocab_size() const;
+    // The text of every piece, indexed by id, its word-start mark written as a space (" In"); specials by name.
+    std::vector<std::string> piece_texts() const;
     const std::vector<std::uint8_t>& bytes() const { return bytes_; }
     std::vector<std::int32_t> special_ids() const { return {pad_id, unk_id, bos_id, eos_id, mask_id}; }
 

@@ -44,6 +44,21 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
     readout = cfg.get("readout", "spikes")  # docs/model.md §10: "levels" = an NI-LIF sn_final, "residual" = none
     final_kind = "nilif" if readout == "levels" else cfg["neuron"]
     skipped = []
+    # every dataset states its units and what it holds; string attributes read as str; the energy tables have
+    # named rows and columns (dimension scales)
+    undescribed = []
+    f.visititems(lambda n, o: undescribed.append(n) if isinstance(o, h5py.Dataset) and not (
+        isinstance(o.attrs.get("units"), str) and isinstance(o.attrs.get("description"), str)) else None)
+    if undescribed:
+        failures.append(f"datasets without units and description: {undescribed[:5]}")
+    if not isinstance(f.attrs["config"], str):
+        failures.append(f"the config attribute reads as {type(f.attrs['config']).__name__}, not str")
+    if "layer" in f["energy"]:
+        e = f["energy/layers"]
+        expect("energy/layers dimension labels", [d.label for d in e.dims], ["layer", "class"])
+        expect("energy/layers rows", [x.decode() for x in e.dims[0][0][()]], names)
+        expect("energy/layers columns", [x.decode() for x in e.dims[1][0][()]], classes)
+        expect("energy/steps dimension labels", [d.label for d in f["energy/steps"].dims], ["step", "class"])
     for sname in f["sequences"]:
         seq = f["sequences/" + sname]
         N = seq["tokens"].shape[0]
@@ -182,6 +197,22 @@ with h5py.File(trace_path, "r") as f, h5py.File(ckpt_path, "r") as ck:
                 if worst > 1e-4 * max(1.0, float(np.abs(u).max())):
                     failures.append(f"{name}: membranes recomputed from the embeddings (tau of the checkpoint) differ "
                                     f"by {worst:.2e}")
+        # the trace explains itself: token text beside the ids; energy in pJ beside the counts, recomputed here
+        # from the profile file; the no-winner convention on every winners table
+        if "token_text" in seq:
+            text = seq["token_text"].asstr()[()]
+            expect("token_text length", len(text), N)
+            if any(not isinstance(t, str) for t in text):
+                failures.append("token_text: not strings")
+        if profile_path and "layers_pj" in seq["energy"]:
+            cost = json.load(open(profile_path))["costs_pj"]
+            want = table.astype(np.float64) * np.array([cost[c] for c in classes])
+            err = np.abs(seq["energy/layers_pj"][:] - want).max()
+            if err > 1e-9 * max(1.0, float(np.abs(want).max())):
+                failures.append(f"energy/layers_pj: differs from counts x profile costs by {err} pJ")
+        if "attention" in seq:
+            for b in seq["attention"]:
+                expect(f"{b} winners no_winner", int(seq[f"attention/{b}/winners"].attrs["no_winner"]), -1)
         # totals per step add up to the per-layer totals
         expect("steps sum", seq["energy/steps"][:].sum(axis=0).tolist(), table.sum(axis=0).tolist())
         if profile_path:

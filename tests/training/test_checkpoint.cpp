@@ -113,6 +113,31 @@ TEST_CASE("checkpoint: files that are not wtasim checkpoints give one clear erro
     fs::remove_all(dir);
 }
 
+TEST_CASE("checkpoint: h5 strings are variable-length UTF-8 and read back as written; float64 tables too") {
+    const fs::path dir = temp_dir();
+    const std::string path = (dir / "strings.h5").string();
+    const std::vector<std::string> words{"<s>", " über", "", "日本語", std::string(300, 'x')};
+    {
+        h5::file f(path, h5::mode::create);
+        f.write_strings("/g/words", words);
+        f.set_attr("/", "empty", std::string());
+        f.set_attr("/", "text", std::string(" über \"quoted\""));
+        f.set_attr("/g/words", "units", std::string("text"));
+        const std::vector<double> pj{0.5, 1e-300, 3.25e12};
+        f.write("/g/pj", {3}, pj.data());
+        f.close();
+    }
+    const h5::file f(path, h5::mode::read);
+    CHECK(f.read_strings("/g/words") == words);
+    CHECK(f.attr_string("/", "empty").empty());
+    CHECK(f.attr_string("/", "text") == " über \"quoted\"");
+    CHECK(f.attr_string("/g/words", "units") == "text");
+    CHECK(f.read_doubles("/g/pj") == std::vector<double>{0.5, 1e-300, 3.25e12});
+    CHECK_THROWS_AS(f.read_strings("/g/pj"), io_error);  // not a list of strings
+    CHECK_THROWS_AS(f.read_floats("/g/pj"), io_error);   // float64 is never narrowed silently
+    fs::remove_all(dir);
+}
+
 TEST_CASE("checkpoint: a running variance of 0 loads (a silent channel reaches it), a negative one is refused") {
     checkpoint c;
     tensor<float> rv({3}, 1.0f);

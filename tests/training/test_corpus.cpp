@@ -104,6 +104,13 @@ TEST_CASE("tokenizer: SentencePiece trained on Brown round-trips text and surviv
     CHECK(ids.size() < 20);
     CHECK(tok.decode(ids) == sentence);
     for (auto id : ids) CHECK(id > tokenizer::mask_id);  // real pieces, never a special id
+    // the pieces' texts (a trace's token_text) spell the sentence, each word after a space
+    const std::vector<std::string> pieces = tok.piece_texts();
+    REQUIRE(pieces.size() == tok.vocab_size());
+    std::string spelled;
+    for (auto id : ids) spelled += pieces[std::size_t(id)];
+    CHECK(spelled == " " + sentence);
+    CHECK(pieces[tokenizer::bos_id] == "<s>");
     const auto masked = tok.encode("the <mask> said");
     CHECK(std::count(masked.begin(), masked.end(), tokenizer::mask_id) == 1);
     const tokenizer again = tokenizer::from_bytes(tok.bytes(), "copy");
