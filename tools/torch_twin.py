@@ -326,6 +326,7 @@ class Twin:
     def __init__(self, cfg, dtype=torch.float32):
         self.cfg, self.dtype = cfg, dtype
         self.fast = False  # bench: torch's batch_norm when every row is real (see spiking_linear)
+        self.eval = False  # inference: BN with the checkpoint's running statistics (what the simulator folds)
         self.params = {}
         self.buffers = {}
 
@@ -395,7 +396,7 @@ class Twin:
         P = self.params
         row_mask = mask.to(x.dtype)[None].expand(T, B, N)
         n_rows = int(mask.sum()) * T
-        if n_rows < 2:
+        if n_rows < 2 and not self.eval:
             raise ValueError(f"batchnorm: {n_rows} real-token rows, training statistics need at least 2")
         cand = g.candidate_mask(mask, cfg["causal"])
         keep = {} if rec is not None else None
@@ -408,6 +409,11 @@ class Twin:
 
         def sl(name, inp):
             run = (self.buffers[pre + name + ".bn.running_mean"], self.buffers[pre + name + ".bn.running_var"])
+            if self.eval and cfg["norm"] == "batch":  # y = (x W^T - mean) / sqrt(var + eps) * gamma + beta
+                y = torch.matmul(inp, P[pre + name + ".weight"].t())
+                rstd = 1.0 / torch.sqrt(run[1].double() + BN_EPS)
+                return (y - run[0].to(y.dtype)) * rstd.to(y.dtype) * P[pre + name + ".bn.weight"] + \
+                    P[pre + name + ".bn.bias"]
             return spiking_linear(inp, P[pre + name + ".weight"], P[pre + name + ".bn.weight"],
                                   P[pre + name + ".bn.bias"], row_mask, n_rows, run, self.fast, cfg["norm"])
 
