@@ -6,6 +6,7 @@ set(WTASIM_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is 
 set_property(CACHE WTASIM_CUDA PROPERTY STRINGS AUTO ON OFF)
 option(WTASIM_NATIVE "Compile for this machine's CPU (-march=native); results stay bit-identical, only the vector width changes" ON)
 set(WTASIM_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
+option(WTASIM_PYTHON "Build the Python module wtasim (pybind11; python/, docs/python.md)" ON)
 option(WTASIM_FUZZ "Build the libFuzzer targets of tests/fuzz (clang only; docs/hardening.md)" OFF)
 
 find_program(WTASIM_CCACHE ccache)
@@ -28,6 +29,12 @@ target_compile_options(wtasim_config INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-fno-trapping-math>
   $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false>)
 target_compile_definitions(wtasim_config INTERFACE WTASIM_VERSION="${PROJECT_VERSION}")
+if(WTASIM_PYTHON)
+  # the libraries also link into the Python extension, a shared object; a global function stays inlinable
+  set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+  target_compile_options(wtasim_config INTERFACE
+    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:-fno-semantic-interposition>)
+endif()
 if(WTASIM_NATIVE)
   target_compile_options(wtasim_config INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
 endif()

@@ -10,6 +10,8 @@ packages=(
   # libraries the code links against
   libboost-dev libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev
   libsentencepiece-dev sentencepiece libcli11-dev
+  # the Python module (python/, docs/python.md) and its tests
+  python3-dev pybind11-dev python3-pytest
   # the King James Bible (docs/model.md §9); npm brings the Brown and SpamAssassin corpora (tools/fetch-corpora.sh)
   bible-kjv
   # BLAS: the pthread OpenBLAS must be the selected libblas.so.3 before torch comes in,
