@@ -128,15 +128,15 @@ task_data load_task(const task_scenario& s) {
         t.train = read_glue_tsv(s.name, s.train_file);
         t.test = read_glue_tsv(s.name, s.eval_file);
     } else if (s.format == "boolq") {
-        t = {"boolq", task_kind::pair_classification, "accuracy", {"False", "True"}, {}, {}, {}};
+        t = {"boolq", task_kind::pair_classification, "accuracy", {"False", "True"}, {"false", "true"}, {}, {}, {}};
         t.train = read_boolq_jsonl(s.train_file);
         t.test = read_boolq_jsonl(s.eval_file);
     } else if (is_multiple_choice_format(s.format)) {
-        t = {s.format, task_kind::multiple_choice, "acc", {}, {}, {}, {}};
+        t = {s.format, task_kind::multiple_choice, "acc", {}, {}, {}, {}, {}};
         t.train = read_multiple_choice_jsonl(s.format, s.train_file);
         t.test = read_multiple_choice_jsonl(s.format, s.eval_file);
     } else {
-        t = {"squad", task_kind::span_qa, "f1", {}, {}, {}, {}};
+        t = {"squad", task_kind::span_qa, "f1", {}, {}, {}, {}, {}};
         t.train = read_squad_json(s.train_file);
         t.test = read_squad_json(s.eval_file);
     }

@@ -170,12 +170,17 @@ simulated_eval simulate_eval(const task_scenario& s, const prepared_task& p, con
     return e;
 }
 
-// predictions.jsonl: the simulator's prediction of every evaluation example by id (label-less files too).
-void write_predictions(const std::string& path, const task_data& task, const std::vector<task_prediction>& predicted) {
+// predictions.jsonl: a model's prediction of every evaluation example by id (label-less files too), and beside it
+// the benchmark's submission files in `submission_dir` (GLUE, BoolQ; tasks/predict.hpp).
+void write_predictions(const std::string& path, const std::string& submission_dir, const task_scenario& s,
+                       const task_data& task, const std::vector<task_prediction>& predicted) {
     std::string lines;
     for (std::size_t i = 0; i < task.test.size(); ++i)
         lines += prediction_json(task, task.test[i], predicted[i]).dump() + "\n";
     write_text_atomically(path, lines);
+    const auto files = submission_files(task, predicted, s.eval_file);
+    if (!files.empty()) fs::create_directories(submission_dir);
+    for (const auto& [name, content] : files) write_text_atomically(submission_dir + "/" + name, content);
 }
 
 // The energy report of the simulated evaluation; the spiking and twin energy per example into `res`.
@@ -226,8 +231,8 @@ void print_summary(std::ostream& out, const task_scenario& s, const task_result&
             << fmt("%.1f", res.ann.energy_paper_pj / 1e3) << " nJ), SNN / ANN "
             << fmt("%.3f", res.spiking.energy_full_pj / res.ann.energy_full_pj);
     out << "\n  written: " << s.output << "/{spiking.h5, " << (res.ann.present ? "ann.h5, " : "")
-        << "report.json, report.md, report.html, " << (s.trace_examples ? "trace.h5, " : "")
-        << "predictions.jsonl, result.json}\n";
+        << "report.json, report.md, report.html, " << (s.trace_examples ? "trace.h5, " : "") << "predictions.jsonl, "
+        << (res.ann.present ? "predictions-ann.jsonl, " : "") << "result.json}\n";
 }
 
 }  // namespace
@@ -236,8 +241,8 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     thread_limit limit(s.finetune.threads);
     // the folder's files never overwrite an input, and one run at a time writes the folder
     std::vector<named_path> outputs;
-    for (const char* f : {"spiking.h5", "ann.h5", "trace.h5", "predictions.jsonl", "report.json", "report.md",
-                          "report.html", "result.json"})
+    for (const char* f : {"spiking.h5", "ann.h5", "trace.h5", "predictions.jsonl", "predictions-ann.jsonl",
+                          "report.json", "report.md", "report.html", "result.json"})
         outputs.push_back({"output file " + (fs::path(s.output) / f).string(), (fs::path(s.output) / f).string()});
     refuse_overwriting_inputs(outputs, {{"spiking checkpoint", s.spiking_checkpoint},
                                         {"ANN checkpoint", s.ann_checkpoint},
@@ -276,7 +281,7 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     res.spiking_trainer = scored(task, trainer_pred, snn.train_loss);
     const simulated_eval sim = simulate_eval(s, p, snn.ckpt, out);
     res.spiking = scored(task, sim.predicted, snn.train_loss);
-    write_predictions(s.output + "/predictions.jsonl", task, sim.predicted);
+    write_predictions(s.output + "/predictions.jsonl", s.output + "/submission", s, task, sim.predicted);
     std::size_t agree = 0;
     for (std::size_t i = 0; i < eval.size(); ++i) agree += same_prediction(sim.predicted[i], trainer_pred[i]) ? 1 : 0;
     res.agreement = double(agree) / double(eval.size());
@@ -289,8 +294,9 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     // same sequences (the report's twin column)
     if (!s.ann_checkpoint.empty()) {
         if (!distill) ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
-        res.ann = scored(task, decode_all(task, eval, p.eval, forward_outputs(*ann.model, task, p.eval, 32), V),
-                         ann.train_loss);
+        const auto ann_pred = decode_all(task, eval, p.eval, forward_outputs(*ann.model, task, p.eval, 32), V);
+        res.ann = scored(task, ann_pred, ann.train_loss);
+        write_predictions(s.output + "/predictions-ann.jsonl", s.output + "/submission-ann", s, task, ann_pred);
         res.ann.energy_paper_pj = paper_convention_energy_pj(in.ann) / double(eval.size());
         res.ann.energy_full_pj = profile.energy_pj(in.ann) / double(eval.size());
     }

@@ -275,6 +275,8 @@ void parse_ai2(const jsonl_row& row, task_example& ex, bool openbookqa) {
                  "expected at least two choices");
     ex.contexts = {openbookqa ? stem : "Question: " + stem + "\nAnswer:"};
     for (const auto& t : texts) ex.choices.push_back(" " + t);
+    ex.choice_labels = labels;
+    if (const json* id = row.find("id"); id && id->is_string()) ex.index = id->get<std::string>();
     const json* key = row.find("answerKey");
     if (!key || key->is_null() || (key->is_string() && key->get<std::string>().empty())) return;
     const std::string answer = trim(row.text(*key, "answerKey"));
@@ -378,6 +380,7 @@ task_data glue_task(const std::string& task) {
     t.kind = s.kind;
     t.metric = s.metric;
     t.labels = s.labels;
+    t.file_labels = s.values;
     return t;
 }
 
@@ -399,6 +402,7 @@ std::vector<task_example> read_glue_tsv(const std::string& task, const std::stri
     const std::size_t col_a = column(spec.column_a, true);
     const std::size_t col_b = *spec.column_b ? column(spec.column_b, true) : std::string::npos;
     const std::size_t col_label = column(spec.column_label, false);  // absent in test files
+    const std::size_t col_index = column("index", false);            // test files (and most dev files) have it
 
     const std::string name = file_name(file);
     std::vector<task_example> out;
@@ -412,6 +416,7 @@ std::vector<task_example> read_glue_tsv(const std::string& task, const std::stri
         ex.id = name + ":" + std::to_string(line);
         ex.text_a = fields[col_a];
         if (col_b != std::string::npos) ex.text_b = fields[col_b];
+        if (col_index != std::string::npos) ex.index = fields[col_index];
         if (ex.text_a.find_first_not_of(" \t") == std::string::npos)
             bad_field(file, line, spec.column_a, json_text(ex.text_a), "expected a non-empty text");
         if (col_b != std::string::npos && ex.text_b.find_first_not_of(" \t") == std::string::npos)
@@ -448,6 +453,10 @@ std::vector<task_example> read_boolq_jsonl(const std::string& file) {
     return read_jsonl(file, "BoolQ JSONL file", [](const jsonl_row& row, task_example& ex) {
         ex.text_a = row.text("question");
         ex.text_b = row.text("passage");
+        if (const json* idx = row.find("idx")) {  // SuperGLUE's files number their examples
+            if (!idx->is_number_unsigned()) row.fail("idx", *idx, "expected a whole number >= 0");
+            ex.index = std::to_string(idx->get<std::uint64_t>());
+        }
         // SuperGLUE: "label"; the original release: "answer"; the SuperGLUE test file has neither.
         const char* key = row.find("label") ? "label" : row.find("answer") ? "answer" : nullptr;
         if (!key) return;

@@ -24,6 +24,8 @@ const char* task_kind_name(task_kind k);
 
 struct task_example {
     std::string id;                  // stable: "<file>:<line>" for user files, a document id for built-in tasks
+    std::string index;               // the benchmark's own id, for submissions: GLUE's index column, BoolQ's idx,
+                                     // ARC / OpenBookQA's id (empty: the file has none)
     std::string text_a, text_b;      // classification / pair / regression (text_b empty for one text);
                                      // span_qa: text_a = question, text_b = context
     int label = -1;                  // class index, gold choice index; -1 = no label (GLUE test files)
@@ -37,6 +39,7 @@ struct task_example {
     // and each choice's continuation, scored as log P(continuation | context).
     std::vector<std::string> contexts;
     std::vector<std::string> choices;
+    std::vector<std::string> choice_labels;  // each choice's own label where the file has them (ARC: "A".."E")
 };
 
 struct task_data {
@@ -44,6 +47,9 @@ struct task_data {
     task_kind kind = task_kind::classification;
     std::string metric;               // the task's headline metric: "accuracy", "mcc", "f1", "pearson", ...
     std::vector<std::string> labels;  // class / tag names (index = label)
+    // the labels as the benchmark's files and submissions write them (GLUE SST-2: "0", "1"; MNLI:
+    // "entailment", ...; BoolQ: "false", "true"); empty: the names above
+    std::vector<std::string> file_labels;
     std::vector<task_example> train, valid, test;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "tasks/detail.hpp"
@@ -113,6 +114,11 @@ bool same_prediction(const task_prediction& a, const task_prediction& b) {
 
 nlohmann::json prediction_json(const task_data& task, const task_example& e, const task_prediction& q) {
     nlohmann::json j = {{"id", e.id}};
+    if (!e.index.empty()) j["index"] = e.index;
+    const bool classes = task.kind == task_kind::classification || task.kind == task_kind::pair_classification;
+    if (classes && !task.file_labels.empty()) j["label"] = task.file_labels.at(std::size_t(q.label));
+    if (task.kind == task_kind::multiple_choice && !e.choice_labels.empty())
+        j["answer"] = e.choice_labels.at(std::size_t(choose_acc(q.choices)));
     switch (task.kind) {
         case task_kind::regression:
             j["prediction"] = q.value;
@@ -135,6 +141,44 @@ nlohmann::json prediction_json(const task_data& task, const task_example& e, con
             j["prediction"] = task.labels.at(std::size_t(q.label));
     }
     return j;
+}
+
+std::vector<std::pair<std::string, std::string>> submission_files(const task_data& task,
+                                                                  const std::vector<task_prediction>& predicted,
+                                                                  const std::string& eval_file) {
+    static const std::vector<std::pair<std::string, std::string>> glue = {
+        {"cola", "CoLA"},  {"sst2", "SST-2"},  {"mrpc", "MRPC"}, {"qqp", "QQP"},
+        {"stsb", "STS-B"}, {"mnli", "MNLI-m"}, {"qnli", "QNLI"}, {"rte", "RTE"}};
+    const auto index = [&](std::size_t i) {
+        return task.test[i].index.empty() ? std::to_string(i) : task.test[i].index;
+    };
+    for (const auto& [name, file] : glue) {
+        if (task.name != name) continue;
+        std::string out = "index\tprediction\n";
+        for (std::size_t i = 0; i < task.test.size(); ++i) {
+            std::string value;
+            if (task.kind == task_kind::regression) {
+                char b[32];
+                std::snprintf(b, sizeof b, "%.6g", std::clamp(predicted[i].value, 0.0, 5.0));
+                value = b;
+            } else {
+                value = task.file_labels.at(std::size_t(predicted[i].label));
+            }
+            out += index(i) + "\t" + value + "\n";
+        }
+        const bool mismatched = name == "mnli" && eval_file.find("mismatched") != std::string::npos;
+        return {{(mismatched ? std::string("MNLI-mm") : file) + ".tsv", out}};
+    }
+    if (task.name == "boolq") {
+        std::string out;
+        for (std::size_t i = 0; i < task.test.size(); ++i)
+            out += nlohmann::json{{"idx", std::stoull(index(i))},
+                                  {"label", task.file_labels.at(std::size_t(predicted[i].label))}}
+                       .dump() +
+                   "\n";
+        return {{"BoolQ.jsonl", out}};
+    }
+    return {};
 }
 
 }  // namespace wtasim

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tasks/encode.hpp"
@@ -38,6 +39,17 @@ std::vector<task_prediction> decode_all(const task_data& task, const std::vector
 bool same_prediction(const task_prediction& a, const task_prediction& b);
 // One line of predictions.jsonl: {"id", "prediction"} with the label's name, the value, the answer text, the
 // word tags, or the chosen index (with "prediction_norm" and "loglik" for multiple choice).
+// With the benchmark's own id ("index") when the file has one, the label as the benchmark writes it ("label",
+// GLUE: "0" / "1", "entailment", ...), and a choice's own letter ("answer", ARC / OpenBookQA).
 nlohmann::json prediction_json(const task_data& task, const task_example& e, const task_prediction& q);
+
+// The files a benchmark's submission takes, made from the predictions of the task's evaluation examples (name,
+// content): GLUE "<Task>.tsv" (CoLA, SST-2, MRPC, QQP, STS-B, MNLI-m or MNLI-mm after the evaluation file's name,
+// QNLI, RTE) with a header "index\tprediction" and one row per example, labels in GLUE's vocabulary, STS-B
+// scores clipped to [0, 5]; SuperGLUE "BoolQ.jsonl", {"idx", "label": "true" | "false"} per line. An example
+// without an index gets its position. None for other tasks.
+std::vector<std::pair<std::string, std::string>> submission_files(const task_data& task,
+                                                                  const std::vector<task_prediction>& predicted,
+                                                                  const std::string& eval_file);
 
 }  // namespace wtasim

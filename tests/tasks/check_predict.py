@@ -46,6 +46,8 @@ def first_example(fmt, name, path):
     if fmt == "glue":
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        if name == "cola" and not rows[0][0] == "index":  # CoLA's train / dev files have no header
+            rows.insert(0, ["source", "label", "original-label", "sentence"])
         head, row = rows[0], rows[1]
         cols = {"sst2": ("sentence", None), "cola": ("sentence", None), "mnli": ("sentence1", "sentence2"),
                 "stsb": ("sentence1", "sentence2"), "rte": ("sentence1", "sentence2"),
@@ -59,6 +61,51 @@ def first_example(fmt, name, path):
             para = json.load(f)["data"][0]["paragraphs"][0]
         return para["qas"][0]["question"], para["context"]
     return None
+
+
+GLUE_FILES = {"cola": "CoLA", "sst2": "SST-2", "mrpc": "MRPC", "qqp": "QQP", "stsb": "STS-B", "mnli": "MNLI-m",
+              "qnli": "QNLI", "rte": "RTE"}
+
+
+def check_submissions(folder, predictions, task):
+    """The benchmark's submission files say what predictions.jsonl says, in the benchmark's ids and labels; the ANN
+    twin's predictions and submission sit beside them."""
+    rows = [json.loads(line) for line in predictions.splitlines()]
+    ann = os.path.join(folder, "predictions-ann.jsonl")
+    if os.path.exists(os.path.join(folder, "ann.h5")):
+        with open(ann, encoding="utf-8") as f:
+            if [json.loads(line)["id"] for line in f] != [r["id"] for r in rows]:
+                fail("predictions-ann.jsonl does not cover the same examples")
+    name = task.get("name") if task.get("format") == "glue" else task.get("format")
+    expect = {"boolq": "BoolQ.jsonl"}.get(name) or (GLUE_FILES[name] + ".tsv" if name in GLUE_FILES else None)
+    for sub in ("submission", "submission-ann"):
+        path = os.path.join(folder, sub)
+        if expect is None:
+            if os.path.exists(path):
+                fail(f"{sub}/ written for a task without a submission layout")
+            continue
+        with open(os.path.join(path, expect), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        if sub == "submission-ann":
+            if len(lines) != len(rows) + (1 if expect.endswith(".tsv") else 0):
+                fail(f"{sub}/{expect}: {len(lines)} lines for {len(rows)} examples")
+            continue
+        if expect.endswith(".tsv"):
+            if lines[0] != "index\tprediction" or len(lines) != len(rows) + 1:
+                fail(f"{sub}/{expect}: header {lines[0]!r}, {len(lines) - 1} rows for {len(rows)} examples")
+            for i, (line, r) in enumerate(zip(lines[1:], rows)):
+                index, value = line.split("\t")
+                if index != r.get("index", str(i)):
+                    fail(f"{sub}/{expect} row {i}: index {index}, predictions.jsonl {r.get('index', str(i))}")
+                want = r["label"] if "label" in r else f"{min(5.0, max(0.0, r['prediction'])):.6g}"
+                if value != want:
+                    fail(f"{sub}/{expect} row {i}: {value!r}, predictions.jsonl {want!r}")
+        else:
+            for i, (line, r) in enumerate(zip(lines, rows)):
+                got = json.loads(line)
+                if got["label"] != r["label"] or str(got["idx"]) != r.get("index", str(i)):
+                    fail(f"{sub}/{expect} row {i}: {got}, predictions.jsonl {r}")
+        print(f"{sub}/{expect}: {len(rows)} predictions as predictions.jsonl has them")
 
 
 def main():
@@ -99,6 +146,8 @@ def main():
             fail(f"eval's energy per example {e.group(1) if e else None} nJ, the task run's {want:.3f}")
         print(f"eval: {len(mine.splitlines())} predictions identical to the task run's, {metric} {m.group(1)}, "
               f"{e.group(1)} nJ per example")
+
+        check_submissions(folder, theirs, task)
 
         kind = result["kind"]
         first = None if "builtin" in task else first_example(task["format"], task.get("name", ""),

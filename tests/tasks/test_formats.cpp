@@ -92,6 +92,11 @@ TEST_CASE("task formats: GLUE single-sentence files (CoLA without header, CRLF; 
     REQUIRE(sst_test.size() == 2);
     CHECK(sst_test[1].text_a.starts_with("this film 's relationship"));
     CHECK(sst_test[1].label == -1);
+    // the benchmark's own ids travel with the examples, for submission files
+    CHECK(sst_test[0].index == "0");
+    CHECK(sst_test[1].index == "1");
+    CHECK(sst[0].index.empty());  // the dev file has no index column
+    CHECK(glue_task("sst2").file_labels == std::vector<std::string>{"0", "1"});
 }
 
 TEST_CASE("task formats: GLUE pair files (MRPC with BOM, QQP, QNLI, RTE) and STS-B scores") {
@@ -215,6 +220,7 @@ TEST_CASE("task formats: BoolQ in SuperGLUE and original layouts") {
     const auto test = read_boolq_jsonl(dir + "boolq_superglue_test.jsonl");
     REQUIRE(test.size() == 1);
     CHECK(test[0].label == -1);
+    CHECK(test[0].index == "0");  // SuperGLUE's idx
 
     CHECK(error_of([] { read_boolq_jsonl(dir + "bad_boolq_label.jsonl"); }) ==
           dir + "bad_boolq_label.jsonl: line 2, field 'label' = \"yes\", expected true or false");
@@ -233,6 +239,9 @@ TEST_CASE("task formats: ARC and OpenBookQA load the same from AI2 and Hugging F
                                                      " palms covered with lotion"});
     CHECK(ai2[0].label == 0);
     CHECK(ai2[1].label == 0);  // answerKey "1" among labels "1".."4"
+    CHECK(ai2[0].index == "Mercury_SC_415702");
+    CHECK(ai2[0].choice_labels == std::vector<std::string>{"A", "B", "C", "D"});
+    CHECK(ai2[1].choice_labels.front() == "1");
     CHECK(ai2[1].choices[0] == " cellular telephone");
     CHECK(ai2[2].label == 2);
     for (std::size_t i = 0; i < 3; ++i) {
