@@ -14,6 +14,7 @@
 #include "energy/profile.hpp"
 #include "model/checkpoint.hpp"
 #include "model/config.hpp"
+#include "model/h5.hpp"
 #include "scenarios/task.hpp"
 #include "sim/engine.hpp"
 #include "sim/network.hpp"
@@ -83,20 +84,6 @@ task_data head_task(const loaded& m, bool choices) {
     return t;
 }
 
-std::vector<std::string> split_words(const std::string& text) {
-    std::vector<std::string> words;
-    std::string w;
-    for (char ch : text) {
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            if (!w.empty()) words.push_back(w), w.clear();
-        } else {
-            w += ch;
-        }
-    }
-    if (!w.empty()) words.push_back(w);
-    return words;
-}
-
 // The request as one example of the task's kind; a text the kind does not take is an error naming the option.
 task_example example_of(const task_data& t, const predict_request& r) {
     task_example e;
@@ -109,7 +96,7 @@ task_example example_of(const task_data& t, const predict_request& r) {
             if (!r.text_b.empty())
                 throw config_error("--text-b: task " + t.name + " (" + kind + ") takes one text, not two");
             e.text_a = r.text;
-            if (t.kind == task_kind::tagging) e.words = split_words(r.text);
+            if (t.kind == task_kind::tagging) e.words = words_of(r.text);
             break;
         case task_kind::pair_classification:
         case task_kind::span_qa:
@@ -181,9 +168,28 @@ std::string energy_line(const input_energy& e, const std::string& profile, const
 
 }  // namespace
 
+simulated_examples simulate_examples(const sim_network& net, const task_data& task,
+                                     const std::vector<task_example>& examples, const std::vector<encoded_example>& enc,
+                                     const std::string& backend) {
+    simulated_examples x;
+    for (const auto& e : enc) {
+        x.first_seq.push_back(x.seqs.size());
+        for (const auto& q : e.sequences) x.seqs.push_back(q);
+    }
+    x.results = simulate_batch(net, x.seqs, sim_backend_named(backend).schedule);
+    std::vector<std::vector<std::vector<float>>> outs(enc.size());
+    for (std::size_t i = 0; i < enc.size(); ++i)
+        for (std::size_t q = 0; q < enc[i].sequences.size(); ++q)
+            outs[i].push_back(x.results[x.first_seq[i] + q].logits);
+    x.predicted = decode_all(task, examples, enc, outs, net.cfg.vocab);
+    return x;
+}
+
 bool has_task_head(const std::string& path) {
-    const checkpoint c = load_checkpoint(path);
-    return !model_config::from_json(c.config, path, "@config").task.empty();
+    // the config attribute alone: the weights are read once, by whoever runs the checkpoint
+    const h5::file f(path, h5::mode::read);
+    if (!f.has_attr("/", "config")) return false;  // not a checkpoint: the command's own load says so
+    return !model_config::from_json(f.attr_string("/", "config"), path, "@config").task.empty();
 }
 
 int predict(const predict_request& r, std::ostream& out) {
@@ -192,11 +198,11 @@ int predict(const predict_request& r, std::ostream& out) {
     const task_data t = head_task(m, !r.choices.empty());
     const task_example e = example_of(t, r);
     const encoded_example enc = encode_example(t, e, m.tok, m.cfg.max_len);
-    const std::vector<sim_result> res = simulate_batch(m.net, enc.sequences, sim_backend_named(r.backend).schedule);
+    const simulated_examples sim = simulate_examples(m.net, t, {e}, {enc}, r.backend);
     std::vector<std::vector<float>> outs;
-    for (const auto& x : res) outs.push_back(x.logits);
-    const task_prediction p = decode_outputs(t, e, enc, outs, m.cfg.vocab);
-    const input_energy en = energy_of(m, enc.sequences, res, profile);
+    for (const auto& x : sim.results) outs.push_back(x.logits);
+    const task_prediction& p = sim.predicted.at(0);
+    const input_energy en = energy_of(m, sim.seqs, sim.results, profile);
 
     nlohmann::json j = {{"checkpoint", r.checkpoint}, {"task", t.name}, {"kind", task_kind_name(t.kind)}};
     std::string text;
@@ -321,26 +327,16 @@ int evaluate_task_checkpoint(const task_eval_request& r, std::ostream& out) {
     if (t.test.empty()) throw config_error((r.data.empty() ? head.name : r.data) + ": no evaluation examples");
 
     std::vector<encoded_example> enc;
-    std::vector<std::vector<std::int32_t>> seqs;
-    std::vector<std::size_t> first;
+    std::size_t sequences = 0;
     for (const auto& e : t.test) {
         enc.push_back(encode_example(t, e, m.tok, m.cfg.max_len));
-        first.push_back(seqs.size());
-        for (const auto& q : enc.back().sequences) seqs.push_back(q);
+        sequences += enc.back().sequences.size();
     }
     out << "task " << t.name << " (" << task_kind_name(t.kind) << "): simulating " << t.test.size() << " examples, "
-        << seqs.size() << " sequences (event-driven, " << r.backend << ")\n";
-    const std::vector<sim_result> res = simulate_batch(m.net, seqs, sim_backend_named(r.backend).schedule);
-    std::vector<std::vector<std::vector<float>>> outs(t.test.size());
-    for (std::size_t i = 0; i < t.test.size(); ++i)
-        for (std::size_t q = 0; q < enc[i].sequences.size(); ++q) outs[i].push_back(res[first[i] + q].logits);
-    const std::vector<task_prediction> predicted = decode_all(t, t.test, enc, outs, m.cfg.vocab);
-    if (!r.predictions.empty()) {
-        std::string lines;
-        for (std::size_t i = 0; i < t.test.size(); ++i)
-            lines += prediction_json(t, t.test[i], predicted[i]).dump() + "\n";
-        write_text_atomically(r.predictions, lines);
-    }
+        << sequences << " sequences (event-driven, " << r.backend << ")\n";
+    const simulated_examples sim = simulate_examples(m.net, t, t.test, enc, r.backend);
+    const std::vector<task_prediction>& predicted = sim.predicted;
+    if (!r.predictions.empty()) write_text_atomically(r.predictions, predictions_jsonl(t, predicted));
     const bool labelled = std::all_of(t.test.begin(), t.test.end(), [&](const task_example& e) {
         switch (t.kind) {
             case task_kind::tagging:
@@ -362,7 +358,7 @@ int evaluate_task_checkpoint(const task_eval_request& r, std::ostream& out) {
     } else {
         out << t.name << ": the examples have no labels; predictions only\n";
     }
-    const input_energy en = energy_of(m, seqs, res, profile);
+    const input_energy en = energy_of(m, sim.seqs, sim.results, profile);
     input_energy per = en;
     for (double* v : {&per.full_pj, &per.paper_pj, &per.twin_full_pj, &per.twin_paper_pj}) *v /= double(t.test.size());
     out << energy_line(per, profile.name, " per example") << "; " << en.tokens << " tokens\n";

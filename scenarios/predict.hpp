@@ -7,11 +7,28 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
+#include "sim/engine.hpp"
+#include "tasks/encode.hpp"
+#include "tasks/predict.hpp"
+
 namespace wtasim {
+
+// Every evaluation example of `task` (encoded as `enc`) through the simulator, all their sequences in one batch,
+// decoded as the trainer's forward is decoded: what `wtasim task`, `wtasim eval` and `wtasim predict` score.
+struct simulated_examples {
+    std::vector<std::vector<std::int32_t>> seqs;  // every example's sequences, in order
+    std::vector<std::size_t> first_seq;           // of each example
+    std::vector<sim_result> results;
+    std::vector<task_prediction> predicted;
+};
+simulated_examples simulate_examples(const sim_network& net, const task_data& task,
+                                     const std::vector<task_example>& examples, const std::vector<encoded_example>& enc,
+                                     const std::string& backend);
 
 struct predict_request {
     std::string checkpoint;

@@ -13,6 +13,7 @@
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
 #include "energy/report.hpp"
+#include "scenarios/predict.hpp"
 #include "scenarios/run.hpp"
 #include "sim/engine.hpp"
 #include "sim/network.hpp"
@@ -145,39 +146,25 @@ model_score scored(const task_data& task, const std::vector<task_prediction>& pr
 }
 
 // The fine-tuned spiking model's evaluation through the event-driven simulator.
-struct simulated_eval {
+struct simulated_eval : simulated_examples {
     sim_network net;
-    std::vector<std::vector<std::int32_t>> seqs;  // every example's sequences, in order
-    std::vector<std::size_t> first_seq;           // of each example
-    std::vector<sim_result> results;
-    std::vector<task_prediction> predicted;
 };
 
 simulated_eval simulate_eval(const task_scenario& s, const prepared_task& p, const checkpoint& tuned,
                              std::ostream& out) {
-    simulated_eval e{sim_network::from_checkpoint(tuned, s.output + "/spiking.h5"), {}, {}, {}, {}};
-    for (const auto& x : p.eval) {
-        e.first_seq.push_back(e.seqs.size());
-        for (const auto& q : x.sequences) e.seqs.push_back(q);
-    }
-    out << "simulating " << e.seqs.size() << " sequences (event-driven, " << s.backend << ")\n";
-    e.results = simulate_batch(e.net, e.seqs, sim_backend_named(s.backend).schedule);
-    std::vector<std::vector<std::vector<float>>> outs(p.eval.size());
-    for (std::size_t i = 0; i < p.eval.size(); ++i)
-        for (std::size_t q = 0; q < p.eval[i].sequences.size(); ++q)
-            outs[i].push_back(e.results[e.first_seq[i] + q].logits);
-    e.predicted = decode_all(p.task, p.task.test, p.eval, outs, p.pcfg.vocab);
-    return e;
+    sim_network net = sim_network::from_checkpoint(tuned, s.output + "/spiking.h5");
+    std::size_t sequences = 0;
+    for (const auto& x : p.eval) sequences += x.sequences.size();
+    out << "simulating " << sequences << " sequences (event-driven, " << s.backend << ")\n";
+    simulated_examples x = simulate_examples(net, p.task, p.task.test, p.eval, s.backend);
+    return {std::move(x), std::move(net)};
 }
 
 // predictions.jsonl: a model's prediction of every evaluation example by id (label-less files too), and beside it
 // the benchmark's submission files in `submission_dir` (GLUE, BoolQ; tasks/predict.hpp).
 void write_predictions(const std::string& path, const std::string& submission_dir, const task_scenario& s,
                        const task_data& task, const std::vector<task_prediction>& predicted) {
-    std::string lines;
-    for (std::size_t i = 0; i < task.test.size(); ++i)
-        lines += prediction_json(task, task.test[i], predicted[i]).dump() + "\n";
-    write_text_atomically(path, lines);
+    write_text_atomically(path, predictions_jsonl(task, predicted));
     const auto files = submission_files(task, predicted, s.eval_file);
     if (!files.empty()) fs::create_directories(submission_dir);
     for (const auto& [name, content] : files) write_text_atomically(submission_dir + "/" + name, content);

@@ -7,6 +7,13 @@
 namespace wtasim {
 using namespace task_detail;
 
+std::vector<std::string> words_of(const std::string& text) {
+    std::vector<std::string> words;
+    std::vector<std::size_t> begin, end;
+    task_detail::split_words(text, words, begin, end);
+    return words;
+}
+
 model_config task_model_config(const model_config& pretrained, const task_data& task) {
     model_config c = pretrained;
     c.task.clear();

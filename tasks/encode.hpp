@@ -36,6 +36,9 @@ struct encoded_example {
 
 encoded_example encode_example(const task_data& task, const task_example& e, const tokenizer& tok, std::size_t max_len);
 
+// The white-space separated words of a text (what a tagging input is made of).
+std::vector<std::string> words_of(const std::string& text);
+
 // The model config of a task: the pretrained config plus the task head its kind needs (none for choice).
 model_config task_model_config(const model_config& pretrained, const task_data& task);
 

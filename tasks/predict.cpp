@@ -143,6 +143,13 @@ nlohmann::json prediction_json(const task_data& task, const task_example& e, con
     return j;
 }
 
+std::string predictions_jsonl(const task_data& task, const std::vector<task_prediction>& predicted) {
+    std::string lines;
+    for (std::size_t i = 0; i < task.test.size(); ++i)
+        lines += prediction_json(task, task.test[i], predicted[i]).dump() + "\n";
+    return lines;
+}
+
 std::vector<std::pair<std::string, std::string>> submission_files(const task_data& task,
                                                                   const std::vector<task_prediction>& predicted,
                                                                   const std::string& eval_file) {

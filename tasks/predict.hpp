@@ -42,6 +42,8 @@ bool same_prediction(const task_prediction& a, const task_prediction& b);
 // With the benchmark's own id ("index") when the file has one, the label as the benchmark writes it ("label",
 // GLUE: "0" / "1", "entailment", ...), and a choice's own letter ("answer", ARC / OpenBookQA).
 nlohmann::json prediction_json(const task_data& task, const task_example& e, const task_prediction& q);
+// predictions.jsonl: prediction_json of every evaluation example (task.test), one line each.
+std::string predictions_jsonl(const task_data& task, const std::vector<task_prediction>& predicted);
 
 // The files a benchmark's submission takes, made from the predictions of the task's evaluation examples (name,
 // content): GLUE "<Task>.tsv" (CoLA, SST-2, MRPC, QQP, STS-B, MNLI-m or MNLI-mm after the evaluation file's name,

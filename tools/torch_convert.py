@@ -39,20 +39,16 @@ class Unusable(Exception):
     pass
 
 
-def text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def to_torch(src, dst):
     with h5py.File(src, "r") as f:
-        if text(f.attrs.get("format", "")) != "wtasim-checkpoint":
+        if torch_twin.read_attr_str(f.attrs.get("format", "")) != "wtasim-checkpoint":
             raise Unusable(f"{src}: not a wtasim checkpoint (root attribute format != \"wtasim-checkpoint\")")
         sd = OrderedDict()
         for group in ("params", "buffers"):
             if group in f:
                 for name in sorted(f[group]):
                     sd[name] = torch.from_numpy(np.asarray(f[group][name][()], dtype=np.float32))
-        sd[CONFIG_KEY] = torch.frombuffer(bytearray(text(f.attrs["config"]).encode()), dtype=torch.uint8)
+        sd[CONFIG_KEY] = torch.frombuffer(bytearray(torch_twin.read_attr_str(f.attrs["config"]).encode()), dtype=torch.uint8)
         if "tokenizer/model" in f:
             sd[TOKENIZER_KEY] = torch.from_numpy(np.asarray(f["tokenizer/model"][()], dtype=np.uint8))
     tmp = dst + ".tmp"
