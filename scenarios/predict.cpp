@@ -2,6 +2,7 @@
 #include "scenarios/predict.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -11,10 +12,12 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/progress.hpp"
 #include "energy/profile.hpp"
 #include "model/checkpoint.hpp"
 #include "model/config.hpp"
 #include "model/h5.hpp"
+#include "scenarios/run.hpp"
 #include "scenarios/task.hpp"
 #include "sim/engine.hpp"
 #include "sim/network.hpp"
@@ -176,7 +179,10 @@ simulated_examples simulate_examples(const sim_network& net, const task_data& ta
         x.first_seq.push_back(x.seqs.size());
         for (const auto& q : e.sequences) x.seqs.push_back(q);
     }
-    x.results = simulate_batch(net, x.seqs, sim_backend_named(backend).schedule);
+    progress shown("simulate " + task.name, x.seqs.size(), "sequences", "tokens");
+    const auto t0 = std::chrono::steady_clock::now();
+    x.results = simulate_batch(net, x.seqs, sim_backend_named(backend).schedule, &shown);
+    x.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<std::vector<std::vector<float>>> outs(enc.size());
     for (std::size_t i = 0; i < enc.size(); ++i)
         for (std::size_t q = 0; q < enc[i].sequences.size(); ++q)
@@ -272,12 +278,14 @@ int predict(const predict_request& r, std::ostream& out) {
         }
     }
     j["energy"] = energy_json(en, profile.name);
+    j["simulation_seconds"] = sim.seconds;
     if (r.json) {
         out << j.dump() << "\n";
         return 0;
     }
     out << text << energy_line(en, profile.name, "") << "; " << en.tokens << " tokens through the simulator ("
-        << r.backend << ")\n";
+        << r.backend << ")\n"
+        << simulation_speed(sim.seqs, sim.seconds, r.backend) << "\n";
     return 0;
 }
 
@@ -335,6 +343,7 @@ int evaluate_task_checkpoint(const task_eval_request& r, std::ostream& out) {
     out << "task " << t.name << " (" << task_kind_name(t.kind) << "): simulating " << t.test.size() << " examples, "
         << sequences << " sequences (event-driven, " << r.backend << ")\n";
     const simulated_examples sim = simulate_examples(m.net, t, t.test, enc, r.backend);
+    out << simulation_speed(sim.seqs, sim.seconds, r.backend) << "\n";
     const std::vector<task_prediction>& predicted = sim.predicted;
     if (!r.predictions.empty()) write_text_atomically(r.predictions, predictions_jsonl(t, predicted));
     const bool labelled = std::all_of(t.test.begin(), t.test.end(), [&](const task_example& e) {

@@ -25,6 +25,7 @@ struct simulated_examples {
     std::vector<std::size_t> first_seq;           // of each example
     std::vector<sim_result> results;
     std::vector<task_prediction> predicted;
+    double seconds = 0;  // wall time of the simulation
 };
 simulated_examples simulate_examples(const sim_network& net, const task_data& task,
                                      const std::vector<task_example>& examples, const std::vector<encoded_example>& enc,

@@ -2,10 +2,12 @@
 #include "scenarios/run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
@@ -13,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "energy/report.hpp"
 #include "scenarios/common.hpp"
 #include "sim/trace.hpp"
@@ -84,6 +87,21 @@ std::string quote(const std::string& s) {
 }
 }  // namespace
 
+std::string simulation_speed(const std::vector<std::vector<std::int32_t>>& seqs, double seconds,
+                             const std::string& backend, bool traced) {
+    std::size_t tokens = 0;
+    for (const auto& q : seqs) tokens += q.size();
+    const std::size_t threads = traced || sim_backend_named(backend).schedule == sequence_schedule::serial
+                                    ? 1
+                                    : std::min(max_threads(), std::max<std::size_t>(1, seqs.size()));
+    char b[240];
+    std::snprintf(b, sizeof b,
+                  "simulation: %zu sequence%s, %zu tokens in %.3f s wall: %.0f tokens/s (%zu thread%s, %s backend%s)",
+                  seqs.size(), seqs.size() == 1 ? "" : "s", tokens, seconds, double(tokens) / std::max(seconds, 1e-9),
+                  threads, threads == 1 ? "" : "s", backend.c_str(), traced ? ", recording a trace" : "");
+    return b;
+}
+
 int run(const run_scenario& s, std::ostream& out) {
     thread_limit limit(s.threads);
     // outputs are checked before the (long) simulation: none may be an input, or another output, or a file
@@ -144,13 +162,16 @@ int run(const run_scenario& s, std::ostream& out) {
         if (seqs.empty()) throw config_error(s.origin + ": /input: the " + s.split + " split is too short");
     }
     std::vector<sim_result> results;
+    const auto t0 = std::chrono::steady_clock::now();
+    double seconds = 0;  // the simulation's wall time (writing a trace is not part of it)
+    auto simulating = std::make_unique<progress>("simulate", seqs.size(), "sequences", "tokens");
     if (s.trace.empty()) {
         const std::size_t batch = s.batch == 0 ? seqs.size() : s.batch;
         for (std::size_t b = 0; b < seqs.size(); b += batch) {
             const std::vector<std::vector<std::int32_t>> part(
                 seqs.begin() + static_cast<std::ptrdiff_t>(b),
                 seqs.begin() + static_cast<std::ptrdiff_t>(std::min(seqs.size(), b + batch)));
-            for (auto& r : simulate_batch(net, part, sim_backend_named(s.backend).schedule))
+            for (auto& r : simulate_batch(net, part, sim_backend_named(s.backend).schedule, simulating.get()))
                 results.push_back(std::move(r));
         }
     } else {
@@ -171,14 +192,21 @@ int run(const run_scenario& s, std::ostream& out) {
                 throw config_error(s.origin + ": /trace/sequences/" + std::to_string(i) + " = " +
                                    std::to_string(s.trace_sequences[i]) + ", the run has " +
                                    std::to_string(seqs.size()) + " sequence(s)");
-        for (const auto& q : seqs) results.push_back(simulate(net, q, true, s.trace_membranes));
+        for (const auto& q : seqs) {
+            results.push_back(simulate(net, q, true, s.trace_membranes));
+            simulating->add(1, q.size());
+        }
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         write_trace(s.trace, net, seqs, results, s.json, trace_selection{s.trace_sequences, s.trace_layers},
                     trace_labels{tok.piece_texts(), &profile});
     }
 
+    if (s.trace.empty()) seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    simulating.reset();
     out << "wtasim run: " << s.origin << ": " << s.checkpoint << " (step " << c.step << "), "
         << (cfg.causal ? "WD" : "WE") << "-Spikingformer D " << cfg.D << ", L " << cfg.L << ", T " << cfg.T << ", "
         << attention_kind_name(cfg.block.attn.kind) << " attention, event-driven (" << s.backend << ")\n";
+    out << simulation_speed(seqs, seconds, s.backend, !s.trace.empty()) << "\n";
     char buf[200];
     if (!cfg.causal) {
         out << "WE (bidirectional) model: every position sees the whole sequence, so no next-token prediction or "

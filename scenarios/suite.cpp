@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "energy/report.hpp"
 #include "scenarios/common.hpp"
 #include "scenarios/run.hpp"
@@ -62,7 +63,8 @@ lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std
     for (std::size_t i = 0; i < sequences && (i + 1) * N <= stream.size(); ++i)
         seqs.emplace_back(stream.begin() + std::ptrdiff_t(i * N), stream.begin() + std::ptrdiff_t((i + 1) * N));
     if (seqs.empty()) throw config_error("suite: the " + corpus + " test split is shorter than one window");
-    const auto results = simulate_batch(net, seqs);
+    progress shown("simulate the held-out LM", seqs.size(), "sequences", "tokens");
+    const auto results = simulate_batch(net, seqs, sequence_schedule::parallel, &shown);
     const energy_inputs in = simulated_energy(c, net.cfg, seqs, results);
     op_counts total;
     for (const auto& l : in.layers) total += l.ops;
@@ -131,9 +133,11 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
     for (const char* f : {"table.md", "results.json"}) check_replaceable(output + "/" + f);
 
     std::vector<task_result> results;
+    progress shown("suite", scenarios.size() + (s.lm_spiking.empty() ? 0 : 1), "tasks");
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
         out << "== " << tasks[i] << " (" << i + 1 << "/" << scenarios.size() << ")\n";
         results.push_back(run_task(scenarios[i], out));
+        shown.add(1);
     }
     std::ostringstream t;
     t << "| task | metric | spiking | ANN twin | majority | SNN nJ/ex (paper) | ANN nJ/ex (paper) | SNN nJ/ex (full) "
@@ -156,6 +160,7 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
     if (!s.lm_spiking.empty()) {
         const lm_row row =
             held_out_lm(s.lm_spiking, s.lm_ann, corpus, s.data_dir, s.sequences, s.batches, profile, out);
+        shown.add(1);
         t << "| held-out LM (" << corpus << " test) | perplexity (lower is better), energy per token | "
           << cell("%.2f", row.snn_ppl) << " | " << cell("%.2f", row.ann_ppl) << " | — | "
           << cell("%.1f", row.snn_paper_pj / 1e3) << " | " << cell("%.1f", row.ann_paper_pj / 1e3) << " | "

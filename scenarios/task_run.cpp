@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "energy/report.hpp"
 #include "scenarios/predict.hpp"
 #include "scenarios/run.hpp"
@@ -157,6 +158,7 @@ simulated_eval simulate_eval(const task_scenario& s, const prepared_task& p, con
     for (const auto& x : p.eval) sequences += x.sequences.size();
     out << "simulating " << sequences << " sequences (event-driven, " << s.backend << ")\n";
     simulated_examples x = simulate_examples(net, p.task, p.task.test, p.eval, s.backend);
+    out << simulation_speed(x.seqs, x.seconds, s.backend) << "\n";
     return {std::move(x), std::move(net)};
 }
 
@@ -239,8 +241,11 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     fs::create_directories(s.output);
     const folder_lock lock(s.output);
     for (const auto& o : outputs) check_replaceable(o.second);
+    progress shown("task");
+    shown.stage("reading and encoding the examples");
     const prepared_task p = prepare(s, out);
     const task_data& task = p.task;
+    shown.rename("task " + task.name);
     const std::vector<task_example>& eval = task.test;
     const std::size_t V = p.pcfg.vocab;
     task_result res;
@@ -261,17 +266,24 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
         throw config_error(s.origin + ": /finetune/distill: the ANN twin " + s.ann_checkpoint +
                            " has another tokenizer than " + s.spiking_checkpoint + "; a teacher needs the same pieces");
     tuned ann;
-    if (distill) ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
+    if (distill) {
+        shown.stage("fine-tuning the ANN twin (teacher)");
+        ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
+    }
+    shown.stage("fine-tuning the spiking model");
     // the spiking model: fine-tuned, then scored through the trainer's forward and through the simulator
     tuned snn = fine_tune(s.spiking_checkpoint, task, p.train, s, "spiking", out, distill ? ann.model.get() : nullptr);
+    shown.stage("scoring the spiking model");
     const auto trainer_pred = decode_all(task, eval, p.eval, forward_outputs(*snn.model, task, p.eval, 32), V);
     res.spiking_trainer = scored(task, trainer_pred, snn.train_loss);
+    shown.stage("simulating the evaluation");
     const simulated_eval sim = simulate_eval(s, p, snn.ckpt, out);
     res.spiking = scored(task, sim.predicted, snn.train_loss);
     write_predictions(s.output + "/predictions.jsonl", s.output + "/submission", s, task, sim.predicted);
     std::size_t agree = 0;
     for (std::size_t i = 0; i < eval.size(); ++i) agree += same_prediction(sim.predicted[i], trainer_pred[i]) ? 1 : 0;
     res.agreement = double(agree) / double(eval.size());
+    shown.stage("writing the energy reports and the trace");
     const energy_inputs in = write_energy(s, profile, snn.ckpt, sim, res);
     if (s.trace_examples > 0)
         write_task_trace(s, profile, sim, tokenizer::from_bytes(p.pre.tokenizer, s.spiking_checkpoint).piece_texts(),
@@ -280,6 +292,7 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     // the ANN twin: fine-tuned the same way, scored through its dense forward; its energy counted on the
     // same sequences (the report's twin column)
     if (!s.ann_checkpoint.empty()) {
+        shown.stage("the ANN twin");
         if (!distill) ann = fine_tune(s.ann_checkpoint, task, p.train, s, "ann", out);
         const auto ann_pred = decode_all(task, eval, p.eval, forward_outputs(*ann.model, task, p.eval, 32), V);
         res.ann = scored(task, ann_pred, ann.train_loss);

@@ -9,6 +9,7 @@
 #include "core/backend_registry.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "neurons/step.hpp"
 
 namespace wtasim {
@@ -250,13 +251,17 @@ const sim_backend& sim_backend_named(const std::string& name) {
 }
 
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
-                                       sequence_schedule schedule) {
+                                       sequence_schedule schedule, progress* shown) {
     std::vector<sim_result> out(sequences.size());
+    auto one = [&](std::size_t i) {
+        out[i] = simulate(net, sequences[i]);
+        if (shown) shown->add(1, sequences[i].size());
+    };
     if (schedule == sequence_schedule::serial) {
-        for (std::size_t i = 0; i < sequences.size(); ++i) out[i] = simulate(net, sequences[i]);
+        for (std::size_t i = 0; i < sequences.size(); ++i) one(i);
     } else {
         parallel_for(sequences.size(), 1, [&](std::size_t b, std::size_t e) {
-            for (std::size_t i = b; i < e; ++i) out[i] = simulate(net, sequences[i]);
+            for (std::size_t i = b; i < e; ++i) one(i);
         });
     }
     return out;

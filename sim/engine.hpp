@@ -18,6 +18,10 @@
 #include "sim/network.hpp"
 
 namespace wtasim {
+class progress;
+}
+
+namespace wtasim {
 
 struct layer_stats {
     std::string name;  // "blocks.0.attn.q", "blocks.0.sn_q", "head", ...
@@ -65,8 +69,9 @@ std::vector<std::string> sim_backend_names();
 // Throws backend_error naming the value and the available backends.
 const sim_backend& sim_backend_named(const std::string& name);
 
-// A batch of sequences.
+// A batch of sequences; `shown` (core/progress.hpp), when given, counts each finished sequence and its tokens.
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
-                                       sequence_schedule schedule = sequence_schedule::parallel);
+                                       sequence_schedule schedule = sequence_schedule::parallel,
+                                       progress* shown = nullptr);
 
 }  // namespace wtasim

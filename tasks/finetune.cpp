@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "core/rng.hpp"
 #include "model/weights.hpp"
 #include "tasks/detail.hpp"
@@ -150,6 +151,7 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
     const auto t0 = std::chrono::steady_clock::now();
     double interval = 0, last = 0;
     std::size_t in_interval = 0;
+    progress shown("fine-tune " + task.name, cfg.steps, "steps", "examples");
     for (std::size_t step = 0; step < cfg.steps; ++step) {
         std::vector<const encoded_example*> batch;
         for (std::size_t r = 0; r < cfg.batch; ++r) {
@@ -165,6 +167,7 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
         opt.step(params);
         interval += loss;
         ++in_interval;
+        shown.add(1, cfg.batch);
         if ((step + 1) % std::max<std::size_t>(1, cfg.log_every) == 0 || step + 1 == cfg.steps) {
             last = interval / double(in_interval);
             char line[160];
@@ -178,6 +181,8 @@ double finetune(language_model& m, const task_data& task, const std::vector<enco
                 log << line;
             }
             log << "\n" << std::flush;
+            std::snprintf(line, sizeof line, "loss %.4f", last);
+            shown.detail(line);
             interval = 0;
             in_interval = 0;
         }

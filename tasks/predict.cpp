@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/progress.hpp"
 #include "tasks/detail.hpp"
 
 namespace wtasim {
@@ -75,6 +76,7 @@ std::vector<std::vector<std::vector<float>>> forward_outputs(language_model& m, 
     std::vector<std::vector<std::vector<float>>> out(examples.size());
     const bool lm = task.kind == task_kind::multiple_choice;
     const std::size_t C = lm ? m.config().vocab : m.config().task_outputs;
+    progress shown("score " + task.name + " (trainer forward)", examples.size(), "examples");
     for (std::size_t first = 0; first < examples.size(); first += batch) {
         const std::size_t last = std::min(examples.size(), first + batch);
         std::vector<const ids*> seqs;
@@ -95,6 +97,7 @@ std::vector<std::vector<std::vector<float>>> forward_outputs(language_model& m, 
                                     o.begin() + std::ptrdiff_t((row * stride + len) * C));
                 ++row;
             }
+        shown.add(last - first);
     }
     return out;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "core/backend_registry.hpp"
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/progress.hpp"
 #include "core/utf8.hpp"
 #include "energy/profile.hpp"
 #include "neurons/backend.hpp"
@@ -33,8 +35,6 @@
 #include <nlohmann/json.hpp>
 #include "model/checkpoint.hpp"
 #include "training/trainer.hpp"
-
-#include <unistd.h>
 
 namespace {
 // A whole number in [lo, hi], written as digits only: "-1" is refused, never wrapped to 2^64 - 1.
@@ -105,6 +105,7 @@ const CLI::Validator non_empty(
 int main(int argc, char** argv) {
     wtasim::keep_freed_memory();
     wtasim::install_temp_file_cleanup();
+    wtasim::configure_progress_from_environment();  // a bar on a terminal, plain lines in a log (stderr)
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
     app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION);
     app.require_subcommand(1);
@@ -314,6 +315,7 @@ int main(int argc, char** argv) {
                 prompt_ops += ops;
             }
             std::size_t generated = 0;
+            const auto t_gen = std::chrono::steady_clock::now();
             std::string shown = tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end()));
             std::cout << shown << std::flush;
             for (; generated < gen_tokens && dec.length() < net.cfg.max_len; ++generated) {
@@ -327,6 +329,7 @@ int main(int argc, char** argv) {
                 logits = dec.push(next, &ops);
                 gen_ops += ops;
             }
+            const double gen_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_gen).count();
             std::cout << "\n";
             if (generated < gen_tokens)
                 std::cerr << "note: generated " << generated << " of " << gen_tokens
@@ -341,6 +344,11 @@ int main(int argc, char** argv) {
                           wtasim::paper_convention_energy_pj(gen_ops) * 1e-3 * per,
                           double(gen_ops[wtasim::op_class::ac]) * per,
                           static_cast<unsigned long long>(double(gen_ops[wtasim::op_class::nu]) * per));
+            std::cout << line;
+            std::snprintf(line, sizeof line,
+                          "generation: %zu tokens in %.3f s wall: %.1f tokens/s (streaming, one token per step, "
+                          "K/V spike cache)\n",
+                          generated, gen_seconds, double(generated) / std::max(gen_seconds, 1e-9));
             std::cout << line;
             return 0;
         }
@@ -375,7 +383,6 @@ int main(int argc, char** argv) {
             if (!output_override.empty()) s.output = output_override;
             wtasim::train_options o;
             o.resume = resume;
-            o.progress_bar = isatty(fileno(stdout)) != 0;
             wtasim::train(s, o, std::cout);
             return 0;
         }

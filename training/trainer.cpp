@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "model/checkpoint.hpp"
 #include "model/weights.hpp"
 #include "training/corpus.hpp"
@@ -51,7 +52,9 @@ struct data {
     token_stream train, valid, test;
 };
 
-data load_data(const train_scenario& s, const std::vector<std::uint8_t>* tokenizer_bytes, std::ostream& out) {
+data load_data(const train_scenario& s, const std::vector<std::uint8_t>* tokenizer_bytes, std::ostream& out,
+               progress* shown = nullptr) {
+    if (shown) shown->stage("reading the corpus (" + (s.data_path.empty() ? s.corpus : s.data_path) + ")");
     std::vector<document> docs;
     if (!s.data_path.empty())
         docs = s.data_path.ends_with(".jsonl") ? read_jsonl(s.data_path) : read_text_file(s.data_path);
@@ -74,8 +77,10 @@ data load_data(const train_scenario& s, const std::vector<std::uint8_t>* tokeniz
         }
         std::vector<std::string> texts;
         for (const auto& d : train_docs) texts.push_back(d.text);
+        if (shown) shown->stage("training the tokenizer (vocabulary " + std::to_string(s.vocab_size) + ")");
         return tokenizer::train(texts, s.vocab_size);
     }();
+    if (shown) shown->stage("tokenizing " + std::to_string(docs.size()) + " documents");
     data d{std::move(tok), {}, {}, {}};
     d.train = tokenize(d.tok, train_docs);
     d.valid = tokenize(d.tok, valid_docs);
@@ -123,6 +128,7 @@ eval_result evaluate(language_model& m, const train_scenario& s, const token_str
     double nats = 0, correct = 0;
     std::size_t counted = 0;
     std::vector<float> logits(B * N * V), d(logits.size());
+    progress shown("evaluate", batches, "batches", "tokens");
     for (std::size_t k = 0; k < batches; ++k) {
         batch b{std::vector<std::int32_t>(B * N), {}, std::vector<std::uint8_t>(B * N, 1)};
         bool any = false;
@@ -149,6 +155,7 @@ eval_result evaluate(language_model& m, const train_scenario& s, const token_str
         nats += r.loss * double(r.count);
         correct += double(r.correct);
         counted += r.count;
+        shown.add(1, B * N);
     }
     eval_result e;
     e.tokens = counted;
@@ -297,8 +304,13 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
         throw io_error(ckpt_path +
                        ": no checkpoint to resume from (--resume continues a run that saved one; "
                        "run without --resume to start)");
-    if (o.resume) resumed = load_checkpoint(ckpt_path);
-    data d = load_data(scenario, resumed ? &resumed->tokenizer : nullptr, out);
+    progress shown("train", 0, "steps", "tokens");
+    if (o.resume) {
+        shown.stage("reading " + ckpt_path);
+        resumed = load_checkpoint(ckpt_path);
+    }
+    data d = load_data(scenario, resumed ? &resumed->tokenizer : nullptr, out, &shown);
+    shown.stage("building the model");
     train_scenario s = scenario;
     if (s.model.vocab == 0) s.model.vocab = d.tok.vocab_size();
     if (s.model.vocab != d.tok.vocab_size())
@@ -364,6 +376,7 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t tokens_this_run = 0, steps_this_run = 0;
     eval_result last;
+    shown.start(s.steps, step);
     auto save = [&](std::uint64_t at) {
         checkpoint c;
         to_checkpoint(c, m, opt, s, d.tok, at, extra);
@@ -400,6 +413,7 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
         }
         ++step;
         ++steps_this_run;
+        shown.set(step, tokens_this_run);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double tokens_per_s = double(tokens_this_run) / std::max(seconds, 1e-9);
         if (step % s.log_every == 0 || step == s.steps) {
@@ -426,18 +440,14 @@ eval_result train(const train_scenario& scenario, const train_options& o, std::o
             std::snprintf(line, sizeof line, "step %llu/%zu  loss %.4f  lr %.2e  %.0f tokens/s  ETA %dm%02ds%s",
                           static_cast<unsigned long long>(step), s.steps, loss, lr, tokens_per_s, int(eta) / 60,
                           int(eta) % 60, teacher_note.c_str());
-            if (o.progress_bar) {
-                const int width = 24, filled = int(double(width) * double(step) / double(s.steps));
-                out << "\r[" << std::string(static_cast<std::size_t>(filled), '=')
-                    << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << line << std::flush;
-            } else {
-                out << line << std::endl;  // a live line in logs too
-            }
+            out << line << std::endl;  // a live line in logs too
+            char loss_note[32];
+            std::snprintf(loss_note, sizeof loss_note, "loss %.4f", loss);
+            shown.detail(loss_note);
         }
         if (step % s.eval_every == 0 || step == s.steps) {
             last = evaluate(m, s, d.valid, d.tok, s.eval_batches);
             metrics << eval_json(step, "valid", last).dump() << "\n" << std::flush;
-            if (o.progress_bar) out << "\n";
             out << "eval step " << step << " (valid): " << format_eval(last, s.objective) << "\n";
         }
         if (step % s.checkpoint_every == 0 || step == s.steps) save(step);

@@ -47,7 +47,6 @@ struct eval_result {
 
 struct train_options {
     bool resume = false;
-    bool progress_bar = false;   // a live bar (terminal) instead of plain lines
     std::size_t stop_after = 0;  // stop (without a final checkpoint) after this many steps this run; 0 = never
 };
 
