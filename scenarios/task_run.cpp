@@ -172,19 +172,32 @@ void write_predictions(const std::string& path, const std::string& submission_di
     for (const auto& [name, content] : files) write_text_atomically(submission_dir + "/" + name, content);
 }
 
-// The energy report of the simulated evaluation; the spiking and twin energy per example into `res`.
-energy_inputs write_energy(const task_scenario& s, const energy_profile& profile, const checkpoint& tuned,
-                           const simulated_eval& e, task_result& res) {
-    const energy_inputs in = simulated_energy(tuned, e.net.cfg, e.seqs, e.results);
+// The energy of the simulated evaluation; the spiking model's energy per example into `res`.
+energy_inputs task_energy(const energy_profile& profile, const checkpoint& tuned, const simulated_eval& e,
+                          task_result& res) {
+    energy_inputs in = simulated_energy(tuned, e.net.cfg, e.seqs, e.results);
     op_counts total;
     for (const auto& l : in.layers) total += l.ops;
     const double n = double(res.eval_examples);
     res.spiking.energy_paper_pj = paper_convention_energy_pj(total) / n;
     res.spiking.energy_full_pj = profile.energy_pj(total) / n;
+    in.examples = res.eval_examples;
+    return in;
+}
+
+// report.{json,md,html}: the energy with the task's scores, the provenance and a raster of the first sequence.
+void write_reports(const task_scenario& s, const energy_profile& profile, energy_inputs in, const task_result& res,
+                   const simulated_eval& e, const std::vector<std::string>& pieces) {
+    in.provenance.checkpoint = s.output + "/spiking.h5 (fine-tuned from " + s.spiking_checkpoint + ")";
+    in.provenance.scenario = s.origin;
+    in.provenance.command = "wtasim task";
+    in.has_task = true;
+    in.task = {res.task,     res.metric,       res.spiking.score, res.ann.present ? res.ann.score : std::nan(""),
+               res.majority, res.eval_examples};
+    in.raster = raster_of(simulate(e.net, e.seqs.at(0), true), e.seqs[0], pieces, e.net.cfg.T);
     write_text_atomically(s.output + "/report.json", energy_report_json(in, profile));
     write_text_atomically(s.output + "/report.md", energy_report_markdown(in, profile));
     write_text_atomically(s.output + "/report.html", energy_report_html(in, profile));
-    return in;
 }
 
 // trace.h5 of the first `trace_examples` examples, and their energy (tests/sim/check_trace.py recomputes it).
@@ -283,11 +296,10 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
     std::size_t agree = 0;
     for (std::size_t i = 0; i < eval.size(); ++i) agree += same_prediction(sim.predicted[i], trainer_pred[i]) ? 1 : 0;
     res.agreement = double(agree) / double(eval.size());
-    shown.stage("writing the energy reports and the trace");
-    const energy_inputs in = write_energy(s, profile, snn.ckpt, sim, res);
-    if (s.trace_examples > 0)
-        write_task_trace(s, profile, sim, tokenizer::from_bytes(p.pre.tokenizer, s.spiking_checkpoint).piece_texts(),
-                         res);
+    shown.stage("writing the trace");
+    const energy_inputs in = task_energy(profile, snn.ckpt, sim, res);
+    const std::vector<std::string> pieces = tokenizer::from_bytes(p.pre.tokenizer, s.spiking_checkpoint).piece_texts();
+    if (s.trace_examples > 0) write_task_trace(s, profile, sim, pieces, res);
 
     // the ANN twin: fine-tuned the same way, scored through its dense forward; its energy counted on the
     // same sequences (the report's twin column)
@@ -301,6 +313,8 @@ task_result run_task(const task_scenario& s, std::ostream& out) {
         res.ann.energy_full_pj = profile.energy_pj(in.ann) / double(eval.size());
     }
     res.majority = majority_score(task, eval);
+    shown.stage("writing the energy reports");
+    write_reports(s, profile, in, res, sim, pieces);
     write_text_atomically(s.output + "/result.json", res.json() + "\n");
     print_summary(out, s, res);
     return res;

@@ -201,6 +201,11 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
                               static_cast<std::uint64_t>(std::llround(val * static_cast<float>(final_lv))) * O);
             }
         }
+        for (population* pop : populations) {
+            std::uint64_t earlier = 0;
+            for (auto e : pop->stats->step_events) earlier += e;
+            pop->stats->step_events.push_back(pop->stats->events - earlier);
+        }
         op_counts so_far;
         for (const auto& st : r.layers) so_far += st.ops;
         op_counts this_step = so_far;

@@ -26,9 +26,10 @@ namespace wtasim {
 struct layer_stats {
     std::string name;  // "blocks.0.attn.q", "blocks.0.sn_q", "head", ...
     op_counts ops;
-    std::uint64_t events = 0;   // spikes emitted (NI-LIF: levels); 0 for linears
-    std::uint64_t neurons = 0;  // population size x steps (NU) for neuron layers
-    std::uint64_t active = 0;   // neuron-steps with a non-zero output (NI-LIF: any level)
+    std::uint64_t events = 0;                     // spikes emitted (NI-LIF: levels); 0 for linears
+    std::uint64_t neurons = 0;                    // population size x steps (NU) for neuron layers
+    std::uint64_t active = 0;                     // neuron-steps with a non-zero output (NI-LIF: any level)
+    std::vector<std::uint64_t> step_events = {};  // [T]: the events of each step (neuron layers; empty for linears)
 };
 
 // The spike events of one neuron layer over a run, sorted by step then token then neuron; an NI-LIF level m

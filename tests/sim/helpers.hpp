@@ -28,4 +28,24 @@ inline checkpoint fresh_checkpoint(const std::string& model_json, std::uint64_t 
     return weights_checkpoint(m);
 }
 
+// RFC 4648 base64, decoded by lookup in the alphabet (the reports encode; this is the independent reader).
+inline std::string base64_decode(const std::string& text) {
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned bits = 0;
+    int held = 0;
+    for (char c : text) {
+        if (c == '=') break;
+        const std::size_t v = alphabet.find(c);
+        if (v == std::string::npos) return "(not base64)";
+        bits = ((bits << 6) | unsigned(v)) & 0xffffu;
+        held += 6;
+        if (held >= 8) {
+            held -= 8;
+            out += char((bits >> held) & 0xff);
+        }
+    }
+    return out;
+}
+
 }  // namespace wtasim::test
