@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "attention/blas_core.hpp"
 #include "core/allocator.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
@@ -20,6 +21,7 @@
 using namespace wtasim;
 
 int main(int argc, char** argv) {
+    wtasim::restart_with_best_blas_core(argv);  // as wtasim does: the kernels a user gets
     wtasim::keep_freed_memory();
     if (argc < 2) {
         std::fprintf(stderr, "usage: bench_train CONFIG_JSON [batch] [seq_len] [steps] [threads]\n");
@@ -67,8 +69,9 @@ int main(int argc, char** argv) {
         });
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
-        std::printf("wtasim bench: tokens/s=%.1f peak_rss_mb=%.1f threads=%zu\n", double(B * N) * steps / sec,
-                    double(ru.ru_maxrss) / 1024.0, max_threads());
+        std::printf("wtasim bench: tokens/s=%.1f peak_rss_mb=%.1f threads=%zu blas=OpenBLAS-%s\n",
+                    double(B * N) * steps / sec, double(ru.ru_maxrss) / 1024.0, max_threads(),
+                    blas_core().in_use.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_train: %s\n", e.what());
         return 1;

@@ -13,6 +13,7 @@
 #include <new>
 #include <vector>
 
+#include "attention/blas_core.hpp"
 #include "core/allocator.hpp"
 #include "core/atomic_file.hpp"
 #include "core/backend_registry.hpp"
@@ -103,11 +104,15 @@ const CLI::Validator non_empty(
 }  // namespace
 
 int main(int argc, char** argv) {
+    wtasim::restart_with_best_blas_core(argv);  // OpenBLAS's right kernels for this CPU (attention/blas_core.hpp)
     wtasim::keep_freed_memory();
     wtasim::install_temp_file_cleanup();
     wtasim::configure_progress_from_environment();  // a bar on a terminal, plain lines in a log (stderr)
     CLI::App app{"wtasim: winner-take-all spiking transformers — train, simulate, and count the energy"};
-    app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION);
+    const wtasim::blas_core_info blas = wtasim::blas_core();
+    app.set_version_flag("--version", std::string("wtasim ") + WTASIM_VERSION + " (dense maths: OpenBLAS " +
+                                          blas.in_use + " kernels; this CPU supports " +
+                                          (blas.best.empty() ? "neither AVX2 nor AVX-512" : blas.best) + ")");
     app.require_subcommand(1);
     app.option_defaults()->always_capture_default();  // --help shows each option's default
 
