@@ -215,8 +215,9 @@ void set_progress_style(progress_style style, double line_seconds) {
     r.line_seconds = line_seconds > 0 ? line_seconds : 10.0;
     static bool wrapped = false;
     if (style == progress_style::bar && !wrapped) {
-        static bar_aware_stdout buf(std::cout.rdbuf());
-        std::cout.rdbuf(&buf);
+        // never destroyed: std::cout is flushed at exit, after function-local statics are gone
+        static auto* const buf = new bar_aware_stdout(std::cout.rdbuf());
+        std::cout.rdbuf(buf);
         wrapped = true;
     }
 }
