@@ -1,13 +1,18 @@
 // Benchmark (not a test): the event-driven simulator's tokens/s against the trainer's evaluation forward on
 // the same checkpoint and tokens, at the model's natural firing rates and with the LIF threshold swept
 // (which sweeps the firing rate), with 1 and 2 threads; accumulates per second against the machine's copy
-// bandwidth measured in the same run (an AC streams one 4-byte weight); peak memory.
+// bandwidth measured in the same run (an AC streams one 4-byte weight); peak memory. And a PyTorch column:
+// the same checkpoint and tokens through tools/torch_twin.py's dense inference (no_grad, BN running
+// statistics; Debian's PyTorch on OpenBLAS with the CPU's best kernels, the same thread count), run from here
+// so that every ratio is taken in one run ("—" when /usr/bin/python3 has no torch).
 // Usage: bench_sim [checkpoint=models/wd-kjv-small.h5] [sequences=16] [seq_len=64] [repeats=3]
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "attention/blas_core.hpp"
@@ -30,6 +35,36 @@ double copy_bytes_per_s(int repeats) {
         });
     });
     return 2.0 * double(pieces * piece) / s;
+}
+
+// PyTorch's dense inference tokens/s for each threshold, at `threads` threads (0 where it could not run).
+std::vector<double> torch_tokens_per_s(const std::string& checkpoint, const std::vector<std::int32_t>& flat,
+                                       std::size_t B, std::size_t N, std::size_t threads,
+                                       const std::vector<float>& thresholds, int repeats) {
+    std::vector<double> out(thresholds.size(), 0.0);
+    const std::string tokens = "/tmp/bench_sim_tokens." + std::to_string(::getpid());
+    if (FILE* f = std::fopen(tokens.c_str(), "wb")) {
+        std::fwrite(flat.data(), sizeof(std::int32_t), flat.size(), f);
+        std::fclose(f);
+    }
+    const blas_core_info blas = blas_core();
+    std::string cmd =
+        "OPENBLAS_NUM_THREADS=" + std::to_string(threads) + " OMP_NUM_THREADS=" + std::to_string(threads) +
+        (blas.best.empty() || std::getenv("OPENBLAS_CORETYPE") ? "" : " OPENBLAS_CORETYPE=" + blas.best) +
+        " /usr/bin/python3 " WTASIM_SOURCE_DIR "/tools/torch_twin.py infer-bench --checkpoint '" + checkpoint +
+        "' --tokens " + tokens + " --batch " + std::to_string(B) + " --seq-len " + std::to_string(N) + " --threads " +
+        std::to_string(threads) + " --repeats " + std::to_string(repeats) + " --v-th";
+    for (float v : thresholds) cmd += " " + std::to_string(v);
+    cmd += " 2>/dev/null";
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        char line[256];
+        std::size_t i = 0;
+        while (std::fgets(line, sizeof line, p) && i < out.size())
+            if (const char* t = std::strstr(line, "tokens/s=")) out[i++] = std::atof(t + 9);
+        ::pclose(p);
+    }
+    std::remove(tokens.c_str());
+    return out;
 }
 }  // namespace
 
@@ -54,12 +89,15 @@ int main(int argc, char** argv) {
             }
         std::printf("simulator vs trainer evaluation forward: %s, %zu sequences x %zu tokens, best of %d\n",
                     path.c_str(), B, N, repeats);
-        std::printf("%7s %5s %8s %12s %14s %10s %12s %10s\n", "threads", "v_th", "rate", "sim tok/s", "trainer tok/s",
-                    "sim/train", "AC/s", "AC bw");
+        std::printf("%7s %5s %8s %12s %14s %10s %12s %10s %10s %12s\n", "threads", "v_th", "rate", "sim tok/s",
+                    "trainer tok/s", "sim/train", "torch tok/s", "sim/torch", "AC/s", "AC bw");
+        const std::vector<float> thresholds = {0.75f, 1.0f, 1.5f, 2.0f};
         for (std::size_t threads : {1u, 2u}) {
+            const std::vector<double> torch = torch_tokens_per_s(path, flat, B, N, threads, thresholds, repeats);
             thread_limit limit(threads);
             const double bw = copy_bytes_per_s(2);
-            for (float v_th : {0.75f, 1.0f, 1.5f, 2.0f}) {
+            for (std::size_t vi = 0; vi < thresholds.size(); ++vi) {
+                const float v_th = thresholds[vi];
                 model_config cfg = base;
                 cfg.block.lif.v_th = v_th;
                 checkpoint ck = c;
@@ -81,9 +119,14 @@ int main(int argc, char** argv) {
                     bench::best_seconds(repeats, [&] { m.forward(logits.data(), flat.data(), B, N, {}, false); });
                 const double tok = double(B * N);
                 const double ac_per_s = double(acs) / sim_s;
-                std::printf("%7zu %5.2f %8.4f %12.0f %14.0f %10.2f %12.3e %10.3f\n", threads, double(v_th),
-                            double(events) / double(neurons), tok / sim_s, tok / train_s, train_s / sim_s, ac_per_s,
-                            4.0 * ac_per_s / bw);
+                char torch_col[32] = "—", ratio_col[32] = "—";
+                if (torch[vi] > 0) {
+                    std::snprintf(torch_col, sizeof torch_col, "%.0f", torch[vi]);
+                    std::snprintf(ratio_col, sizeof ratio_col, "%.2f", tok / sim_s / torch[vi]);
+                }
+                std::printf("%7zu %5.2f %8.4f %12.0f %14.0f %10.2f %12s %10s %12.3e %10.3f\n", threads, double(v_th),
+                            double(events) / double(neurons), tok / sim_s, tok / train_s, train_s / sim_s, torch_col,
+                            ratio_col, ac_per_s, 4.0 * ac_per_s / bw);
             }
         }
         rusage ru{};

@@ -663,6 +663,41 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_infer_bench(args):
+    """Dense inference tokens/s of a wtasim checkpoint in PyTorch (no_grad, BN running statistics), the way a
+    SpikingJelly-style model is evaluated: every step of every neuron layer as a dense tensor. One line per
+    threshold; bench_sim calls it with the tokens it simulates (tools/bench_sim.cpp)."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(args.checkpoint, "r") as f:
+        raw = json.loads(read_attr_str(f.attrs["config"]))
+        params = {k: f["params"][k][()] for k in f["params"]}
+        buffers = {k: f["buffers"][k][()] for k in f["buffers"]} if "buffers" in f else {}
+    B, N = args.batch, args.seq_len
+    ids = np.fromfile(args.tokens, dtype=np.int32)
+    if ids.size != B * N:
+        raise SystemExit(f"{args.tokens}: {ids.size} tokens, expected {B} x {N}")
+    tokens = torch.as_tensor(ids.reshape(B, N).astype(np.int64))
+    mask = torch.ones(B, N, dtype=torch.int64)
+    torch.set_num_threads(args.threads)
+    for v_th in args.v_th:
+        cfg_raw = dict(raw)
+        cfg_raw["lif"] = dict(cfg_raw.get("lif", {}), v_th=v_th)
+        twin = Twin(normalise_config(cfg_raw))
+        twin.load(params, buffers)
+        twin.eval = True
+        best = float("inf")
+        with torch.no_grad():
+            twin.forward(tokens, mask)  # warm-up
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                twin.forward(tokens, mask)
+                best = min(best, time.perf_counter() - start)
+        print(f"torch_twin infer: threads={args.threads} v_th={v_th:g} tokens/s={B * N / best:.1f}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------
 # selftest
 # ----------------------------------------------------------------------------------------------------
@@ -868,6 +903,14 @@ def main(argv):
     b.add_argument("--steps", type=int, required=True)
     b.add_argument("--threads", type=int, default=1)
     b.add_argument("--seed", type=int, default=1)
+    i = sub.add_parser("infer-bench", help="dense inference tokens/s of a checkpoint in PyTorch")
+    i.add_argument("--checkpoint", required=True)
+    i.add_argument("--tokens", required=True, help="int32 binary file of batch x seq_len token ids")
+    i.add_argument("--batch", type=int, required=True)
+    i.add_argument("--seq-len", type=int, required=True)
+    i.add_argument("--threads", type=int, default=1)
+    i.add_argument("--v-th", type=float, nargs="+", default=[1.0])
+    i.add_argument("--repeats", type=int, default=3)
     s = sub.add_parser("selftest", help="write synthetic cases and check that check passes / fails")
     s.add_argument("--keep", help="write the case files here (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -875,6 +918,8 @@ def main(argv):
         return cmd_check(args.case, args.verbose)
     if args.cmd == "bench":
         return cmd_bench(args)
+    if args.cmd == "infer-bench":
+        return cmd_infer_bench(args)
     return cmd_selftest(args.keep)
 
 
