@@ -86,13 +86,16 @@ void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const
     });
 }
 
-op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
-                           const attention_dims& d, const attention_config& cfg, std::size_t first_query) {
+namespace {
+// The counts of docs/model.md §7; score_of(hv) gives the head's score function s(i, j).
+template <class ScoreOf>
+op_counts count_attention(const float* v, const std::int32_t* winners, const attention_dims& d,
+                          const attention_config& cfg, std::size_t first_query, ScoreOf&& score_of) {
     op_counts ops;
     const std::size_t kw = static_cast<std::size_t>(cfg.k);
     std::vector<std::uint32_t> cand;
     for_each_head(d, [&](const detail::head_view& hv) {
-        const detail::dot_score score{q, k, hv};
+        const auto score = score_of(hv);
         auto nnz_v = [&](std::size_t j) {
             const float* vj = v + hv.offset(j);
             std::uint64_t n = 0;
@@ -123,6 +126,29 @@ op_counts attention_counts(const float* q, const float* k, const float* v, const
         }
     });
     return ops;
+}
+
+// s(i, j) read from the head's [N, N] block of precomputed scores.
+struct stored_score {
+    const float* s;
+    std::size_t N;
+    float operator()(std::size_t i, std::size_t j) const { return s[i * N + j]; }
+};
+}  // namespace
+
+op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
+                           const attention_dims& d, const attention_config& cfg, std::size_t first_query) {
+    return count_attention(v, winners, d, cfg, first_query, [&](const detail::head_view& hv) {
+        return detail::dot_score{q, k, hv};
+    });
+}
+
+op_counts attention_counts_from_scores(const float* scores, const float* v, const std::int32_t* winners,
+                                       const attention_dims& d, const attention_config& cfg, std::size_t first_query) {
+    const std::size_t N = d.shape.N;
+    return count_attention(v, winners, d, cfg, first_query, [&](const detail::head_view& hv) {
+        return stored_score{scores + (((hv.t * d.shape.B + hv.b) * d.H + hv.h) * N) * N, N};
+    });
 }
 
 }  // namespace wtasim

@@ -76,6 +76,11 @@ void attention_backward(float* dq, float* dk, float* dv, const float* d_o, const
 // Operations of docs/model.md §7 from the actual spikes (and winners, for wta), real queries from `first_query` on.
 op_counts attention_counts(const float* q, const float* k, const float* v, const std::int32_t* winners,
                            const attention_dims& d, const attention_config& cfg, std::size_t first_query = 0);
+// The same counts from scores already computed, [T, B, H, N, N] (the simulator's coincidence counts, which
+// equal the spikes' dot products exactly): no score is recomputed. Entries that are no candidates are not read.
+op_counts attention_counts_from_scores(const float* scores, const float* v, const std::int32_t* winners,
+                                       const attention_dims& d, const attention_config& cfg,
+                                       std::size_t first_query = 0);
 
 namespace cpu {
 // Scores by popcount of bit-packed heads, TBB over (t, b, h); bit-identical to the reference.

@@ -159,7 +159,6 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             // the keys and values each token offers: its own spikes, or with the token shift also its predecessor's
             const events& keys = bc.attn.shift ? (shift_events(evk_shift, k_shift.data(), evk, N, D), evk_shift) : evk;
             if (bc.attn.shift) shift_events(evv_shift, v_shift.data(), evv, N, D);
-            const float* kd = bc.attn.shift ? k_shift.data() : k.data();
             const float* vd = bc.attn.shift ? v_shift.data() : v.data();
             // attention on this step's events: per channel, every (Q event, K event) pair is one coincidence of
             // that query and key; then winner selection and the gather of the winners' V (the trainer's kernel)
@@ -171,8 +170,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
                 detail::head_forward(o.data(), step_winners.empty() ? nullptr : step_winners.data(), vd, hv, bc.attn,
                                      matrix_score{scores.data() + h * N * N, N});
             }
-            b.attn->ops +=
-                attention_counts(q.data(), kd, vd, step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);
+            b.attn->ops += attention_counts_from_scores(
+                scores.data(), vd, step_winners.empty() ? nullptr : step_winners.data(), dims, bc.attn);
             if (!step_winners.empty())
                 std::copy(step_winners.begin(), step_winners.end(),
                           r.winners.begin() + static_cast<std::ptrdiff_t>(((l * T + t) * H) * N * kw));
