@@ -65,10 +65,9 @@ struct progress_registry {
         {
             std::unique_lock lock(m);
             stack.erase(std::remove(stack.begin(), stack.end(), p), stack.end());
-            if (style == progress_style::off) return;
-            erase_locked();
-            if (p->shown_ && now() - p->t_begin_ >= 1.0) {
-                emit("progress: " + finished(*p) + "\n");
+            if (style != progress_style::off) {
+                erase_locked();
+                if (p->shown_ && now() - p->t_begin_ >= 1.0) emit("progress: " + finished(*p) + "\n");
             }
             if (stack.empty() && ticker.joinable()) {
                 stopping = true;

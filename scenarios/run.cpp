@@ -262,10 +262,9 @@ int run(const run_scenario& s, std::ostream& out) {
     in.provenance.checkpoint = s.checkpoint;
     in.provenance.scenario = s.origin;
     in.provenance.command = s.origin == "command line" ? "wtasim simulate" : "wtasim run";
-    if (!s.report_html.empty()) {  // the raster of the first sequence (recorded again unless a trace did)
-        const sim_result recorded = results[0].spikes.empty() ? simulate(net, seqs[0], true) : sim_result{};
-        in.raster = raster_of(results[0].spikes.empty() ? recorded : results[0], seqs[0], tok.piece_texts(), cfg.T);
-    }
+    if (!s.report_html.empty())  // the raster of the first sequence (recorded again unless a trace did)
+        in.raster = raster_of(results[0].spikes.empty() ? simulate(net, seqs[0], true) : results[0], seqs[0],
+                              tok.piece_texts(), cfg.T);
     out << "\n" << energy_report_markdown(in, profile);
     write_file(s.report_json, energy_report_json(in, profile));
     write_file(s.report_md, energy_report_markdown(in, profile));
