@@ -1,6 +1,7 @@
 // json_reader (core/json_reader.hpp).
 #include "core/json_reader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <cmath>
@@ -216,16 +217,69 @@ void json_reader::finish() const {
     }
 }
 
-std::string json_reader::resolve(const std::string& path) const {
-    if (path.empty() || base_dir_.empty() || std::filesystem::path(path).is_absolute()) return path;
-    return (std::filesystem::path(base_dir_) / path).lexically_normal().string();
+namespace {
+path_policy& policy_storage() {
+    static path_policy p;
+    return p;
+}
+}  // namespace
+
+void set_path_policy(path_policy policy) {
+    namespace fs = std::filesystem;
+    for (auto& root : policy.roots) {
+        std::error_code err;
+        const fs::path canonical = fs::canonical(root, err);
+        if (err || !fs::is_directory(canonical))
+            throw io_error(root + ": cannot use it as an allowed folder (" +
+                           (err ? err.message() : std::string("not a directory")) + ")");
+        root = canonical.string();
+    }
+    if (!policy.base.empty()) policy.base = std::filesystem::absolute(policy.base).lexically_normal().string();
+    policy_storage() = std::move(policy);
+}
+
+const path_policy& current_path_policy() {
+    return policy_storage();
+}
+
+std::string path_outside_roots(const std::string& path) {
+    namespace fs = std::filesystem;
+    const auto& roots = policy_storage().roots;
+    if (roots.empty()) return "";
+    std::error_code err;
+    // every existing part of the path with its links followed, the rest as written ("..", "." folded)
+    const fs::path real = fs::weakly_canonical(fs::absolute(path, err), err);
+    std::string list;
+    for (const auto& root : roots) {
+        list += (list.empty() ? "" : ", ") + root;
+        if (err) continue;
+        const fs::path r(root);
+        auto [ri, pi] = std::mismatch(r.begin(), r.end(), real.begin(), real.end());
+        if (ri == r.end()) return "";
+    }
+    return "outside the allowed folders (" + list + ")";
+}
+
+std::string json_reader::resolve(const std::string& path, const std::string& key) const {
+    namespace fs = std::filesystem;
+    const std::string& base = policy_storage().base.empty() ? base_dir_ : policy_storage().base;
+    std::string resolved = path;
+    if (!path.empty() && !base.empty() && !fs::path(path).is_absolute())
+        resolved = (fs::path(base) / path).lexically_normal().string();
+    if (!resolved.empty()) {
+        const std::string outside = path_outside_roots(resolved);
+        if (!outside.empty())
+            throw config_error(origin_ + ": " + pointer_ + (key.empty() ? "" : "/" + key) + " = " +
+                               nlohmann::json(path).dump() + ": " + outside);
+    }
+    return resolved;
 }
 
 std::string json_reader::get_path(const std::string& key, const std::string& fallback, bool must_exist) {
     if (!has(key)) return fallback;
     const std::string given = get_string(key, "");
     if (given.empty()) fail(key, given, "expected a non-empty path");
-    const std::string path = resolve(given);
+    const std::string path = resolve(given, key);
     std::error_code err;  // a name the system refuses (too long, ...) is the same error with its reason
     if (must_exist && !std::filesystem::exists(path, err)) {
         const std::string why = err ? err.message() : "no such file";

@@ -14,6 +14,22 @@
 
 namespace wtasim {
 
+// A process-wide rule for every path a user's JSON names, for a program that runs other people's scenarios
+// (wtasim serve, docs/serve.md; the CLI's --paths-from and --confine-to):
+//   - `base` non-empty: relative paths start there instead of at the scenario file's folder;
+//   - `roots` non-empty: a resolved path must lie inside one of these folders once every symbolic link in
+//     it is followed; any other is a config_error "<origin>: /model/checkpoint = "/etc/passwd": outside the
+//     allowed folders (<roots>)".
+struct path_policy {
+    std::string base;
+    std::vector<std::string> roots;
+};
+// Makes the roots absolute and canonical; a root that does not exist is an io_error.
+void set_path_policy(path_policy policy);
+const path_policy& current_path_policy();
+// "" when `path` lies inside one of the policy's roots (or there are none), else what is wrong.
+std::string path_outside_roots(const std::string& path);
+
 class json_reader {
 public:
     // `origin` is the file name (or "command line"); `pointer` the JSON pointer of `value` in it.
@@ -51,7 +67,8 @@ public:
     // is an error naming the key, the value as written and the resolved path.
     void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
     const std::string& base_dir() const { return base_dir_; }
-    std::string resolve(const std::string& path) const;
+    // `key` only names the value in the error a confined path gets (see path_policy).
+    std::string resolve(const std::string& path, const std::string& key = "") const;
     std::string get_path(const std::string& key, const std::string& fallback, bool must_exist = false);
     // The nested object at `key` (an empty object when absent).
     json_reader object(const std::string& key);

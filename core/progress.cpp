@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace wtasim {
 
 struct progress_registry {
@@ -65,7 +67,7 @@ struct progress_registry {
         {
             std::unique_lock lock(m);
             stack.erase(std::remove(stack.begin(), stack.end(), p), stack.end());
-            if (style != progress_style::off) {
+            if (style == progress_style::lines || style == progress_style::bar) {
                 erase_locked();
                 if (p->shown_ && now() - p->t_begin_ >= 1.0) emit("progress: " + finished(*p) + "\n");
             }
@@ -85,7 +87,12 @@ struct progress_registry {
             if (stopping || stack.empty()) continue;
             if (style == progress_style::bar) {
                 if (!stdout_mid_line) draw_locked();
-            } else if (now() >= next_line) {
+            } else if (style == progress_style::json && now() >= next_line) {
+                nlohmann::json scopes = nlohmann::json::array();
+                for (const progress* p : stack) scopes.push_back(as_json(*p));
+                emit("progress-json: " + scopes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+                next_line = now() + line_seconds;
+            } else if (style == progress_style::lines && now() >= next_line) {
                 std::string line = "progress: ";
                 for (std::size_t i = 0; i < stack.size(); ++i) line += (i ? " | " : "") + describe(*stack[i], false);
                 emit(line + "\n");
@@ -161,6 +168,29 @@ struct progress_registry {
         return s;
     }
 
+    // One scope for a watching program: counts, the rate per second of the rate unit, the ETA (null while
+    // unknown) and the seconds since the scope opened.
+    nlohmann::json as_json(const progress& p) const {
+        const double t = now();
+        const std::uint64_t total = p.total_, done = p.done_.load();
+        nlohmann::json j{{"label", p.label_},
+                         {"stage", p.started_ ? "" : p.stage_},
+                         {"done", p.started_ ? done : 0},
+                         {"total", p.started_ ? total : 0},
+                         {"unit", p.unit_},
+                         {"rate", nullptr},
+                         {"rate_unit", p.rate_unit_.empty() ? p.unit_ : p.rate_unit_},
+                         {"eta_s", nullptr},
+                         {"elapsed_s", t - p.t_begin_},
+                         {"detail", p.detail_}};
+        if (!p.started_) return j;
+        const double elapsed = std::max(t - p.t_start_, 1e-9);
+        const std::uint64_t work = p.work_.load(), counted = done - std::min(done, p.done0_.load());
+        j["rate"] = double(work ? work : counted) / elapsed;
+        if (total && counted && done <= total) j["eta_s"] = double(total - done) * elapsed / double(counted);
+        return j;
+    }
+
     std::string finished(const progress& p) const {
         const double t = now();
         std::string s = p.label_ + ": done";
@@ -231,6 +261,8 @@ progress_style configure_progress_from_environment() {
         style = progress_style::lines;
     else if (v == "bar")
         style = progress_style::bar;
+    else if (v == "json")
+        style = progress_style::json;
     double every = 10.0;
     if (const char* e = std::getenv("WTASIM_PROGRESS_EVERY")) {
         char* end = nullptr;

@@ -6,8 +6,12 @@
 //     still preparing (reading a corpus, training a tokenizer) the line names that stage and its seconds;
 //   - otherwise (a log file, CI), a plain line every few seconds (10 by default), and none at all for work
 //     that ends sooner;
-//   - WTASIM_PROGRESS = auto (the default), bar, lines or off chooses, WTASIM_PROGRESS_EVERY = seconds sets
-//     the interval of plain lines. The library shows nothing until a program chooses a style (the CLI
+//   - for programs that watch another (wtasim serve), one JSON line per interval instead, naming every
+//     open scope, outermost first:
+//       progress-json: [{"label":"train","stage":"","done":450,"total":1000,"unit":"steps","rate":2310.0,
+//                        "rate_unit":"tokens","eta_s":125.0,"elapsed_s":110.2,"detail":"loss 3.2100"}]
+//   - WTASIM_PROGRESS = auto (the default), bar, lines, json or off chooses, WTASIM_PROGRESS_EVERY = seconds
+//     sets the interval of plain and JSON lines. The library shows nothing until a program chooses a style (the CLI
 //     does; the Python module does not).
 // A `progress` is a scope: it appears when constructed and leaves when destroyed. Counts may be added from
 // any thread; the line is drawn by one background thread.
@@ -19,7 +23,7 @@
 
 namespace wtasim {
 
-enum class progress_style { off, lines, bar };
+enum class progress_style { off, lines, bar, json };
 
 // The style from WTASIM_PROGRESS / WTASIM_PROGRESS_EVERY and whether standard error is a terminal; installs
 // it (and, for the bar, a standard-output buffer that erases the bar before anything is written).

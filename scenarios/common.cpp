@@ -24,7 +24,7 @@ json_reader scenario_root(const scenario_text& t) {
 std::string read_energy_profile(json_reader& r, const std::string& key, const std::string& fallback) {
     const std::string given = r.get_string(key, fallback);
     const bool is_path = given.find('/') != std::string::npos || given.ends_with(".json");
-    const std::string profile = is_path && r.has(key) ? r.resolve(given) : given;
+    const std::string profile = is_path && r.has(key) ? r.resolve(given, key) : given;
     try {
         energy_profile_from(profile);
     } catch (const error& err) {

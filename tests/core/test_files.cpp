@@ -112,3 +112,40 @@ TEST_CASE("files: stale temporary files of dead processes go, those of live ones
     CHECK_NOTHROW(folder_lock{dir});  // released with its owner
     fs::remove_all(fs::path(dir).parent_path());
 }
+
+TEST_CASE("files: a path policy starts relative paths in its base and refuses any path outside its roots") {
+    namespace fs = std::filesystem;
+    const fs::path top = fs::temp_directory_path() / ("wtasim_policy_" + std::to_string(::getpid()));
+    fs::remove_all(top);
+    fs::create_directories(top / "root" / "models");
+    fs::create_directories(top / "other");
+    { std::ofstream(top / "root" / "models" / "m.h5") << "x"; }
+    { std::ofstream(top / "other" / "secret.h5") << "x"; }
+    fs::create_symlink(top / "other" / "secret.h5", top / "root" / "link.h5");
+    fs::create_symlink(top / "other", top / "root" / "dirlink");
+    const path_policy before = current_path_policy();
+    set_path_policy({(top / "root").string(), {(top / "root").string()}});
+    auto read = [&](const std::string& value) {
+        const nlohmann::json doc = {{"checkpoint", value}};
+        json_reader r(doc, "body", "/model");
+        r.set_base_dir("/somewhere/else");  // the policy's base wins
+        return r.get_path("checkpoint", "", true);
+    };
+    CHECK(read("models/m.h5") == (top / "root" / "models" / "m.h5").string());
+    CHECK(read((top / "root" / "models" / "m.h5").string()) == (top / "root" / "models" / "m.h5").string());
+    for (const std::string& bad : {(top / "other" / "secret.h5").string(), std::string("../other/secret.h5"),
+                                   std::string("models/../../other/secret.h5"), std::string("link.h5"),
+                                   std::string("dirlink/secret.h5"), std::string("/etc/passwd")}) {
+        CAPTURE(bad);
+        const std::string m = message_of([&] { read(bad); });
+        CHECK(m.find("body: /model/checkpoint = \"" + bad + "\": outside the allowed folders (") == 0);
+    }
+    CHECK(path_outside_roots((top / "root" / "not-yet" / "x").string()).empty());  // an output to be written
+    CHECK(!path_outside_roots((top / "rootless").string()).empty());               // a prefix is not a parent
+    CHECK(message_of([&] {
+              set_path_policy({"", {(top / "missing").string()}});
+          }).find("cannot use it") != std::string::npos);
+    set_path_policy(before);
+    CHECK(path_outside_roots("/etc/passwd").empty());  // no roots: no confinement
+    fs::remove_all(top);
+}

@@ -17,6 +17,8 @@
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
 
+#include <nlohmann/json.hpp>
+
 using namespace wtasim;
 
 namespace {
@@ -136,4 +138,36 @@ TEST_CASE("progress: nothing is shown while the style is off") {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
     CHECK(out.text().empty());
+}
+
+TEST_CASE("progress: the JSON style gives a watching program every scope's counts, rate and ETA") {
+    const captured out;
+    set_progress_style(progress_style::json, 0.05);
+    {
+        progress outer("suite", 4, "tasks");
+        outer.add(1);
+        progress inner("fine-tune", 0, "steps", "examples");
+        inner.stage("reading the data");
+        CHECK(out.shows("\"stage\":\"reading the data\""));
+        inner.start(200, 0);
+        inner.set(50, 800);
+        inner.detail("loss 0.6931");
+        CHECK(out.shows("\"done\":50"));
+        const std::string t = out.text();
+        const std::size_t at = t.rfind("progress-json: ");
+        const nlohmann::json scopes = nlohmann::json::parse(t.substr(at + 15, t.find('\n', at) - at - 15));
+        REQUIRE(scopes.size() == 2);
+        CHECK(scopes[0]["label"] == "suite");
+        CHECK(scopes[0]["done"] == 1);
+        CHECK(scopes[0]["total"] == 4);
+        CHECK(scopes[1]["label"] == "fine-tune");
+        CHECK(scopes[1]["total"] == 200);
+        CHECK(scopes[1]["unit"] == "steps");
+        CHECK(scopes[1]["rate_unit"] == "examples");
+        CHECK(scopes[1]["detail"] == "loss 0.6931");
+        CHECK(scopes[1]["rate"].get<double>() > 0);
+        CHECK(scopes[1]["eta_s"].get<double>() >= 0);
+        CHECK(t.find("progress: ") == std::string::npos);  // no plain lines in this style
+    }
+    set_progress_style(progress_style::off);
 }
