@@ -3,7 +3,7 @@
 
   check_tree.py layers ROOT SIM_LINK_CLOSURE
       Every #include between code folders points down the layer order of the README's drawing
-      (core < energy < neurons < attention < model < training | sim < tasks < scenarios < tools);
+      (core < energy < neurons < attention < model < training | sim < tasks < scenarios < serve < tools);
       training/ and sim/ never include each other, and SIM_LINK_CLOSURE (the libraries wtasim_sim
       links, transitively, as CMake computed them) holds no wtasim_training.
   check_tree.py citations ROOT
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 LAYERS = {"core": 0, "energy": 1, "neurons": 2, "attention": 3, "model": 4, "training": 5, "sim": 5,
-          "tasks": 6, "scenarios": 7, "tools": 8}
+          "tasks": 6, "scenarios": 7, "serve": 8, "tools": 9}
 SOURCE_EXT = (".hpp", ".cpp", ".cu", ".cuh", ".h")
 
 
@@ -43,7 +43,7 @@ def check_layers(root, sim_closure):
                 if LAYERS[to] >= LAYERS[top]:
                     problems.append(f"{f}:{n}: {top}/ includes {to}/ — dependencies point down: "
                                     f"core < energy < neurons < attention < model < training | sim < tasks < "
-                                    f"scenarios < tools")
+                                    f"scenarios < serve < tools")
     libs = [x for x in re.split(r"[;\s]+", sim_closure) if x]
     if not libs:
         problems.append("wtasim_sim: no link closure given (the CMake side of this check is broken)")

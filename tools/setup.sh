@@ -19,6 +19,8 @@ packages=(
   libopenblas0-pthread libopenblas-pthread-dev
   # test oracles and tools (never runtime dependencies of the C++ code)
   python3 python3-numpy python3-h5py python3-torch
+  # the dashboard's browser test (tests/serve/check_dashboard.py) and the serving benchmark's client (ab)
+  chromium apache2-utils
 )
 
 missing=()

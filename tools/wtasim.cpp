@@ -23,11 +23,13 @@
 #include "core/utf8.hpp"
 #include "energy/profile.hpp"
 #include "neurons/backend.hpp"
+#include "scenarios/generate.hpp"
 #include "scenarios/predict.hpp"
 #include "scenarios/run.hpp"
 #include "scenarios/suite.hpp"
 #include "scenarios/task_run.hpp"
 #include "scenarios/train.hpp"
+#include "serve/service.hpp"
 #include "sim/stream.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
@@ -115,6 +117,12 @@ int main(int argc, char** argv) {
                                           (blas.best.empty() ? "neither AVX2 nor AVX-512" : blas.best) + ")");
     app.require_subcommand(1);
     app.option_defaults()->always_capture_default();  // --help shows each option's default
+    wtasim::path_policy paths;  // how wtasim serve confines the scenarios it runs (core/json_reader.hpp)
+    app.add_option("--paths-from", paths.base,
+                   "Relative paths in scenarios start in this folder instead of the scenario's own")
+        ->check(CLI::ExistingDirectory);
+    app.add_option("--confine-to", paths.roots, "Refuse any path a scenario names outside these folders (repeat it)")
+        ->check(CLI::ExistingDirectory);
 
     wtasim::demo_options demo;
     auto* demo_cmd = app.add_subcommand("demo", "Drive a layer of spiking neurons and print its spikes and energy");
@@ -247,6 +255,33 @@ int main(int argc, char** argv) {
     auto* base_cmd = app.add_subcommand("baselines", "Unigram and bigram perplexity of a training scenario's data");
     base_cmd->add_option("scenario", scenario_path, "Training scenario JSON")->required();
 
+    wtasim::serve::serve_options srv;
+    unsigned read_timeout_ms = 10000;
+    auto* serve_cmd = app.add_subcommand(
+        "serve", "Serve runs, tasks, trainings and generation over HTTP, with a dashboard (docs/serve.md)");
+    serve_cmd->add_option("--port", srv.port, "TCP port (0: any free port, printed)")->check(whole(0, 65535));
+    serve_cmd->add_option("--bind", srv.bind, "Address to listen on (loopback by default)")->check(non_empty);
+    serve_cmd->add_option("--data-dir", srv.data_dir, "Folder of the server's runs and API token")
+        ->required()
+        ->check(non_empty);
+    serve_cmd
+        ->add_option("--root", srv.roots,
+                     "A folder scenario paths may name; relative paths start in the first (repeat it; "
+                     "default: the working directory)")
+        ->check(CLI::ExistingDirectory);
+    serve_cmd->add_option("--max-simulations", srv.queue.simulations, "Run scenarios at once")->check(whole(1, 256));
+    serve_cmd->add_option("--max-trainings", srv.queue.trainings, "Train and task scenarios at once")
+        ->check(whole(1, 64));
+    serve_cmd->add_option("--threads", srv.limits.threads, "Threads serving HTTP")->check(whole(1, 64));
+    serve_cmd->add_option("--max-body", srv.limits.body_bytes, "Largest request body in bytes")
+        ->check(whole(1024, 64u << 20));
+    serve_cmd
+        ->add_option("--read-timeout-ms", read_timeout_ms,
+                     "A request must arrive whole within this many milliseconds (idle connections too)")
+        ->check(whole(100, 3600000));
+    serve_cmd->add_option("--profile", srv.profile, "Energy profile of generation unless a request names one")
+        ->check(non_empty);
+
     if (argc > 1) {
         const std::string unknown = unknown_subcommand(app, argv[1]);
         if (!unknown.empty()) {
@@ -256,6 +291,11 @@ int main(int argc, char** argv) {
     }
     try {
         app.parse(argc, argv);
+        if (!paths.base.empty() || !paths.roots.empty()) wtasim::set_path_policy(paths);
+        if (*serve_cmd) {
+            srv.limits.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+            return wtasim::serve::serve(srv, std::cout);
+        }
         if (*pred_cmd) {
             wtasim::require_utf8(pred.text, "--text");
             wtasim::require_utf8(pred.text_b, "--text-b");
@@ -294,59 +334,39 @@ int main(int argc, char** argv) {
         if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
         if (*gen_cmd) {
             wtasim::require_utf8(gen_text, "--text");
-            const wtasim::checkpoint c = wtasim::load_checkpoint(gen_checkpoint);
-            if (c.tokenizer.empty())
-                throw wtasim::io_error(gen_checkpoint + ": has no /tokenizer/model, so a prompt cannot be encoded");
-            const wtasim::sim_network net = wtasim::sim_network::from_checkpoint(c, gen_checkpoint);
-            const wtasim::tokenizer tok = wtasim::tokenizer::from_bytes(c.tokenizer, gen_checkpoint);
-            const wtasim::energy_profile profile = wtasim::energy_profile_from(gen_profile);
-            if (tok.vocab_size() != net.cfg.vocab)
-                throw wtasim::io_error(gen_checkpoint + ": the tokenizer has " + std::to_string(tok.vocab_size()) +
-                                       " pieces, @config/vocab = " + std::to_string(net.cfg.vocab));
-            wtasim::stream_decoder dec(net);
-            std::vector<std::int32_t> seq{wtasim::tokenizer::bos_id};
-            for (auto id : tok.encode(gen_text)) seq.push_back(id);
-            const std::size_t room = net.cfg.max_len > gen_tokens ? net.cfg.max_len - gen_tokens : 1;
-            if (seq.size() > room) {  // keep the end of the prompt and leave room for the continuation
-                std::cerr << "note: the prompt is cut to its last " << room << " tokens (max_len " << net.cfg.max_len
-                          << ")\n";
-                seq.erase(seq.begin(), seq.end() - static_cast<std::ptrdiff_t>(room));
-            }
-            std::vector<float> logits;
-            wtasim::op_counts prompt_ops, gen_ops, ops;
-            for (auto id : seq) {
-                if (dec.length() >= net.cfg.max_len) break;
-                logits = dec.push(id, &ops);
-                prompt_ops += ops;
-            }
-            std::size_t generated = 0;
-            const auto t_gen = std::chrono::steady_clock::now();
-            std::string shown = tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end()));
-            std::cout << shown << std::flush;
-            for (; generated < gen_tokens && dec.length() < net.cfg.max_len; ++generated) {
-                const auto next = wtasim::sample_token(logits, gen_temperature, gen_top_k, gen_seed, generated);
-                seq.push_back(next);
-                // print what the new piece adds to the decoded text (pieces carry their leading space)
-                const std::string text = tok.decode(std::vector<std::int32_t>(seq.begin() + 1, seq.end()));
-                std::cout << (text.starts_with(shown) ? text.substr(shown.size()) : "\n" + text) << std::flush;
-                shown = text;
-                if (dec.length() >= net.cfg.max_len) break;
-                logits = dec.push(next, &ops);
-                gen_ops += ops;
-            }
-            const double gen_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_gen).count();
+            const wtasim::generator gen(gen_checkpoint, gen_profile);
+            wtasim::generate_request q;
+            q.text = gen_text;
+            q.tokens = gen_tokens;
+            q.temperature = gen_temperature;
+            q.top_k = gen_top_k;
+            q.seed = gen_seed;
+            const wtasim::generate_summary sum = gen.run(
+                q,
+                [&](const wtasim::generate_summary& p) {
+                    if (p.prompt_cut)
+                        std::cerr << "note: the prompt is cut to its last " << p.prompt_tokens << " tokens (max_len "
+                                  << p.max_len << ")\n";
+                    std::cout << p.prompt_text << std::flush;
+                },
+                [&](const wtasim::generated_token& t) {
+                    std::cout << t.text << std::flush;
+                    return true;
+                });
             std::cout << "\n";
+            const std::size_t generated = sum.generated;
             if (generated < gen_tokens)
                 std::cerr << "note: generated " << generated << " of " << gen_tokens
-                          << " tokens: the model's max_len is " << net.cfg.max_len << " tokens, prompt included\n";
+                          << " tokens: the model's max_len is " << sum.max_len << " tokens, prompt included\n";
+            const wtasim::op_counts& gen_ops = sum.generated_ops;
+            const double gen_seconds = sum.seconds;
             char line[300];
             const double per = generated ? 1.0 / double(generated) : 0.0;
             std::snprintf(line, sizeof line,
                           "\nprompt %zu tokens: %.3f nJ (full profile %s); generated %zu tokens: %.3f nJ per token "
                           "(paper convention %.3f nJ per token), %.0f AC and %llu NU per token\n",
-                          seq.size() - generated, profile.energy_pj(prompt_ops) * 1e-3, profile.name.c_str(), generated,
-                          profile.energy_pj(gen_ops) * 1e-3 * per,
-                          wtasim::paper_convention_energy_pj(gen_ops) * 1e-3 * per,
+                          sum.prompt_tokens, sum.prompt_energy_pj * 1e-3, sum.profile.c_str(), generated,
+                          sum.generated_energy_pj * 1e-3 * per, sum.generated_paper_energy_pj * 1e-3 * per,
                           double(gen_ops[wtasim::op_class::ac]) * per,
                           static_cast<unsigned long long>(double(gen_ops[wtasim::op_class::nu]) * per));
             std::cout << line;
