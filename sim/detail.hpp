@@ -49,7 +49,67 @@ struct population {
         state.assign(N * C, v0);
     }
     // Integrates the currents x [N, C], fires; writes the dense spike values to s and the events to ev.
+    // Two passes with the same float operations as one: the update, one loop per neuron kind without a
+    // branch inside (so the compiler vectorises it), then a scan of the spikes that skips blocks of eight
+    // silent neurons and appends the events (whose vectors keep their capacity from step to step). A
+    // recorded population takes the one-pass loop, which also writes the record.
     void step(float* s, events& ev, const float* x, std::size_t N) {
+        if (record) return step_recorded(s, ev, x, N);
+        ev.clear();
+        const std::size_t M = N * C;
+        float* v = state.data();
+        if (kind == neuron_kind::nilif) {
+            const nilif_coeffs k = nilif_coeffs_of(nilif);
+            for (std::size_t i = 0; i < M; ++i) {
+                float membrane, level;
+                s[i] = nilif_forward_step(v[i], x[i], k, membrane, level);
+            }
+        } else {
+            lif_coeffs k = lif_coeffs_of(lif);
+            k.v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+            if (tau_c.empty() && v_th_c.empty()) {
+                for (std::size_t i = 0; i < M; ++i) {
+                    float charged;
+                    s[i] = lif_forward_step(v[i], x[i], k, charged);
+                }
+            } else {
+                const lif_channels ch{tau_c.empty() ? nullptr : tau_c.data(), v_th_c.empty() ? nullptr : v_th_c.data(),
+                                      C};
+                for (std::size_t n = 0; n < N; ++n)
+                    for (std::size_t c = 0; c < C; ++c) {
+                        float charged;
+                        s[n * C + c] =
+                            lif_forward_step(v[n * C + c], x[n * C + c], lif_channel_coeffs(k, ch, c), charged);
+                    }
+            }
+        }
+        const float levels = kind == neuron_kind::nilif ? static_cast<float>(nilif.levels) : 1.0f;
+        std::uint64_t count = 0, active = 0;
+        for (std::size_t n = 0; n < N; ++n) {
+            const float* row = s + n * C;
+            for (std::size_t c0 = 0; c0 < C; c0 += 8) {
+                const std::size_t c1 = std::min(C, c0 + 8);
+                bool any = false;
+                for (std::size_t c = c0; c < c1; ++c) any |= row[c] != 0.0f;
+                if (!any) continue;
+                for (std::size_t c = c0; c < c1; ++c) {
+                    if (row[c] == 0.0f) continue;
+                    ev.token.push_back(static_cast<std::uint32_t>(n));
+                    ev.neuron.push_back(static_cast<std::uint32_t>(c));
+                    ev.value.push_back(row[c]);
+                    count += levels == 1.0f ? 1 : static_cast<std::uint64_t>(std::llround(row[c] * levels));
+                    ++active;
+                }
+            }
+        }
+        stats->events += count;
+        stats->active += active;
+        stats->ops.add(op_class::nu, M);
+        stats->neurons += M;
+    }
+
+    // The one-pass step that also records events (and membranes).
+    void step_recorded(float* s, events& ev, const float* x, std::size_t N) {
         ev.clear();
         const float levels = static_cast<float>(nilif.levels);
         const float v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
@@ -71,12 +131,11 @@ struct population {
                         static_cast<std::uint64_t>(std::llround(out * (kind == neuron_kind::nilif ? levels : 1.0f)));
                     stats->events += m;
                     stats->active += 1;
-                    if (record)
-                        for (std::uint64_t e = 0; e < m; ++e) {
-                            record->step.push_back(t);
-                            record->token.push_back(static_cast<std::uint32_t>(n));
-                            record->neuron.push_back(static_cast<std::uint32_t>(c));
-                        }
+                    for (std::uint64_t e = 0; e < m; ++e) {
+                        record->step.push_back(t);
+                        record->token.push_back(static_cast<std::uint32_t>(n));
+                        record->neuron.push_back(static_cast<std::uint32_t>(c));
+                    }
                 }
             }
         stats->ops.add(op_class::nu, N * C);
