@@ -91,21 +91,34 @@ nlohmann::json json_reader::parse(const std::string& text, const std::string& or
     }
 }
 
+namespace {
+path_policy& policy_storage() {
+    static path_policy p;
+    return p;
+}
+}  // namespace
+
 std::string json_reader::read_file(const std::string& path, const std::string& what, std::size_t limit) {
     std::error_code err;
     if (std::filesystem::is_directory(path, err))
         throw io_error(path + ": is a directory, expected a " + what + " file");
+    // a confined process (wtasim serve) reads regular files only: no device, FIFO or socket can block or flood it
+    if (!policy_storage().roots.empty() && std::filesystem::exists(path, err) &&
+        !std::filesystem::is_regular_file(path, err))
+        throw io_error(path + ": not a regular file, expected a " + what + " file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(path + ": cannot open " + what);
-    in.seekg(0, std::ios::end);
-    const auto size = static_cast<std::streamoff>(in.tellg());
-    if (size > static_cast<std::streamoff>(limit))
-        throw io_error(path + ": " + std::to_string(size) + " bytes, more than the limit of " +
-                       std::to_string(limit >> 20) + " MiB for a " + what + " file");
-    in.seekg(0);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    // read at most limit + 1 bytes, whatever size the file claims (a device may claim none and never end)
+    std::string text;
+    char buffer[65536];
+    while (in) {
+        in.read(buffer, sizeof buffer);
+        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > limit)
+            throw io_error(path + ": more than the limit of " + std::to_string(limit >> 20) + " MiB for a " + what +
+                           " file");
+    }
+    return text;
 }
 
 void json_reader::fail(const std::string& key, const nlohmann::json& value, const std::string& expected) const {
@@ -216,13 +229,6 @@ void json_reader::finish() const {
         fail(key, v, "unknown key, expected one of: " + list);
     }
 }
-
-namespace {
-path_policy& policy_storage() {
-    static path_policy p;
-    return p;
-}
-}  // namespace
 
 void set_path_policy(path_policy policy) {
     namespace fs = std::filesystem;

@@ -3,10 +3,12 @@
 // thread and hands each chunk to the connection's strand, waiting until it is written.
 #include "serve/http.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -183,7 +185,9 @@ private:
                     std::make_tuple(bhttp::status(r.status), version_));
                 decorate(*res, r, keep_alive);
                 res->prepare_payload();
-                return send(res);
+                // a download may take the write timeout plus one second per MiB (a trace or a checkpoint)
+                const auto size = res->body().size();
+                return send(res, srv_->lim.write_timeout + std::chrono::seconds(size >> 20));
             }
         }
         auto res = std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status(r.status), version_);
@@ -194,11 +198,32 @@ private:
     }
 
     template <class Body>
-    void send(std::shared_ptr<bhttp::response<Body>> res) {
-        stream_.expires_after(srv_->lim.write_timeout);
+    void send(std::shared_ptr<bhttp::response<Body>> res, std::chrono::milliseconds deadline = {}) {
+        stream_.expires_after(deadline.count() ? deadline : srv_->lim.write_timeout);
         bhttp::async_write(stream_, *res, [self = shared_from_this(), res](error_code ec, std::size_t) {
-            if (ec || !res->keep_alive()) return self->close();
+            if (ec) return self->close();
+            if (!res->keep_alive()) return self->drain_and_close();
             self->read();
+        });
+    }
+
+    // After a reply that ends the connection: stop sending, then read and drop what the client still sends (for
+    // at most a second), so that closing with unread input does not reset the connection before the client has
+    // read the reply.
+    void drain_and_close() {
+        error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(std::chrono::seconds(1));
+        auto sink = std::make_shared<std::array<char, 4096>>();
+        stream_.async_read_some(net::buffer(*sink), [self = shared_from_this(), sink](error_code e, std::size_t) {
+            if (e) return self->close();
+            self->drain_more(sink);
+        });
+    }
+    void drain_more(std::shared_ptr<std::array<char, 4096>> sink) {
+        stream_.async_read_some(net::buffer(*sink), [self = shared_from_this(), sink](error_code e, std::size_t) {
+            if (e) return self->close();
+            self->drain_more(sink);
         });
     }
 
@@ -215,7 +240,7 @@ private:
         head_ = head;
         serializer_ = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
         auto self = shared_from_this();
-        std::thread([self, head, r = std::move(r)]() mutable {
+        auto produce = [self, head, r = std::move(r)]() mutable {
             {
                 chunk_writer out(self);
                 bool ok = out.write({});  // the header first (an empty chunk is never sent)
@@ -235,7 +260,13 @@ private:
             std::lock_guard lock(srv.m);
             --srv.streams;
             srv.streams_done.notify_all();
-        }).detach();
+        };
+        try {
+            std::thread(std::move(produce)).detach();
+        } catch (const std::system_error&) {  // no thread to be had: the stream never started
+            --srv_->streams;
+            reply(error_response(503, "busy: cannot start a thread for the stream"), false);
+        }
     }
 
     void close() {
@@ -308,6 +339,11 @@ void server::impl::accept() {
                 ++self->connections;
                 std::make_shared<session>(std::move(socket), self)->start();
             }
+        }
+        if (ec) {  // out of descriptors, say: try again shortly instead of spinning
+            auto pause = std::make_shared<net::steady_timer>(self->ioc, std::chrono::milliseconds(100));
+            pause->async_wait([self, pause](error_code) { self->accept(); });
+            return;
         }
         self->accept();
     });

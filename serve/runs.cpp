@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,7 +162,13 @@ struct run_queue::impl {
             } catch (const std::exception& ex) {
                 throw io_error(record + ": unreadable run record (" + std::string(ex.what()) + ")");
             }
-            if (r.state == run_state::running) {
+            if (r.state == run_state::running && r.cancel_requested) {  // cancelled, then the server stopped
+                r.state = run_state::cancelled;
+                r.finished = utc_now();
+                r.pid = 0;
+                save(r);
+                ++found.past;
+            } else if (r.state == run_state::running) {
                 if (r.kind == "train") {  // a training continues from its last checkpoint
                     r.state = run_state::queued;
                     r.resume = fs::exists(folder(r.id) + "/checkpoint.h5");
@@ -227,12 +234,17 @@ struct run_queue::impl {
             ::dup2(devnull, 0);
             ::dup2(out, 1);
             ::dup2(errfd, 2);
+            // nothing else of the server's (its sockets, files being served) reaches the run: Asio and Beast open
+            // them without close-on-exec
+            if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+                for (int fd = 3; fd < 65536; ++fd) ::close(fd);
             if (::chdir(workdir.c_str()) != 0) ::_exit(126);
             ::execve(argv[0], argv.data(), envp.data());
             ::_exit(127);
         }
         for (int fd : {out, errfd, devnull}) ::close(fd);
         if (pid < 0) throw io_error(f + ": cannot start the run (fork failed)");
+        ::setpgid(pid, pid);  // also here, so that a cancel at once finds the group
         return pid;
     }
 
@@ -301,7 +313,10 @@ struct run_queue::impl {
             cv.wait_for(lock, std::chrono::milliseconds(100));
         }
         for (auto& [id, r] : runs)
-            if (r.state == run_state::running && r.pid > 0) ::kill(-pid_t(r.pid), SIGKILL);
+            if (r.state == run_state::running && r.pid > 0) {
+                ::kill(-pid_t(r.pid), SIGKILL);
+                ::kill(pid_t(r.pid), SIGKILL);
+            }
         for (auto& [id, r] : runs)
             if (r.state == run_state::running && r.pid > 0) ::waitpid(pid_t(r.pid), nullptr, 0);
         // their records stay "running": the next start resumes or fails them as after a crash

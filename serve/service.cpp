@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "scenarios/common.hpp"
 #include "scenarios/generate.hpp"
 #include "scenarios/run.hpp"
 #include "scenarios/task.hpp"
@@ -386,19 +388,35 @@ private:
         return r;
     }
 
-    std::shared_ptr<const generator> generator_for(const std::string& checkpoint, const std::string& profile) {
+    static std::string generator_key(const std::string& checkpoint, const std::string& profile) {
         std::error_code err;
         const auto stamp = fs::last_write_time(checkpoint, err);
-        const std::string key = checkpoint + "\n" + profile + "\n" + std::to_string(stamp.time_since_epoch().count()) +
-                                "\n" + std::to_string(fs::file_size(checkpoint, err));
-        {
-            std::lock_guard lock(m_);
-            if (const auto it = generators_.find(key); it != generators_.end()) return it->second;
-        }
+        return checkpoint + "\n" + profile + "\n" + std::to_string(stamp.time_since_epoch().count()) + "\n" +
+               std::to_string(fs::file_size(checkpoint, err));
+    }
+
+    // A loaded generator of this checkpoint file as it is now, or null.
+    std::shared_ptr<const generator> cached_generator(const std::string& checkpoint, const std::string& profile) {
+        const std::string key = generator_key(checkpoint, profile);
+        std::lock_guard lock(m_);
+        const auto it = generators_.find(key);
+        if (it == generators_.end()) return nullptr;
+        it->second.last_use = ++uses_;
+        return it->second.gen;
+    }
+
+    // Loads one and keeps it, the least recently used of four making room.
+    std::shared_ptr<const generator> load_generator(const std::string& checkpoint, const std::string& profile) {
+        const std::string key = generator_key(checkpoint, profile);
         auto g = std::make_shared<const generator>(checkpoint, profile);
         std::lock_guard lock(m_);
-        if (generators_.size() >= 4) generators_.erase(generators_.begin());
-        generators_[key] = g;
+        if (generators_.size() >= 4 && !generators_.count(key)) {
+            auto oldest = generators_.begin();
+            for (auto it = generators_.begin(); it != generators_.end(); ++it)
+                if (it->second.last_use < oldest->second.last_use) oldest = it;
+            generators_.erase(oldest);
+        }
+        generators_[key] = {g, ++uses_};
         return g;
     }
 
@@ -406,6 +424,7 @@ private:
         if (auto bad = require_json(q)) return *bad;
         generate_request g;
         std::shared_ptr<const generator> gen;
+        std::string load_checkpoint, load_profile;
         try {
             const json body = json_reader::parse(q.body, "request body", o_.limits.body_bytes);
             if (!body.is_object()) return http::error_response(400, "request body: expected a JSON object");
@@ -417,44 +436,62 @@ private:
             g.temperature = r.get_number("temperature", 0.0, 0.0, 1e6);
             g.top_k = r.get_uint("top_k", 0, 0, 1u << 24);
             g.seed = r.get_uint("seed", 1);
-            const std::string profile = r.get_string("profile", o_.profile);
+            const std::string profile = read_energy_profile(r, "profile", o_.profile);  // a path is confined too
             r.finish();
-            gen = generator_for(checkpoint, profile);
+            gen = cached_generator(checkpoint, profile);
+            if (!gen) {  // loading takes a stream's slot and its thread, never an HTTP thread
+                load_checkpoint = checkpoint;
+                load_profile = profile;
+            }
         } catch (const error& e) {
             return http::error_response(400, e.what());
         }
         const bool sse = q.header("accept").find("text/event-stream") != std::string::npos;
         http::response res;
         res.content_type = sse ? "text/event-stream" : "application/x-ndjson";
-        res.stream = [gen, g, sse](http::stream_writer& out) {
+        res.stream = [this, gen, g, sse, load_checkpoint, load_profile](http::stream_writer& out) mutable {
             auto send = [&](const json& j) {
                 const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace);
                 return out.write(sse ? "event: " + j.value("event", "") + "\ndata: " + line + "\n\n" : line + "\n");
             };
+            if (!gen) {
+                try {
+                    gen = load_generator(load_checkpoint, load_profile);
+                } catch (const error& e) {
+                    send({{"event", "error"}, {"error", e.what()}});
+                    return;
+                }
+            }
             auto ops_json = [](const op_counts& c) {
                 json j = json::object();
                 for (std::size_t i = 0; i < n_op_classes; ++i) j[std::string(op_class_name(op_class(i)))] = c.n[i];
                 return j;
             };
-            const generate_summary sum = gen->run(
-                g,
-                [&](const generate_summary& p) {
-                    send({{"event", "prompt"},
-                          {"text", p.prompt_text},
-                          {"tokens", p.prompt_tokens},
-                          {"cut", p.prompt_cut},
-                          {"energy_pj", p.prompt_energy_pj},
-                          {"ops", ops_json(p.prompt_ops)}});
-                },
-                [&](const generated_token& t) {
-                    return send({{"event", "token"},
-                                 {"index", t.index},
-                                 {"id", t.id},
-                                 {"text", t.text},
-                                 {"energy_pj", t.energy_pj},
-                                 {"paper_energy_pj", t.paper_energy_pj},
-                                 {"ops", ops_json(t.ops)}});
-                });
+            generate_summary sum;
+            try {
+                sum = gen->run(
+                    g,
+                    [&](const generate_summary& p) {
+                        send({{"event", "prompt"},
+                              {"text", p.prompt_text},
+                              {"tokens", p.prompt_tokens},
+                              {"cut", p.prompt_cut},
+                              {"energy_pj", p.prompt_energy_pj},
+                              {"ops", ops_json(p.prompt_ops)}});
+                    },
+                    [&](const generated_token& t) {
+                        return send({{"event", "token"},
+                                     {"index", t.index},
+                                     {"id", t.id},
+                                     {"text", t.text},
+                                     {"energy_pj", t.energy_pj},
+                                     {"paper_energy_pj", t.paper_energy_pj},
+                                     {"ops", ops_json(t.ops)}});
+                    });
+            } catch (const std::exception& e) {  // framed as the stream's other events
+                send({{"event", "error"}, {"error", e.what()}});
+                return;
+            }
             const double per = sum.generated ? 1.0 / double(sum.generated) : 0.0;
             send({{"event", "done"},
                   {"generated", sum.generated},
@@ -474,7 +511,12 @@ private:
     std::string token_;
     run_queue& queue_;
     std::mutex m_;
-    std::map<std::string, std::shared_ptr<const generator>> generators_;
+    struct cached {
+        std::shared_ptr<const generator> gen;
+        std::uint64_t last_use = 0;
+    };
+    std::map<std::string, cached> generators_;
+    std::uint64_t uses_ = 0;
 };
 
 }  // namespace
@@ -501,6 +543,11 @@ int serve(const serve_options& given, std::ostream& out) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    rlimit files{};  // sockets, downloads and the runs' logs: as many descriptors as the system allows
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     const std::string token = load_or_create_token(o.data_dir + "/token", out);
     run_queue queue(o.data_dir, command, p.base, o.queue);

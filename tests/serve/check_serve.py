@@ -11,7 +11,8 @@ Checked:
   - a run that fails at run time is "failed" with the same error line the command line prints for the same
     scenario; cancelling a queued and a running run; cancelling again is 409;
   - no path escapes: absolute paths, "..", a symbolic link out of the roots (in a scenario and in a
-    generation request), and artefact names with "..", encoded or not;
+    generation request's checkpoint and profile), a FIFO inside the roots, and artefact names with "..",
+    encoded or not;
   - streamed generation: chunked JSON lines (and server-sent events) whose text and energy per token equal
     `wtasim generate` on the same prompt;
   - bad HTTP on raw sockets: garbage, an oversized header (431) and body (413), a truncated body and a client
@@ -155,6 +156,16 @@ def main():
                 msg = json.loads(reply).get("error", "")
                 if status != 400 or "outside the allowed folders" not in msg or "/checkpoint" not in msg:
                     fail(f"{kind} with checkpoint {bad}: {status} {msg}")
+        for bad in ("/etc/passwd.json", "../../../../etc/x.json", os.path.join(data, "link.h5")):
+            status, _, reply = srv.request("POST", "/v1/generate", {"checkpoint": CHECKPOINT, "profile": bad})
+            msg = json.loads(reply).get("error", "")
+            if status != 400 or "outside the allowed folders" not in msg or "/profile" not in msg:
+                fail(f"generate with profile {bad}: {status} {msg}")
+        os.mkfifo(os.path.join(data, "fifo.json"))  # inside the roots, but not a file: refused, never read
+        status, _, reply = srv.request("POST", "/v1/generate", {"checkpoint": CHECKPOINT,
+                                                                "profile": os.path.join(data, "fifo.json")})
+        if status != 400 or "not a regular file" not in json.loads(reply).get("error", ""):
+            fail(f"generate with a FIFO as its profile: {status} {reply[:200]!r}")
         for name in ("../token", "..%2f..%2ftoken", "%2e%2e/%2e%2e/token", "run.json", "stdout.log/../../token"):
             status, _, reply = srv.request("GET", f"/v1/runs/{rid}/{name}")
             if status != 404 or srv.token.encode() in reply:
