@@ -83,21 +83,28 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                 sum_dy[c - cb] += g;
                 sum_dy_xc[c - cb] += g * (double(x[r * C + c]) - mean[c]);
             }
-        std::vector<double> dmean(w), dvar(w);
+        // dx = gamma rstd dy + (dmean + 2 dvar (x - mean)) / n on real rows, gamma rstd dy on padding: per channel
+        // coefficients in double, then per element a float expression (x - mean stays exact near the mean)
+        std::vector<float> a(w), b(w), d(w);
         for (std::size_t c = cb; c < ce; ++c) {
             const double rs = rstd[c];
             dbeta[c] += static_cast<float>(sum_dy[c - cb]);
             dgamma[c] += static_cast<float>(sum_dy_xc[c - cb] * rs);
-            dvar[c - cb] = -0.5 * rs * rs * rs * gamma[c] * sum_dy_xc[c - cb];
-            dmean[c - cb] = -rs * gamma[c] * sum_dy[c - cb];
+            const double dvar = -0.5 * rs * rs * rs * gamma[c] * sum_dy_xc[c - cb];
+            const double dmean = -rs * gamma[c] * sum_dy[c - cb];
+            a[c - cb] = static_cast<float>(double(gamma[c]) * rs);
+            b[c - cb] = static_cast<float>(2.0 * dvar / double(n));
+            d[c - cb] = static_cast<float>(dmean / double(n));
         }
         for (std::size_t r = 0; r < rows; ++r) {
-            const bool v = is_valid(valid, r);
-            for (std::size_t c = cb; c < ce; ++c) {
-                double g = double(gamma[c]) * dy[r * C + c] * rstd[c];
-                if (v) g += (dmean[c - cb] + 2.0 * dvar[c - cb] * (double(x[r * C + c]) - mean[c])) / double(n);
-                dx[r * C + c] = static_cast<float>(g);
-            }
+            float* __restrict dxr = dx + r * C + cb;
+            const float* dyr = dy + r * C + cb;
+            const float* xr = x + r * C + cb;
+            const float* mr = mean + cb;
+            if (is_valid(valid, r))
+                for (std::size_t c = 0; c < w; ++c) dxr[c] = a[c] * dyr[c] + (b[c] * (xr[c] - mr[c]) + d[c]);
+            else
+                for (std::size_t c = 0; c < w; ++c) dxr[c] = a[c] * dyr[c];
         }
     });
 }
