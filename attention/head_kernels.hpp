@@ -88,9 +88,11 @@ template <class Score>
 void head_forward(float* o, std::int32_t* winners, const float* v, const head_view& hv, const attention_config& cfg,
                   Score&& score, std::size_t first_query = 0) {
     const std::size_t N = hv.d->shape.N, dh = hv.d->dh, k = static_cast<std::size_t>(cfg.k);
-    std::vector<std::uint32_t> cand;
-    std::vector<scored> c;
-    std::vector<float> acc(dh);
+    // scratch kept per thread: a step of the simulator or the trainer allocates nothing here once warm
+    thread_local std::vector<std::uint32_t> cand;
+    thread_local std::vector<scored> c;
+    thread_local std::vector<float> acc;
+    acc.resize(dh);
     const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
     for (std::size_t i = first_query; i < N; ++i) {
         hv.candidates(i, cfg.causal, cand);

@@ -149,7 +149,8 @@ struct population {
 inline void shift_events(events& out, float* dense, const events& in, std::size_t N, std::size_t C) {
     out.clear();
     for (std::size_t i = 0; i < N * C; ++i) dense[i] = 0.0f;
-    std::vector<std::size_t> begin(N + 1, in.token.size());
+    thread_local std::vector<std::size_t> begin;  // per thread, so that a warm step allocates nothing
+    begin.assign(N + 1, in.token.size());
     for (std::size_t e = in.token.size(); e-- > 0;) begin[in.token[e]] = e;
     for (std::size_t n = N; n-- > 0;) begin[n] = std::min(begin[n], begin[n + 1]);
     for (std::size_t n = 0; n < N; ++n) {

@@ -37,8 +37,10 @@ void coincidence_scores(std::vector<float>& scores, channel_lists& lists, const 
     for (std::size_t c = 0; c < D; ++c) {
         float* head = scores.data() + (c / dh) * N * N;
         for (std::uint32_t i : q_tokens[c])
-            for (std::uint32_t j : k_tokens[c])
-                if (!causal || j <= i) head[i * N + j] += 1.0f;
+            for (std::uint32_t j : k_tokens[c]) {  // keys in token order: a causal query stops at the first later one
+                if (causal && j > i) break;
+                head[i * N + j] += 1.0f;
+            }
     }
 }
 
