@@ -53,7 +53,7 @@ def run(args, env_extra, stderr_tty=False):
 def main():
     wtasim, src, scratch = sys.argv[1:4]
     os.makedirs(scratch, exist_ok=True)
-    train = [wtasim, "train", os.path.join(src, "scenarios/train-tiny-wd.json"), "--steps", "40", "--output"]
+    train = [wtasim, "train", os.path.join(src, "scenarios/train-tiny-wd.json"), "--steps", "200", "--output"]
     lines = {"WTASIM_PROGRESS": "lines", "WTASIM_PROGRESS_EVERY": "0.05"}
 
     out, err = run(train + [os.path.join(scratch, "lines")], lines)
@@ -61,12 +61,12 @@ def main():
         fail("progress lines reached stdout:\n" + out)
     if "progress: train: training the tokenizer" not in err:
         fail("no progress line during the tokenizer's training:\n" + err)
-    counted = re.findall(r"progress: train: \d+% (\d+)/40 steps, [\d.]+ tokens/s, ETA \S+, elapsed \S+", err)
+    counted = re.findall(r"progress: train: \d+% (\d+)/200 steps, [\d.]+ tokens/s, ETA \S+, elapsed \S+", err)
     if not counted:
         fail("no progress line with steps, tokens/s and ETA:\n" + err)
     if [int(c) for c in counted] != sorted(int(c) for c in counted):
         fail("the step count went backwards: " + str(counted))
-    if not re.search(r"step 40/40 ", out):
+    if not re.search(r"step 200/200 ", out):
         fail("the training log is not on stdout:\n" + out)
 
     _, err = run(train + [os.path.join(scratch, "off")], {"WTASIM_PROGRESS": "off"})
