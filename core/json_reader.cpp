@@ -248,6 +248,18 @@ const path_policy& current_path_policy() {
     return policy_storage();
 }
 
+namespace {
+thread_local std::string thread_base;  // scoped_path_base's folder on this thread, "" when none
+}  // namespace
+
+scoped_path_base::scoped_path_base(std::string dir) : saved_(std::move(thread_base)) {
+    thread_base = std::move(dir);
+}
+
+scoped_path_base::~scoped_path_base() {
+    thread_base = std::move(saved_);
+}
+
 std::string path_outside_roots(const std::string& path) {
     namespace fs = std::filesystem;
     const auto& roots = policy_storage().roots;
@@ -268,7 +280,9 @@ std::string path_outside_roots(const std::string& path) {
 
 std::string json_reader::resolve(const std::string& path, const std::string& key) const {
     namespace fs = std::filesystem;
-    const std::string& base = policy_storage().base.empty() ? base_dir_ : policy_storage().base;
+    const std::string& base = !thread_base.empty()            ? thread_base
+                              : policy_storage().base.empty() ? base_dir_
+                                                              : policy_storage().base;
     std::string resolved = path;
     if (!path.empty() && !base.empty() && !fs::path(path).is_absolute())
         resolved = (fs::path(base) / path).lexically_normal().string();

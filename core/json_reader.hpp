@@ -29,6 +29,18 @@ void set_path_policy(path_policy policy);
 const path_policy& current_path_policy();
 // "" when `path` lies inside one of the policy's roots (or there are none), else what is wrong.
 std::string path_outside_roots(const std::string& path);
+// Within its scope, relative paths read on this thread start in `dir` instead of the policy's base (wtasim serve
+// validating a scenario posted with the folder its paths are written from).
+class scoped_path_base {
+public:
+    explicit scoped_path_base(std::string dir);
+    ~scoped_path_base();
+    scoped_path_base(const scoped_path_base&) = delete;
+    scoped_path_base& operator=(const scoped_path_base&) = delete;
+
+private:
+    std::string saved_;
+};
 
 class json_reader {
 public:

@@ -40,9 +40,6 @@ response error_response(int status, const std::string& message) {
     return r;
 }
 
-namespace {
-
-// "%2e%2E" -> "..": false for a malformed escape or an encoded NUL.
 bool percent_decode(std::string_view in, std::string& out) {
     out.clear();
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -64,8 +61,6 @@ bool percent_decode(std::string_view in, std::string& out) {
     }
     return true;
 }
-
-}  // namespace
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
     limits lim;

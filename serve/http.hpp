@@ -58,6 +58,9 @@ struct limits {
 
 using handler = std::function<response(const request&)>;
 
+// "%2e%2E" -> "..": false for a malformed escape or an encoded NUL.
+bool percent_decode(std::string_view in, std::string& out);
+
 // {"error": message} with `status`.
 response error_response(int status, const std::string& message);
 

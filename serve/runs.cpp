@@ -85,6 +85,7 @@ nlohmann::json run_record::to_json() const {
             {"started", started},
             {"finished", finished},
             {"error", error},
+            {"base", base},
             {"exit_code", exit_code},
             {"restarts", restarts},
             {"resume", resume},
@@ -108,6 +109,7 @@ run_record run_record::from_json(const nlohmann::json& j) {
     r.error = j.value("error", "");
     r.exit_code = j.value("exit_code", -1);
     r.restarts = j.value("restarts", 0u);
+    r.base = j.value("base", "");
     r.resume = j.value("resume", false);
     r.pid = j.value("pid", 0L);
     r.cancel_requested = j.value("cancel_requested", false);
@@ -195,7 +197,8 @@ struct run_queue::impl {
     // async-signal-safe calls between fork and exec).
     long spawn(const run_record& r) {
         const std::string f = folder(r.id);
-        std::vector<std::string> args = command;
+        std::vector<std::string> args{command.front(), "--paths-from", r.base.empty() ? workdir : r.base};
+        args.insert(args.end(), command.begin() + 1, command.end());
         args.push_back(r.kind);
         args.push_back(f + "/scenario.json");
         if (r.resume) args.push_back("--resume");
@@ -363,11 +366,13 @@ void run_queue::discard(const std::string& id) {
     fs::remove_all(m_->folder(id), err);
 }
 
-void run_queue::enqueue(const std::string& id, const std::string& kind, const std::string& name) {
+void run_queue::enqueue(const std::string& id, const std::string& kind, const std::string& name,
+                        const std::string& base) {
     run_record r;
     r.id = id;
     r.kind = kind;
     r.name = name;
+    r.base = base;
     r.created = utc_now();
     {
         std::lock_guard lock(m_->m);

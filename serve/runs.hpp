@@ -29,6 +29,7 @@ struct run_record {
     std::string created, started, finished;  // UTC ISO 8601
     std::string error;                       // failed: the run's one error line
     int exit_code = -1;
+    std::string base;       // the folder its relative paths start in ("" = the server's first root)
     unsigned restarts = 0;  // times a server restart resumed it
     bool resume = false;    // the next start continues from the run's checkpoint
     long pid = 0;
@@ -45,7 +46,8 @@ struct queue_limits {
 
 class run_queue {
 public:
-    // `command` is the wtasim executable and the options put before the subcommand; children start in `workdir`.
+    // `command` is the wtasim executable and the options put before the subcommand (a run's `--paths-from`, its
+    // base or `workdir`, is added); children start in `workdir`.
     run_queue(std::string data_dir, std::vector<std::string> command, std::string workdir, queue_limits limits);
     ~run_queue();  // stops the supervisor and kills the children
     run_queue(const run_queue&) = delete;
@@ -55,7 +57,7 @@ public:
     std::string allocate();
     std::string folder(const std::string& id) const;
     void discard(const std::string& id);
-    void enqueue(const std::string& id, const std::string& kind, const std::string& name);
+    void enqueue(const std::string& id, const std::string& kind, const std::string& name, const std::string& base = "");
 
     std::vector<run_record> list() const;  // oldest first
     std::optional<run_record> get(const std::string& id) const;

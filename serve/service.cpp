@@ -182,6 +182,24 @@ json metrics_of(const run_record& r, const std::string& dir) {
     return m;
 }
 
+// The value of `key` in a query string ("a=1&base=scenarios"), percent-decoded; "" when absent or malformed.
+std::string query_value(const std::string& query, const std::string& key) {
+    std::size_t at = 0;
+    while (at <= query.size()) {
+        std::size_t end = query.find('&', at);
+        if (end == std::string::npos) end = query.size();
+        const std::string pair = query.substr(at, end - at);
+        if (pair.compare(0, key.size() + 1, key + "=") == 0) {
+            std::string raw = pair.substr(key.size() + 1), out;
+            for (auto& c : raw)
+                if (c == '+') c = ' ';
+            return http::percent_decode(raw, out) ? out : "";
+        }
+        at = end + 1;
+    }
+    return "";
+}
+
 // What kind of scenario `root` is: it names its section.
 std::string kind_of(const json& root) {
     if (!root.is_object()) return "";
@@ -343,6 +361,20 @@ private:
         } catch (const error& e) {
             return http::error_response(400, e.what());
         }
+        // ?base=FOLDER: the scenario's relative paths start there (a shipped scenario names paths from its own
+        // folder: POST the file with ?base=scenarios); the folder must lie inside the roots
+        std::string base;
+        if (const std::string given = query_value(q.query, "base"); !given.empty()) {
+            const fs::path folder =
+                fs::path(given).is_absolute() ? fs::path(given) : fs::path(current_path_policy().base) / given;
+            std::string why = path_outside_roots(folder.string());
+            std::error_code err;
+            if (why.empty() && !fs::is_directory(folder, err)) why = "not a folder";
+            if (!why.empty())
+                return http::error_response(
+                    400, "?base=" + json(given).dump(-1, ' ', false, json::error_handler_t::replace) + ": " + why);
+            base = fs::weakly_canonical(folder, err).string();
+        }
         const std::string kind = kind_of(root);
         if (kind.empty())
             return http::error_response(
@@ -362,6 +394,7 @@ private:
         const std::string text = root.dump(2) + "\n";
         std::string name;
         try {
+            const scoped_path_base from(base);  // "" keeps the policy's base
             if (kind == "run") {
                 const run_scenario s = run_scenario::from_json(text, "request body");
                 name = fs::path(s.checkpoint).filename().string() +
@@ -382,7 +415,7 @@ private:
             queue_.discard(id);
             return http::error_response(400, "request body: unusable JSON data: " + json_reader::reason(e));
         }
-        queue_.enqueue(id, kind, name);
+        queue_.enqueue(id, kind, name, base);
         http::response r = json_response(201, {{"id", id}, {"kind", kind}, {"state", "queued"}, {"name", name}});
         r.headers.emplace_back("Location", "/v1/runs/" + id);
         return r;
@@ -533,7 +566,7 @@ int serve(const serve_options& given, std::ostream& out) {
     policy.roots.push_back(o.data_dir);
     set_path_policy(policy);  // the scenarios this process validates
     const path_policy& p = current_path_policy();
-    std::vector<std::string> command{fs::read_symlink("/proc/self/exe").string(), "--paths-from", p.base};
+    std::vector<std::string> command{fs::read_symlink("/proc/self/exe").string()};
     for (const auto& root : p.roots) command.insert(command.end(), {"--confine-to", root});
 
     // SIGINT and SIGTERM are taken by one thread that stops the server; every other thread blocks them.

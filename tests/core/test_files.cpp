@@ -140,6 +140,11 @@ TEST_CASE("files: a path policy starts relative paths in its base and refuses an
         const std::string m = message_of([&] { read(bad); });
         CHECK(m.find("body: /model/checkpoint = \"" + bad + "\": outside the allowed folders (") == 0);
     }
+    {
+        const scoped_path_base from((top / "root" / "models").string());  // this thread only, for this scope
+        CHECK(read("m.h5") == (top / "root" / "models" / "m.h5").string());
+    }
+    CHECK(read("models/m.h5") == (top / "root" / "models" / "m.h5").string());
     CHECK(path_outside_roots((top / "root" / "not-yet" / "x").string()).empty());  // an output to be written
     CHECK(!path_outside_roots((top / "rootless").string()).empty());               // a prefix is not a parent
     CHECK(message_of([&] {

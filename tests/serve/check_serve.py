@@ -18,6 +18,8 @@ Checked:
   - bad HTTP on raw sockets: garbage, an oversized header (431) and body (413), a truncated body and a client
     that sends its header a byte at a time (both dropped after the read timeout), the wrong content type (415),
     unusable JSON, an unknown key, a wrong method (405), an encoded NUL; the server still answers after all;
+  - a shipped scenario (paths written from its own folder) runs when posted with ?base=scenarios, and a base
+    outside the roots is refused;
   - a restarted server lists the same runs in the same states.
 """
 import json
@@ -313,6 +315,25 @@ def main():
         if srv.json("GET", "/v1/health", token=False)["status"] != "ok":
             fail("the server stopped answering after bad requests")
 
+        # --- a shipped scenario, whose paths are written from its own folder: POSTed with ?base=scenarios
+        with open(os.path.join(source, "scenarios", "run-main-wd.json")) as f:
+            shipped = f.read()
+        status, _, reply = srv.request("POST", "/v1/runs", shipped, headers={"Content-Type": "application/json"})
+        if status != 400 or "outside the allowed folders" not in json.loads(reply)["error"]:
+            fail(f"a shipped scenario without ?base: {status} {reply[:200]!r}")
+        status, _, reply = srv.request("POST", "/v1/runs?base=scenarios", shipped,
+                                       headers={"Content-Type": "application/json"})
+        if status != 201:
+            fail(f"a shipped scenario with ?base=scenarios: {status} {reply[:300]!r}")
+        shipped_run = srv.wait(json.loads(reply)["id"])
+        if shipped_run["state"] != "done" or "report.html" not in shipped_run["artefacts"]:
+            fail(f"the shipped scenario's run: {shipped_run['state']} {shipped_run['error']}")
+        for bad in ("/etc", "..", "../..", "no-such-folder", "%2e%2e"):
+            status, _, reply = srv.request("POST", "/v1/runs?base=" + bad, shipped,
+                                           headers={"Content-Type": "application/json"})
+            if status != 400 or "?base=" not in json.loads(reply)["error"]:
+                fail(f"?base={bad}: {status} {reply[:200]!r}")
+
         # --- a restarted server knows its runs
         before = {x["id"]: x["state"] for x in srv.json("GET", "/v1/runs")["runs"]}
         srv.stop()
@@ -321,8 +342,8 @@ def main():
         if before != after:
             fail(f"after a restart the runs are {after}, before {before}")
         ids = sorted(before)
-        if len(set(ids)) != len(ids) or len(ids) != 5:
-            fail(f"runs {ids}: expected 5 distinct ids")
+        if len(set(ids)) != len(ids) or len(ids) != 6:
+            fail(f"runs {ids}: expected 6 distinct ids")
     finally:
         srv.stop()
     print(f"serve.api: ok ({len(ids)} runs; generation equals the CLI; every bad request refused)")
