@@ -34,4 +34,13 @@ WTASIM_HOST_DEVICE inline float round_half_even(float x) {
 #endif
 }
 
+// x rounded to the nearest integer, halves away from zero (std::llround; an event count from a level).
+WTASIM_HOST_DEVICE inline long long round_to_count(float x) {
+#if defined(__CUDA_ARCH__)
+    return llroundf(x);
+#else
+    return std::llround(x);
+#endif
+}
+
 }  // namespace wtasim
