@@ -5,7 +5,8 @@
 //   - spike_linear: input current y[n, o] of a folded spiking linear from the dense spikes s [N, in]: the weight
 //     rows of the inputs that fired, in increasing input order (a level v counts v x the row), then the bias —
 //     the order in which linear_from_events adds them event by event;
-//   - row_event_count: the events of row n (an NI-LIF level m counting m), for the operation counts.
+//   - row_event_count: the events of row n (an NI-LIF level m counting m), for the operation counts;
+//   - coincidences and wta_select: the WSSA / CWSSA attention of one step (scores, winners, gather).
 // The first pieces of the CUDA simulator (issue: a CUDA backend of the event-driven engine); the engine does
 // not run on them yet.
 #pragma once
@@ -76,6 +77,85 @@ struct row_event_count {
             if (v != 0.0f) total += static_cast<std::uint64_t>(round_to_count(v * levels));
         }
         counts[n] = total;
+    }
+};
+
+// Coincidence scores of one step, element (h, i, j) of [H, N, N]: the channels of head h where query i's and
+// key j's spikes both fire (0 for a causal j > i). Q and K spikes are binary, so the count is exact in any order:
+// it equals the engine's count of (Q event, K event) pairs per channel.
+struct coincidences {
+    float* scores;   // [H, N, N]
+    const float* q;  // [N, D] query spikes
+    const float* k;  // [N, D] key spikes (the token-shifted ones with a shift)
+    std::size_t N = 0, H = 0, dh = 0;
+    bool causal = true;
+    WTASIM_HOST_DEVICE void operator()(std::size_t e) const {
+        const std::size_t h = e / (N * N), i = e / N % N, j = e % N, D = H * dh;
+        float count = 0.0f;
+        if (!causal || j <= i)
+            for (std::size_t c = h * dh; c < (h + 1) * dh; ++c)
+                if (q[i * D + c] != 0.0f && k[j * D + c] != 0.0f) count += 1.0f;
+        scores[e] = count;
+    }
+};
+
+// k-WTA selection and winner gather of one step, element (h, i): the k best keys of query i in the winner order
+// of docs/model.md §3.1 (higher score with its recency bonus, then nearer, then earlier), kept by insertion
+// into a sorted list of k; a key wins with a coincidence (or, with `fill`, a positive bonus); the output is the
+// mean over the k slots of the winners' V rows, summed in rank order — attention/head_kernels.hpp's
+// head_forward step by step. k is at most max_k.
+struct wta_select {
+    static constexpr int max_k = 16;
+    static constexpr std::size_t max_bias = 16;
+    float* o;               // [N, D] head h's dh columns written
+    std::int32_t* winners;  // [H, N, k] key indices, -1 for an empty slot; or null
+    const float* scores;    // [H, N, N]
+    const float* v;         // [N, D] value spikes (token-shifted with a shift)
+    std::size_t N = 0, H = 0, dh = 0;
+    int k = 1;
+    bool causal = true, fill = false;
+    float bias[max_bias] = {};
+    std::size_t bias_len = 0;
+
+    WTASIM_HOST_DEVICE float bonus(std::size_t i, std::size_t j) const {
+        const std::size_t d = j > i ? j - i : i - j;
+        return d < bias_len ? bias[d] : 0.0f;
+    }
+    WTASIM_HOST_DEVICE static bool before(float sa, std::size_t ja, float sb, std::size_t jb, std::size_t i) {
+        if (sa != sb) return sa > sb;
+        const std::size_t da = ja > i ? ja - i : i - ja, db = jb > i ? jb - i : i - jb;
+        if (da != db) return da < db;
+        return ja < jb;
+    }
+    WTASIM_HOST_DEVICE void operator()(std::size_t e) const {
+        const std::size_t h = e / N, i = e % N, D = H * dh;
+        float top_s[max_k];
+        std::size_t top_j[max_k];
+        int count = 0;
+        const std::size_t end = causal ? i + 1 : N;
+        for (std::size_t j = 0; j < end; ++j) {
+            const float sc = scores[(h * N + i) * N + j] + bonus(i, j);
+            if (count == k && !before(sc, j, top_s[k - 1], top_j[k - 1], i)) continue;
+            int at = count < k ? count++ : k - 1;  // the last slot is free or loses its place
+            while (at > 0 && before(sc, j, top_s[at - 1], top_j[at - 1], i)) {
+                top_s[at] = top_s[at - 1];
+                top_j[at] = top_j[at - 1];
+                --at;
+            }
+            top_s[at] = sc;
+            top_j[at] = j;
+        }
+        bool wins[max_k];
+        for (int r = 0; r < k; ++r) {
+            wins[r] = r < count && (fill ? top_s[r] > 0.0f : top_s[r] - bonus(i, top_j[r]) > 0.0f);
+            if (winners) winners[(h * N + i) * std::size_t(k) + std::size_t(r)] = wins[r] ? std::int32_t(top_j[r]) : -1;
+        }
+        for (std::size_t x = 0; x < dh; ++x) {
+            float acc = 0.0f;
+            for (int r = 0; r < k; ++r)
+                if (wins[r]) acc += v[top_j[r] * D + h * dh + x];
+            o[i * D + h * dh + x] = acc / static_cast<float>(k);
+        }
     }
 };
 

@@ -18,6 +18,12 @@ void launch(const sim_kernels::spike_linear& body, std::size_t n) {
 void launch(const sim_kernels::row_event_count& body, std::size_t n) {
     cuda_detail::launch_body(n, body);
 }
+void launch(const sim_kernels::coincidences& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
+void launch(const sim_kernels::wta_select& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
 void synchronize() {
     WTASIM_CUDA_CHECK(cudaDeviceSynchronize());
 }

@@ -13,6 +13,8 @@ void launch(const sim_kernels::lif_population& body, std::size_t n);
 void launch(const sim_kernels::nilif_population& body, std::size_t n);
 void launch(const sim_kernels::spike_linear& body, std::size_t n);
 void launch(const sim_kernels::row_event_count& body, std::size_t n);
+void launch(const sim_kernels::coincidences& body, std::size_t n);
+void launch(const sim_kernels::wta_select& body, std::size_t n);
 void synchronize();
 
 }  // namespace wtasim::cuda

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "attention/head_kernels.hpp"
 #include "core/launch.hpp"
 #include "core/rng.hpp"
 #include "sim/detail.hpp"
@@ -130,4 +131,68 @@ TEST_CASE("kernels: the spiking-linear body equals the engine's event path bit f
         for (auto c : counts) events += c;
         CHECK(st.ops[op_class::ac] == (events + N) * out);  // a row per event (level), a bias per token
     }
+}
+
+namespace {
+struct score_matrix {  // s_ij of one head, read from [N, N]
+    const float* s;
+    std::size_t N;
+    float operator()(std::size_t i, std::size_t j) const { return s[i * N + j]; }
+};
+}  // namespace
+
+TEST_CASE("kernels: coincidence and WTA-selection bodies equal the attention kernel's scores, winners and output") {
+    const std::size_t N = 23, H = 3, dh = 8, D = H * dh;
+    std::vector<float> q(N * D), kk(N * D), v(N * D);
+    counter_rng rng(21);
+    for (std::size_t i = 0; i < N * D; ++i) {
+        q[i] = rng.uniform(0, i) < 0.3f ? 1.0f : 0.0f;
+        kk[i] = rng.uniform(1, i) < 0.3f ? 1.0f : 0.0f;
+        v[i] = rng.uniform(2, i) < 0.4f ? 1.0f : 0.0f;
+    }
+    for (const bool causal : {true, false})
+        for (const int k : {1, 2, 3})
+            for (const int variant : {0, 1, 2}) {  // plain; recency bonus; bonus with fill
+                CAPTURE(causal);
+                CAPTURE(k);
+                CAPTURE(variant);
+                attention_config cfg;
+                cfg.kind = attention_kind::wta;
+                cfg.causal = causal;
+                cfg.k = k;
+                if (variant > 0) {
+                    cfg.bias_len = 3;
+                    cfg.bias[0] = 2.0f, cfg.bias[1] = 1.0f, cfg.bias[2] = 1.0f;
+                }
+                cfg.fill = variant == 2;
+                // the reference: exact dot-product scores, then the attention kernel per head
+                std::vector<float> scores_ref(H * N * N, 0.0f), o_ref(N * D, 0.0f), o_body(N * D, -7.0f);
+                for (std::size_t h = 0; h < H; ++h)
+                    for (std::size_t i = 0; i < N; ++i)
+                        for (std::size_t j = 0; j < N; ++j) {
+                            if (causal && j > i) continue;
+                            float s = 0.0f;
+                            for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) s += q[i * D + c] * kk[j * D + c];
+                            scores_ref[(h * N + i) * N + j] = s;
+                        }
+                std::vector<std::int32_t> win_ref(H * N * std::size_t(k), -1), win_body(H * N * std::size_t(k), -9);
+                const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
+                for (std::size_t h = 0; h < H; ++h)
+                    detail::head_forward(o_ref.data(), win_ref.data(), v.data(), detail::head_view{&dims, 0, 0, h}, cfg,
+                                         score_matrix{scores_ref.data() + h * N * N, N});
+                std::vector<float> scores_body(H * N * N, -1.0f);
+                emulate_launch(H * N * N,
+                               sim_kernels::coincidences{scores_body.data(), q.data(), kk.data(), N, H, dh, causal});
+                CHECK(same_bits(scores_ref, scores_body));
+                sim_kernels::wta_select sel{o_body.data(), win_body.data(), scores_body.data(), v.data(), N, H, dh, k,
+                                            causal,        cfg.fill};
+                for (std::size_t d = 0; d < cfg.bias_len; ++d) sel.bias[d] = cfg.bias[d];
+                sel.bias_len = cfg.bias_len;
+                emulate_launch(H * N, sel);
+                CHECK(win_ref == win_body);
+                CHECK(same_bits(o_ref, o_body));
+                std::size_t served = 0;  // the case has winners to check
+                for (auto w : win_ref) served += w >= 0 ? 1 : 0;
+                CHECK(served > 0);
+            }
 }

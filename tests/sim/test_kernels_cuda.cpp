@@ -61,3 +61,37 @@ TEST_CASE("cuda kernels: population, spiking-linear and event-count bodies on th
         CHECK(to_host(dcounts) == counts);
     }
 }
+
+TEST_CASE("cuda kernels: coincidence and WTA-selection bodies on the GPU equal their emulation") {
+    const std::size_t N = 64, H = 4, dh = 16, D = H * dh;
+    std::vector<float> q(N * D), k(N * D), v(N * D);
+    counter_rng rng(8);
+    for (std::size_t i = 0; i < N * D; ++i) {
+        q[i] = rng.uniform(0, i) < 0.2f ? 1.0f : 0.0f;
+        k[i] = rng.uniform(1, i) < 0.2f ? 1.0f : 0.0f;
+        v[i] = rng.uniform(2, i) < 0.3f ? 1.0f : 0.0f;
+    }
+    for (const int kw : {1, 2}) {
+        std::vector<float> scores(H * N * N), o(N * D);
+        std::vector<std::int32_t> winners(H * N * std::size_t(kw));
+        auto dq = to_device(q), dk = to_device(k), dv = to_device(v), dscores = to_device(scores), dout = to_device(o);
+        auto dwin = to_device(winners);
+        emulate_launch(H * N * N, sim_kernels::coincidences{scores.data(), q.data(), k.data(), N, H, dh, true});
+        cuda::launch(
+            sim_kernels::coincidences{dscores.view().data(), dq.view().data(), dk.view().data(), N, H, dh, true},
+            H * N * N);
+        sim_kernels::wta_select host{o.data(), winners.data(), scores.data(), v.data(), N, H, dh, kw, true, true};
+        host.bias[0] = 2.0f, host.bias[1] = 1.0f, host.bias_len = 2;
+        sim_kernels::wta_select dev = host;
+        dev.o = dout.view().data();
+        dev.winners = dwin.view().data();
+        dev.scores = dscores.view().data();
+        dev.v = dv.view().data();
+        emulate_launch(H * N, host);
+        cuda::launch(dev, H * N);
+        cuda::synchronize();
+        CHECK(std::memcmp(to_host(dscores).data(), scores.data(), scores.size() * sizeof(float)) == 0);
+        CHECK(to_host(dwin) == winners);
+        CHECK(std::memcmp(to_host(dout).data(), o.data(), o.size() * sizeof(float)) == 0);
+    }
+}
