@@ -3,17 +3,33 @@
 // event counts bit for bit. Label `cuda`: needs a GPU. Built only with CUDA.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "core/cuda/device_array.hpp"
 #include "core/launch.hpp"
-#include "core/rng.hpp"
 #include "sim/cuda/kernels.hpp"
 
 using namespace wtasim;
 
 namespace {
+
+// A uniform draw in [0, 1) from (stream, index), header-only so that tools/device/ builds this test with no
+// library of the project (the GPU machine has no TBB): splitmix64 of the pair.
+float uniform01(std::uint64_t stream, std::uint64_t index) {
+    std::uint64_t z = stream * 0x9e3779b97f4a7c15ull + index + 0x632be59bd9b4e019ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return float(z >> 40) / float(1ull << 24);
+}
+
+std::vector<float> draws(std::size_t n, std::uint64_t stream, float lo, float hi) {
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = lo + (hi - lo) * uniform01(stream, i);
+    return x;
+}
 
 template <class T>
 std::vector<T> to_host(const cuda::device_array<T>& d) {
@@ -31,10 +47,8 @@ cuda::device_array<T> to_device(const std::vector<T>& h) {
 
 TEST_CASE("cuda kernels: population, spiking-linear and event-count bodies on the GPU equal their emulation") {
     const std::size_t N = 33, C = 300, out = 70;
-    std::vector<float> x(N * C), wt(C * out), bias(out);
-    counter_rng(3).fill_normal(x.data(), x.size(), 0, 0, 0.8f, 1.0f);
-    counter_rng(3).fill_normal(wt.data(), wt.size(), 1, 0, 0.0f, 0.3f);
-    counter_rng(3).fill_normal(bias.data(), bias.size(), 2, 0, 0.0f, 0.1f);
+    const std::vector<float> x = draws(N * C, 0, -0.5f, 2.0f), wt = draws(C * out, 1, -0.5f, 0.5f),
+                             bias = draws(out, 2, -0.1f, 0.1f);
     lif_params lif;
     lif.tau = 2.0f;
     std::vector<float> v(N * C, 0.0f), s(N * C, 0.0f), y(N * out, 0.0f);
@@ -65,11 +79,10 @@ TEST_CASE("cuda kernels: population, spiking-linear and event-count bodies on th
 TEST_CASE("cuda kernels: coincidence and WTA-selection bodies on the GPU equal their emulation") {
     const std::size_t N = 64, H = 4, dh = 16, D = H * dh;
     std::vector<float> q(N * D), k(N * D), v(N * D);
-    counter_rng rng(8);
     for (std::size_t i = 0; i < N * D; ++i) {
-        q[i] = rng.uniform(0, i) < 0.2f ? 1.0f : 0.0f;
-        k[i] = rng.uniform(1, i) < 0.2f ? 1.0f : 0.0f;
-        v[i] = rng.uniform(2, i) < 0.3f ? 1.0f : 0.0f;
+        q[i] = uniform01(10, i) < 0.2f ? 1.0f : 0.0f;
+        k[i] = uniform01(11, i) < 0.2f ? 1.0f : 0.0f;
+        v[i] = uniform01(12, i) < 0.3f ? 1.0f : 0.0f;
     }
     for (const int kw : {1, 2}) {
         std::vector<float> scores(H * N * N), o(N * D);
