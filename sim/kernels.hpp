@@ -159,4 +159,57 @@ struct wta_select {
     }
 };
 
+// out = a + b, element-wise (the residual adds).
+struct add {
+    float* out;
+    const float* a;
+    const float* b;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const { out[i] = a[i] + b[i]; }
+};
+
+// sum += x, element-wise (the residual readout's sum over the steps).
+struct accumulate {
+    float* sum;
+    const float* x;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const { sum[i] += x[i]; }
+};
+
+// The K/V token shift (docs/model.md §10) on dense binary spikes [N, C]: token n offers a channel when it or
+// token n-1 fired there (value 1, each channel once), as shift_events does on events.
+struct token_shift {
+    float* out;
+    const float* own;
+    std::size_t C = 1;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const {
+        const bool fired = own[i] != 0.0f || (i >= C && own[i - C] != 0.0f);
+        out[i] = fired ? 1.0f : 0.0f;
+    }
+};
+
+// The LM head per (n, u) of [N, O], after the last step: on the residual readout's sum over steps (D x O MAC),
+// or, with `spikes`, on the final neuron's spikes of every step [T, N, D] (a row per event, scaled by its
+// value); then the mean over T and the bias, in the engine's order.
+struct lm_head {
+    float* logits;        // [N, O]
+    const float* x_sum;   // [N, D] (residual) or null
+    const float* spikes;  // [T, N, D] (spikes, levels) or null
+    const float* wt;      // [D, O]
+    const float* bias;    // [O]
+    std::size_t N = 0, D = 0, O = 0, T = 1;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t n = i / O, u = i % O;
+        float acc = 0.0f;
+        if (x_sum) {
+            for (std::size_t c = 0; c < D; ++c) acc += x_sum[n * D + c] * wt[c * O + u];
+        } else {
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t c = 0; c < D; ++c) {
+                    const float v = spikes[(t * N + n) * D + c];
+                    if (v != 0.0f) acc += v * wt[c * O + u];
+                }
+        }
+        logits[i] = acc / static_cast<float>(T) + bias[u];
+    }
+};
+
 }  // namespace wtasim::sim_kernels

@@ -4,13 +4,17 @@
 // the same bodies on a GPU (label `cuda`).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "attention/head_kernels.hpp"
 #include "core/launch.hpp"
 #include "core/rng.hpp"
+#include "helpers.hpp"
 #include "sim/detail.hpp"
+#include "sim/engine.hpp"
+#include "sim/kernel_engine.hpp"
 #include "sim/kernels.hpp"
 
 using namespace wtasim;
@@ -195,4 +199,45 @@ TEST_CASE("kernels: coincidence and WTA-selection bodies equal the attention ker
                 for (auto w : win_ref) served += w >= 0 ? 1 : 0;
                 CHECK(served > 0);
             }
+}
+
+TEST_CASE("kernels: the engine's step loop on kernel bodies equals the CPU engine on whole models") {
+    const std::string base =
+        R"("vocab": 40, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 12)";
+    const char* models[] = {
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})",
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "recency": "shift"})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 2, "recency": "bias", "bias": [3, 2, 1],
+           "fill": true})",
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 1, "v_th_attn": 0.25,
+           "recency": "shift+bias", "bias": [1], "fill": true})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "v_th_qk": 0.5})",
+        R"("causal": true, "neuron": "lif", "readout": "levels", "attention": {"kind": "wta"})",
+        R"("causal": true, "neuron": "lif", "readout": "residual", "attention": {"kind": "wta", "recency": "shift"})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta"},
+           "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
+    };
+    std::uint64_t seed = 1;
+    for (const char* m : models) {
+        CAPTURE(m);
+        const sim_network net =
+            sim_network::from_checkpoint(test::fresh_checkpoint("{" + base + ", " + m + "}", seed++, 0.4f), "fixture");
+        std::vector<std::int32_t> tokens(11);
+        for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = std::int32_t((i * 17 + seed * 5) % 40);
+        const sim_result cpu = simulate(net, tokens);
+        host_executor ex;
+        const kernel_run k = simulate_with(ex, net, tokens);
+        CHECK(same_bits(cpu.logits, k.logits));
+        std::uint64_t fired = 0;
+        for (const auto& [name, events] : k.events) {
+            CAPTURE(name);
+            const auto it = std::find_if(cpu.layers.begin(), cpu.layers.end(),
+                                         [&](const layer_stats& l) { return l.name == name; });
+            REQUIRE(it != cpu.layers.end());
+            CHECK(events == it->events);
+            fired += events;
+        }
+        CHECK(fired > 0);
+    }
 }
