@@ -7,7 +7,8 @@
 // engine's alone.
 //
 // An executor provides  buffer<T> upload(const std::vector<T>&),  std::vector<T> download(const buffer<T>&),
-// buffer<T> zeros<T>(n),  and  launch(body, n);  a buffer's data() is what the bodies receive.
+// buffer<T> zeros<T>(n),  and  launch(body, n);  a buffer's data() is what the bodies receive and its size()
+// its length. sim/cuda/executor.hpp is the GPU's.
 #pragma once
 
 #include <algorithm>
@@ -49,15 +50,6 @@ struct host_executor {
         emulate_launch(n, body);
     }
 };
-
-namespace kernel_engine_detail {
-// dst = src, element-wise.
-struct copy_values {
-    float* dst;
-    const float* src;
-    WTASIM_HOST_DEVICE void operator()(std::size_t i) const { dst[i] = src[i]; }
-};
-}  // namespace kernel_engine_detail
 
 template <class Exec>
 kernel_run simulate_with(Exec& ex, const sim_network& net, const std::vector<std::int32_t>& tokens) {
@@ -169,7 +161,7 @@ kernel_run simulate_with(Exec& ex, const sim_network& net, const std::vector<std
     select.bias_len = bc.attn.bias_len;
 
     for (std::size_t t = 0; t < T; ++t) {
-        ex.launch(kernel_engine_detail::copy_values{x.data(), x0.data()}, N * D);
+        ex.launch(sim_kernels::copy_values{x.data(), x0.data()}, N * D);
         for (block& b : blocks) {
             step(b.sn1, s1, x);
             apply(cur, s1, b.q);
@@ -201,7 +193,7 @@ kernel_run simulate_with(Exec& ex, const sim_network& net, const std::vector<std
             ex.launch(sim_kernels::accumulate{x_sum.data(), x.data()}, N * D);
         } else {
             step(final_sn, sf, x);
-            ex.launch(kernel_engine_detail::copy_values{final_spikes.data() + t * N * D, sf.data()}, N * D);
+            ex.launch(sim_kernels::copy_values{final_spikes.data() + t * N * D, sf.data()}, N * D);
         }
     }
     const fbuf head_wt = ex.upload(net.head_wt), head_b = ex.upload(net.head_b);

@@ -159,6 +159,13 @@ struct wta_select {
     }
 };
 
+// dst = src, element-wise.
+struct copy_values {
+    float* dst;
+    const float* src;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const { dst[i] = src[i]; }
+};
+
 // out = a + b, element-wise (the residual adds).
 struct add {
     float* out;

@@ -24,6 +24,21 @@ void launch(const sim_kernels::coincidences& body, std::size_t n) {
 void launch(const sim_kernels::wta_select& body, std::size_t n) {
     cuda_detail::launch_body(n, body);
 }
+void launch(const sim_kernels::copy_values& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
+void launch(const sim_kernels::add& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
+void launch(const sim_kernels::accumulate& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
+void launch(const sim_kernels::token_shift& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
+void launch(const sim_kernels::lm_head& body, std::size_t n) {
+    cuda_detail::launch_body(n, body);
+}
 void synchronize() {
     WTASIM_CUDA_CHECK(cudaDeviceSynchronize());
 }

@@ -15,6 +15,11 @@ void launch(const sim_kernels::spike_linear& body, std::size_t n);
 void launch(const sim_kernels::row_event_count& body, std::size_t n);
 void launch(const sim_kernels::coincidences& body, std::size_t n);
 void launch(const sim_kernels::wta_select& body, std::size_t n);
+void launch(const sim_kernels::copy_values& body, std::size_t n);
+void launch(const sim_kernels::add& body, std::size_t n);
+void launch(const sim_kernels::accumulate& body, std::size_t n);
+void launch(const sim_kernels::token_shift& body, std::size_t n);
+void launch(const sim_kernels::lm_head& body, std::size_t n);
 void synchronize();
 
 }  // namespace wtasim::cuda
