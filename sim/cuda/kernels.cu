@@ -6,39 +6,22 @@
 
 namespace wtasim::cuda {
 
-void launch(const sim_kernels::lif_population& body, std::size_t n) {
+template <class Body>
+void launch(const Body& body, std::size_t n) {
     cuda_detail::launch_body(n, body);
 }
-void launch(const sim_kernels::nilif_population& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::spike_linear& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::row_event_count& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::coincidences& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::wta_select& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::copy_values& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::add& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::accumulate& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::token_shift& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
-void launch(const sim_kernels::lm_head& body, std::size_t n) {
-    cuda_detail::launch_body(n, body);
-}
+template void launch(const sim_kernels::lif_population&, std::size_t);
+template void launch(const sim_kernels::nilif_population&, std::size_t);
+template void launch(const sim_kernels::spike_linear&, std::size_t);
+template void launch(const sim_kernels::row_event_count&, std::size_t);
+template void launch(const sim_kernels::coincidences&, std::size_t);
+template void launch(const sim_kernels::wta_select&, std::size_t);
+template void launch(const sim_kernels::copy_values&, std::size_t);
+template void launch(const sim_kernels::add&, std::size_t);
+template void launch(const sim_kernels::accumulate&, std::size_t);
+template void launch(const sim_kernels::token_shift&, std::size_t);
+template void launch(const sim_kernels::lm_head&, std::size_t);
+
 void synchronize() {
     WTASIM_CUDA_CHECK(cudaDeviceSynchronize());
 }

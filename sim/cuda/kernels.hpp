@@ -9,17 +9,9 @@
 
 namespace wtasim::cuda {
 
-void launch(const sim_kernels::lif_population& body, std::size_t n);
-void launch(const sim_kernels::nilif_population& body, std::size_t n);
-void launch(const sim_kernels::spike_linear& body, std::size_t n);
-void launch(const sim_kernels::row_event_count& body, std::size_t n);
-void launch(const sim_kernels::coincidences& body, std::size_t n);
-void launch(const sim_kernels::wta_select& body, std::size_t n);
-void launch(const sim_kernels::copy_values& body, std::size_t n);
-void launch(const sim_kernels::add& body, std::size_t n);
-void launch(const sim_kernels::accumulate& body, std::size_t n);
-void launch(const sim_kernels::token_shift& body, std::size_t n);
-void launch(const sim_kernels::lm_head& body, std::size_t n);
+// Every body of sim/kernels.hpp (instantiated in sim/cuda/kernels.cu for each of them).
+template <class Body>
+void launch(const Body& body, std::size_t n);
 void synchronize();
 
 }  // namespace wtasim::cuda

@@ -11,7 +11,7 @@
 #include "attention/head_kernels.hpp"
 #include "core/launch.hpp"
 #include "core/rng.hpp"
-#include "helpers.hpp"
+#include "kernel_checks.hpp"
 #include "sim/detail.hpp"
 #include "sim/engine.hpp"
 #include "sim/kernel_engine.hpp"
@@ -218,26 +218,6 @@ TEST_CASE("kernels: the engine's step loop on kernel bodies equals the CPU engin
         R"("causal": true, "neuron": "lif", "attention": {"kind": "wta"},
            "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
     };
-    std::uint64_t seed = 1;
-    for (const char* m : models) {
-        CAPTURE(m);
-        const sim_network net =
-            sim_network::from_checkpoint(test::fresh_checkpoint("{" + base + ", " + m + "}", seed++, 0.4f), "fixture");
-        std::vector<std::int32_t> tokens(11);
-        for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = std::int32_t((i * 17 + seed * 5) % 40);
-        const sim_result cpu = simulate(net, tokens);
-        host_executor ex;
-        const kernel_run k = simulate_with(ex, net, tokens);
-        CHECK(same_bits(cpu.logits, k.logits));
-        std::uint64_t fired = 0;
-        for (const auto& [name, events] : k.events) {
-            CAPTURE(name);
-            const auto it = std::find_if(cpu.layers.begin(), cpu.layers.end(),
-                                         [&](const layer_stats& l) { return l.name == name; });
-            REQUIRE(it != cpu.layers.end());
-            CHECK(events == it->events);
-            fired += events;
-        }
-        CHECK(fired > 0);
-    }
+    host_executor ex;
+    test::check_models_on(ex, base, models, 11, 1);
 }
