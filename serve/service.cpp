@@ -303,11 +303,24 @@ private:
         const std::string dir = queue_.folder(r.id);
         j["progress"] = r.state == run_state::running ? progress_of(dir + "/stderr.log") : json(nullptr);
         if (detail) {
+            const bool ended = r.state != run_state::queued && r.state != run_state::running;
+            {
+                std::lock_guard lock(m_);
+                if (const auto it = ended_.find(r.id); ended && it != ended_.end()) {
+                    j["metrics"] = it->second.first;
+                    j["artefacts"] = it->second.second;
+                    return j;
+                }
+            }
             j["metrics"] = metrics_of(r, dir);
             json files = json::array();
             for (const auto& [name, type] : artefact_types)
                 if (regular_file(dir + "/" + name)) files.push_back(name);
             j["artefacts"] = files;
+            if (ended) {  // an ended run's files no longer change: read them once, not at every poll
+                std::lock_guard lock(m_);
+                ended_[r.id] = {j["metrics"], files};
+            }
         }
         return j;
     }
@@ -543,7 +556,8 @@ private:
     const serve_options& o_;
     std::string token_;
     run_queue& queue_;
-    std::mutex m_;
+    mutable std::mutex m_;
+    mutable std::map<std::string, std::pair<json, json>> ended_;  // id -> metrics, artefacts of an ended run
     struct cached {
         std::shared_ptr<const generator> gen;
         std::uint64_t last_use = 0;

@@ -30,7 +30,6 @@
 #include "scenarios/task_run.hpp"
 #include "scenarios/train.hpp"
 #include "serve/service.hpp"
-#include "sim/stream.hpp"
 #include "sim/trace.hpp"
 #include "tools/demo_neurons.hpp"
 #include "training/tokenizer.hpp"
