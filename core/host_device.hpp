@@ -43,4 +43,14 @@ WTASIM_HOST_DEVICE inline long long round_to_count(float x) {
 #endif
 }
 
+// e^x in single precision: the C library's expf on the host, CUDA's expf on the device (within 2 ulp of each
+// other, not always the same bits: softmax attention on the GPU equals the host to a tolerance only).
+WTASIM_HOST_DEVICE inline float exp_float(float x) {
+#if defined(__CUDA_ARCH__)
+    return expf(x);
+#else
+    return std::exp(x);
+#endif
+}
+
 }  // namespace wtasim

@@ -10,16 +10,20 @@ template <class Body>
 void launch(const Body& body, std::size_t n) {
     cuda_detail::launch_body(n, body);
 }
+template void launch(const sim_kernels::embed&, std::size_t);
 template void launch(const sim_kernels::lif_population&, std::size_t);
 template void launch(const sim_kernels::nilif_population&, std::size_t);
 template void launch(const sim_kernels::spike_linear&, std::size_t);
+template void launch(const sim_kernels::row_tally&, std::size_t);
 template void launch(const sim_kernels::row_event_count&, std::size_t);
+template void launch(const sim_kernels::sum_groups&, std::size_t);
 template void launch(const sim_kernels::coincidences&, std::size_t);
-template void launch(const sim_kernels::wta_select&, std::size_t);
+template void launch(const sim_kernels::attend&, std::size_t);
 template void launch(const sim_kernels::copy_values&, std::size_t);
 template void launch(const sim_kernels::add&, std::size_t);
 template void launch(const sim_kernels::accumulate&, std::size_t);
 template void launch(const sim_kernels::token_shift&, std::size_t);
+template void launch(const sim_kernels::shift_last&, std::size_t);
 template void launch(const sim_kernels::lm_head&, std::size_t);
 
 void synchronize() {

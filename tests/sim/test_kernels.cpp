@@ -15,7 +15,9 @@
 #include "sim/detail.hpp"
 #include "sim/engine.hpp"
 #include "sim/kernel_engine.hpp"
+#include "sim/kernel_stream.hpp"
 #include "sim/kernels.hpp"
+#include "sim/stream.hpp"
 
 using namespace wtasim;
 using namespace wtasim::sim_detail;
@@ -145,7 +147,7 @@ struct score_matrix {  // s_ij of one head, read from [N, N]
 };
 }  // namespace
 
-TEST_CASE("kernels: coincidence and WTA-selection bodies equal the attention kernel's scores, winners and output") {
+TEST_CASE("kernels: coincidence and attention bodies equal the attention kernel's scores, winners, output and counts") {
     const std::size_t N = 23, H = 3, dh = 8, D = H * dh;
     std::vector<float> q(N * D), kk(N * D), v(N * D);
     counter_rng rng(21);
@@ -154,51 +156,80 @@ TEST_CASE("kernels: coincidence and WTA-selection bodies equal the attention ker
         kk[i] = rng.uniform(1, i) < 0.3f ? 1.0f : 0.0f;
         v[i] = rng.uniform(2, i) < 0.4f ? 1.0f : 0.0f;
     }
-    for (const bool causal : {true, false})
-        for (const int k : {1, 2, 3})
-            for (const int variant : {0, 1, 2}) {  // plain; recency bonus; bonus with fill
-                CAPTURE(causal);
-                CAPTURE(k);
-                CAPTURE(variant);
-                attention_config cfg;
-                cfg.kind = attention_kind::wta;
-                cfg.causal = causal;
-                cfg.k = k;
-                if (variant > 0) {
-                    cfg.bias_len = 3;
-                    cfg.bias[0] = 2.0f, cfg.bias[1] = 1.0f, cfg.bias[2] = 1.0f;
-                }
-                cfg.fill = variant == 2;
-                // the reference: exact dot-product scores, then the attention kernel per head
-                std::vector<float> scores_ref(H * N * N, 0.0f), o_ref(N * D, 0.0f), o_body(N * D, -7.0f);
-                for (std::size_t h = 0; h < H; ++h)
+    const attention_kind kinds[] = {attention_kind::wta, attention_kind::ssa, attention_kind::softmax};
+    for (const attention_kind kind : kinds)
+        for (const bool causal : {true, false})
+            for (const int k : {1, 2, 3})
+                for (const int variant : {0, 1, 2}) {  // plain; recency bonus; bonus with fill
+                    if (kind != attention_kind::wta && (k > 1 || variant == 2)) continue;
+                    CAPTURE(int(kind));
+                    CAPTURE(causal);
+                    CAPTURE(k);
+                    CAPTURE(variant);
+                    attention_config cfg;
+                    cfg.kind = kind;
+                    cfg.causal = causal;
+                    cfg.k = k;
+                    cfg.ssa_scale = 0.125f;
+                    if (variant > 0) {
+                        cfg.bias_len = 3;
+                        cfg.bias[0] = 2.0f, cfg.bias[1] = 1.0f, cfg.bias[2] = 1.0f;
+                    }
+                    cfg.fill = variant == 2;
+                    // the reference: exact dot-product scores, then the attention kernel per head and its counts
+                    std::vector<float> scores_ref(H * N * N, 0.0f), o_ref(N * D, 0.0f), o_body(N * D, -7.0f);
+                    for (std::size_t h = 0; h < H; ++h)
+                        for (std::size_t i = 0; i < N; ++i)
+                            for (std::size_t j = 0; j < N; ++j) {
+                                if (causal && j > i) continue;
+                                float s = 0.0f;
+                                for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) s += q[i * D + c] * kk[j * D + c];
+                                scores_ref[(h * N + i) * N + j] = s;
+                            }
+                    const bool wta = kind == attention_kind::wta;
+                    std::vector<std::int32_t> win_ref(wta ? H * N * std::size_t(k) : 0, -1),
+                        win_body(wta ? H * N * std::size_t(k) : 0, -9);
+                    const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
+                    for (std::size_t h = 0; h < H; ++h)
+                        detail::head_forward(o_ref.data(), wta ? win_ref.data() : nullptr, v.data(),
+                                             detail::head_view{&dims, 0, 0, h}, cfg,
+                                             score_matrix{scores_ref.data() + h * N * N, N});
+                    const op_counts counted =
+                        attention_counts(q.data(), kk.data(), v.data(), wta ? win_ref.data() : nullptr, dims, cfg);
+                    const sim_kernels::query_rows rows{1, N, N, 0, H, dh};
+                    std::vector<float> scores_body(H * N * N, -1.0f);
+                    emulate_launch(H * N * N,
+                                   sim_kernels::coincidences{scores_body.data(), q.data(), kk.data(), rows, causal});
+                    CHECK(same_bits(scores_ref, scores_body));
+                    std::vector<std::uint64_t> tally(H * N, 99);
+                    sim_kernels::attend att{o_body.data(), wta ? win_body.data() : nullptr,
+                                            tally.data(),  scores_body.data(),
+                                            v.data(),      rows};
+                    att.kind = wta                           ? sim_kernels::attend::wta
+                               : kind == attention_kind::ssa ? sim_kernels::attend::ssa
+                                                             : sim_kernels::attend::softmax;
+                    att.k = k;
+                    att.causal = causal;
+                    att.fill = cfg.fill;
+                    att.ssa_scale = cfg.ssa_scale;
+                    for (std::size_t d = 0; d < cfg.bias_len; ++d) att.bias[d] = cfg.bias[d];
+                    att.bias_len = cfg.bias_len;
+                    emulate_launch(H * N, att);
+                    CHECK(win_ref == win_body);
+                    CHECK(same_bits(o_ref, o_body));
+                    // the data-dependent AC per query; what sizes decide (bonus ACs, comparisons, softmax's
+                    // MAC/EXP/DIV) is the engine's to add
+                    std::uint64_t ac = 0;
+                    for (auto t : tally) ac += t;
+                    std::uint64_t bonus = 0;
                     for (std::size_t i = 0; i < N; ++i)
-                        for (std::size_t j = 0; j < N; ++j) {
-                            if (causal && j > i) continue;
-                            float s = 0.0f;
-                            for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) s += q[i * D + c] * kk[j * D + c];
-                            scores_ref[(h * N + i) * N + j] = s;
-                        }
-                std::vector<std::int32_t> win_ref(H * N * std::size_t(k), -1), win_body(H * N * std::size_t(k), -9);
-                const attention_dims dims{seq_shape{1, 1, N}, H, dh, nullptr};
-                for (std::size_t h = 0; h < H; ++h)
-                    detail::head_forward(o_ref.data(), win_ref.data(), v.data(), detail::head_view{&dims, 0, 0, h}, cfg,
-                                         score_matrix{scores_ref.data() + h * N * N, N});
-                std::vector<float> scores_body(H * N * N, -1.0f);
-                emulate_launch(H * N * N,
-                               sim_kernels::coincidences{scores_body.data(), q.data(), kk.data(), N, H, dh, causal});
-                CHECK(same_bits(scores_ref, scores_body));
-                sim_kernels::wta_select sel{o_body.data(), win_body.data(), scores_body.data(), v.data(), N, H, dh, k,
-                                            causal,        cfg.fill};
-                for (std::size_t d = 0; d < cfg.bias_len; ++d) sel.bias[d] = cfg.bias[d];
-                sel.bias_len = cfg.bias_len;
-                emulate_launch(H * N, sel);
-                CHECK(win_ref == win_body);
-                CHECK(same_bits(o_ref, o_body));
-                std::size_t served = 0;  // the case has winners to check
-                for (auto w : win_ref) served += w >= 0 ? 1 : 0;
-                CHECK(served > 0);
-            }
+                        for (std::size_t j = 0; j < (causal ? i + 1 : N); ++j)
+                            bonus += cfg.bias_at(j > i ? j - i : i - j) > 0.0f ? 1 : 0;
+                    CHECK(ac + H * bonus == counted[op_class::ac]);
+                    std::size_t nonzero = 0;  // the case has an output to check
+                    for (float x : o_ref) nonzero += x != 0.0f ? 1 : 0;
+                    CHECK(nonzero > 0);
+                }
 }
 
 TEST_CASE("kernels: the engine's step loop on kernel bodies equals the CPU engine on whole models") {
@@ -217,7 +248,55 @@ TEST_CASE("kernels: the engine's step loop on kernel bodies equals the CPU engin
         R"("causal": true, "neuron": "lif", "readout": "residual", "attention": {"kind": "wta", "recency": "shift"})",
         R"("causal": true, "neuron": "lif", "attention": {"kind": "wta"},
            "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa"})",
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "softmax"})",
+        R"("causal": false, "neuron": "lif", "readout": "residual", "attention": {"kind": "ssa", "recency": "shift"})",
+        R"("causal": true, "neuron": "lif", "attention": {"kind": "wta"},
+           "task": {"name": "cls", "readout": "sequence", "outputs": 3})",
+        R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2},
+           "task": {"name": "tag", "readout": "token", "outputs": 5})",
     };
     host_executor ex;
     test::check_models_on(ex, base, models, 11, 1);
+}
+
+TEST_CASE("kernels: streaming on kernel bodies equals the CPU stream and the full sequence, token by token") {
+    const std::string dims =
+        R"("vocab": 40, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 12)";
+    const std::string base = dims + R"(, "causal": true)";
+    const char* models[] = {
+        R"("neuron": "lif", "attention": {"kind": "wta", "k": 2})",
+        R"("neuron": "nilif", "attention": {"kind": "wta", "k": 1, "recency": "shift+bias", "bias": [2, 1],
+           "fill": true})",
+        R"("neuron": "lif", "readout": "residual", "attention": {"kind": "ssa", "recency": "shift"})",
+        R"("neuron": "lif", "readout": "levels", "attention": {"kind": "softmax"},
+           "lif": {"learn_tau": "channel", "learn_v_th": "channel"})",
+    };
+    std::uint64_t seed = 3;
+    for (const char* m : models) {
+        CAPTURE(m);
+        const sim_network net = test::firing_network("{" + base + ", " + m + "}", seed);
+        const std::vector<std::int32_t> tokens = test::some_tokens(net.cfg.max_len, net.cfg.vocab, seed++);
+        host_executor ex;
+        const sim_result whole = kernel_simulator<host_executor>(ex, net).run({tokens}).front();
+        stream_decoder cpu(net);
+        kernel_stream<host_executor> kernels(ex, net);
+        const std::size_t V = net.cfg.vocab;
+        std::uint64_t ac = 0;
+        for (std::size_t n = 0; n < tokens.size(); ++n) {
+            CAPTURE(n);
+            op_counts ops_cpu, ops_kernels;
+            const std::vector<float> a = cpu.push(tokens[n], &ops_cpu), b = kernels.push(tokens[n], &ops_kernels);
+            CHECK(same_bits(a, b));
+            CHECK(std::memcmp(b.data(), whole.logits.data() + n * V, V * sizeof(float)) == 0);
+            CHECK(ops_cpu == ops_kernels);
+            ac += ops_kernels[op_class::ac];
+        }
+        CHECK(kernels.length() == tokens.size());
+        CHECK_THROWS_AS(kernels.push(tokens[0]), config_error);  // past max_len
+        CHECK(ac > 0);
+    }
+    const sim_network we = test::firing_network("{" + dims + R"(, "causal": false, "attention": {"kind": "wta"}})", 1);
+    host_executor ex;
+    CHECK_THROWS_AS(kernel_stream<host_executor>(ex, we), config_error);
 }

@@ -3,6 +3,8 @@
 // event counts bit for bit. Label `cuda`: needs a GPU. Built only with CUDA.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -76,35 +78,55 @@ TEST_CASE("cuda kernels: population, spiking-linear and event-count bodies on th
     }
 }
 
-TEST_CASE("cuda kernels: coincidence and WTA-selection bodies on the GPU equal their emulation") {
-    const std::size_t N = 64, H = 4, dh = 16, D = H * dh;
-    std::vector<float> q(N * D), k(N * D), v(N * D);
-    for (std::size_t i = 0; i < N * D; ++i) {
+TEST_CASE("cuda kernels: coincidence and attention bodies on the GPU equal their emulation") {
+    const std::size_t B = 2, N = 64, H = 4, dh = 16, D = H * dh;
+    std::vector<float> q(B * N * D), k(B * N * D), v(B * N * D);
+    for (std::size_t i = 0; i < B * N * D; ++i) {
         q[i] = uniform01(10, i) < 0.2f ? 1.0f : 0.0f;
         k[i] = uniform01(11, i) < 0.2f ? 1.0f : 0.0f;
         v[i] = uniform01(12, i) < 0.3f ? 1.0f : 0.0f;
     }
-    for (const int kw : {1, 2}) {
-        std::vector<float> scores(H * N * N), o(N * D);
-        std::vector<std::int32_t> winners(H * N * std::size_t(kw));
-        auto dq = to_device(q), dk = to_device(k), dv = to_device(v), dscores = to_device(scores), dout = to_device(o);
-        auto dwin = to_device(winners);
-        emulate_launch(H * N * N, sim_kernels::coincidences{scores.data(), q.data(), k.data(), N, H, dh, true});
-        cuda::launch(
-            sim_kernels::coincidences{dscores.view().data(), dq.view().data(), dk.view().data(), N, H, dh, true},
-            H * N * N);
-        sim_kernels::wta_select host{o.data(), winners.data(), scores.data(), v.data(), N, H, dh, kw, true, true};
-        host.bias[0] = 2.0f, host.bias[1] = 1.0f, host.bias_len = 2;
-        sim_kernels::wta_select dev = host;
-        dev.o = dout.view().data();
-        dev.winners = dwin.view().data();
-        dev.scores = dscores.view().data();
-        dev.v = dv.view().data();
-        emulate_launch(H * N, host);
-        cuda::launch(dev, H * N);
-        cuda::synchronize();
-        CHECK(std::memcmp(to_host(dscores).data(), scores.data(), scores.size() * sizeof(float)) == 0);
-        CHECK(to_host(dwin) == winners);
-        CHECK(std::memcmp(to_host(dout).data(), o.data(), o.size() * sizeof(float)) == 0);
-    }
+    const sim_kernels::query_rows rows{B, N, N, 0, H, dh};
+    for (const int kind : {sim_kernels::attend::wta, sim_kernels::attend::ssa, sim_kernels::attend::softmax})
+        for (const int kw : {1, 2}) {
+            CAPTURE(kind);
+            CAPTURE(kw);
+            std::vector<float> scores(B * H * N * N), o(B * N * D);
+            std::vector<std::int32_t> winners(B * H * N * std::size_t(kw));
+            std::vector<std::uint64_t> tally(B * H * N);
+            auto dq = to_device(q), dk = to_device(k), dv = to_device(v), dscores = to_device(scores),
+                 dout = to_device(o);
+            auto dwin = to_device(winners);
+            auto dtally = to_device(tally);
+            emulate_launch(B * H * N * N, sim_kernels::coincidences{scores.data(), q.data(), k.data(), rows, true});
+            cuda::launch(
+                sim_kernels::coincidences{dscores.view().data(), dq.view().data(), dk.view().data(), rows, true},
+                B * H * N * N);
+            sim_kernels::attend host{o.data(), winners.data(), tally.data(), scores.data(), v.data(), rows};
+            host.kind = kind;
+            host.k = kw;
+            host.fill = true;
+            host.ssa_scale = 0.125f;
+            host.bias[0] = 2.0f, host.bias[1] = 1.0f, host.bias_len = 2;
+            sim_kernels::attend dev = host;
+            dev.o = dout.view().data();
+            dev.winners = dwin.view().data();
+            dev.tally = dtally.view().data();
+            dev.scores = dscores.view().data();
+            dev.v = dv.view().data();
+            emulate_launch(B * H * N, host);
+            cuda::launch(dev, B * H * N);
+            cuda::synchronize();
+            CHECK(std::memcmp(to_host(dscores).data(), scores.data(), scores.size() * sizeof(float)) == 0);
+            CHECK(to_host(dtally) == tally);
+            if (kind == sim_kernels::attend::wta) CHECK(to_host(dwin) == winners);
+            const std::vector<float> got = to_host(dout);
+            if (kind == sim_kernels::attend::softmax) {  // expf: within an ulp or two, not the same bits
+                float worst = 0.0f;
+                for (std::size_t i = 0; i < o.size(); ++i) worst = std::max(worst, std::fabs(got[i] - o[i]));
+                CHECK(worst <= 1e-5f);
+            } else {
+                CHECK(std::memcmp(got.data(), o.data(), o.size() * sizeof(float)) == 0);
+            }
+        }
 }
