@@ -59,6 +59,13 @@ public:
         return out;
     }
 
+    // Why the known backend `name` cannot be offered here; "" when it is available or unknown.
+    std::string why_absent(const std::string& name) const {
+        for (const absent& a : absent_)
+            if (a.name == name) return a.why;
+        return "";
+    }
+
     // The backend called `name`; backend_error naming the value, why it is absent if known, and the choices.
     const Backend& named(const std::string& name) const {
         for (const Backend& b : backends_)

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "energy/profile.hpp"
+#include "sim/engine.hpp"
 #include "training/corpus.hpp"
 
 namespace wtasim {
@@ -31,6 +32,16 @@ std::string read_energy_profile(json_reader& r, const std::string& key, const st
         r.fail(key, given, std::string("not usable: ") + err.what());
     }
     return profile;
+}
+
+std::string read_sim_backend(json_reader& r, const std::string& key) {
+    const std::string name = r.get_string(key, "cpu");
+    if (const std::string why = sim_backend_absence(name); !why.empty()) {
+        std::string choices;
+        for (const auto& n : sim_backend_names()) choices += (choices.empty() ? "\"" : ", \"") + n + "\"";
+        r.fail(key, name, "not available here (" + why + "), expected one of " + choices);
+    }
+    return r.get_string(key, "cpu", sim_backend_names());  // an unknown name: the choices
 }
 
 std::string read_data_dir(json_reader& r) {

@@ -26,5 +26,8 @@ json_reader scenario_root(const scenario_text& t);
 std::string read_energy_profile(json_reader& r, const std::string& key, const std::string& fallback);
 // `data_dir` of `r` (the folder holding raw/), resolved; default training/corpus.hpp default_data_dir().
 std::string read_data_dir(json_reader& r);
+// `key` of `r`: a simulator backend this build can run here (sim/engine.hpp); an unknown or unavailable one
+// is an error naming the key, the value, why it is absent (no CUDA, no GPU) and the choices.
+std::string read_sim_backend(json_reader& r, const std::string& key);
 
 }  // namespace wtasim

@@ -15,20 +15,21 @@ namespace wtasim {
 
 struct generator::loaded {
     std::string path;
+    std::string backend;
     sim_network net;
     tokenizer tok;
     energy_profile profile;
 };
 
-generator::generator(const std::string& path, const std::string& profile) {
+generator::generator(const std::string& path, const std::string& profile, const std::string& backend) {
     const wtasim::checkpoint c = load_checkpoint(path);
     if (c.tokenizer.empty()) throw io_error(path + ": has no /tokenizer/model, so a prompt cannot be encoded");
-    m_ = std::make_unique<loaded>(loaded{path, sim_network::from_checkpoint(c, path),
+    m_ = std::make_unique<loaded>(loaded{path, backend, sim_network::from_checkpoint(c, path),
                                          tokenizer::from_bytes(c.tokenizer, path), energy_profile_from(profile)});
     if (m_->tok.vocab_size() != m_->net.cfg.vocab)
         throw io_error(path + ": the tokenizer has " + std::to_string(m_->tok.vocab_size()) +
                        " pieces, @config/vocab = " + std::to_string(m_->net.cfg.vocab));
-    stream_decoder check(m_->net);  // a bidirectional model is refused now, not at the first request
+    stream_decoder check(m_->net, backend);  // a bidirectional model is refused now, not at the first request
 }
 
 generator::~generator() = default;
@@ -42,7 +43,7 @@ generate_summary generator::run(const generate_request& q,
                                 const std::function<bool(const generated_token&)>& on_token) const {
     const sim_network& net = m_->net;
     const energy_profile& profile = m_->profile;
-    stream_decoder dec(net);
+    stream_decoder dec(net, m_->backend);
     std::vector<std::int32_t> seq{tokenizer::bos_id};
     for (auto id : m_->tok.encode(q.text)) seq.push_back(id);
     generate_summary sum;

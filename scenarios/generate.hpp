@@ -46,8 +46,9 @@ struct generate_summary {
 class generator {
 public:
     // Errors: io_error for a checkpoint without a tokenizer or of another vocabulary, config_error for a
-    // bidirectional model; `profile` is a shipped name or a profile JSON file.
-    generator(const std::string& checkpoint, const std::string& profile);
+    // bidirectional model, backend_error for a simulator backend that is not available; `profile` is a shipped
+    // name or a profile JSON file; `backend` a simulator backend (sim/engine.hpp).
+    generator(const std::string& checkpoint, const std::string& profile, const std::string& backend = "cpu");
     ~generator();
     generator(const generator&) = delete;
     generator& operator=(const generator&) = delete;

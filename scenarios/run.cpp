@@ -49,7 +49,7 @@ run_scenario run_scenario::from_json(const std::string& text, const std::string&
     s.sequences = in.get_uint("sequences", 4, 1, 1u << 20);
     s.seq_len = in.get_uint("seq_len", 32, 2, 1u << 20);
     in.finish();
-    s.backend = r.get_string("backend", "cpu", sim_backend_names());
+    s.backend = read_sim_backend(r, "backend");
     s.threads = r.get_uint("threads", 0, 0, 1024);
     s.batch = r.get_uint("batch", 0, 0, 1u << 20);
     s.T = r.get_uint("T", 0, 0, 64);
@@ -91,14 +91,18 @@ std::string simulation_speed(const std::vector<std::vector<std::int32_t>>& seqs,
                              const std::string& backend, bool traced) {
     std::size_t tokens = 0;
     for (const auto& q : seqs) tokens += q.size();
-    const std::size_t threads = traced || sim_backend_named(backend).schedule == sequence_schedule::serial
+    const sequence_schedule schedule = sim_backend_named(backend).schedule;
+    const std::size_t threads = traced || schedule == sequence_schedule::serial
                                     ? 1
                                     : std::min(max_threads(), std::max<std::size_t>(1, seqs.size()));
+    const std::string where = schedule == sequence_schedule::device
+                                  ? "on the GPU"
+                                  : std::to_string(threads) + (threads == 1 ? " thread" : " threads");
     char b[240];
     std::snprintf(b, sizeof b,
-                  "simulation: %zu sequence%s, %zu tokens in %.3f s wall: %.0f tokens/s (%zu thread%s, %s backend%s)",
+                  "simulation: %zu sequence%s, %zu tokens in %.3f s wall: %.0f tokens/s (%s, %s backend%s)",
                   seqs.size(), seqs.size() == 1 ? "" : "s", tokens, seconds, double(tokens) / std::max(seconds, 1e-9),
-                  threads, threads == 1 ? "" : "s", backend.c_str(), traced ? ", recording a trace" : "");
+                  where.c_str(), backend.c_str(), traced ? ", recording a trace" : "");
     return b;
 }
 
@@ -192,9 +196,15 @@ int run(const run_scenario& s, std::ostream& out) {
                 throw config_error(s.origin + ": /trace/sequences/" + std::to_string(i) + " = " +
                                    std::to_string(s.trace_sequences[i]) + ", the run has " +
                                    std::to_string(seqs.size()) + " sequence(s)");
-        for (const auto& q : seqs) {
-            results.push_back(simulate(net, q, true, s.trace_membranes));
-            simulating->add(1, q.size());
+        const sequence_schedule schedule = sim_backend_named(s.backend).schedule;
+        if (schedule == sequence_schedule::device || schedule == sequence_schedule::emulated) {
+            // the kernel engine hands every step's spikes back with the counts
+            results = simulate_batch(net, seqs, schedule, simulating.get(), true, s.trace_membranes);
+        } else {
+            for (const auto& q : seqs) {
+                results.push_back(simulate(net, q, true, s.trace_membranes));
+                simulating->add(1, q.size());
+            }
         }
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         write_trace(s.trace, net, seqs, results, s.json, trace_selection{s.trace_sequences, s.trace_layers},
@@ -231,7 +241,8 @@ int run(const run_scenario& s, std::ostream& out) {
         if (s.generate > 0) {
             std::vector<std::int32_t> seq = seqs[0];
             for (std::size_t g = 0; g < s.generate && seq.size() < cfg.max_len; ++g) {
-                const sim_result step = simulate(net, seq);
+                const sim_result step =
+                    std::move(simulate_batch(net, {seq}, sim_backend_named(s.backend).schedule).front());
                 const float* l = step.logits.data() + (seq.size() - 1) * V;
                 seq.push_back(static_cast<std::int32_t>(std::max_element(l, l + V) - l));
             }

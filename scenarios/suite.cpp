@@ -43,7 +43,7 @@ struct lm_row {
 // simulator's energy per token on `sequences` windows of it.
 lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std::string& corpus,
                    const std::string& data_dir, std::size_t sequences, std::size_t batches,
-                   const energy_profile& profile, std::ostream& out) {
+                   const energy_profile& profile, const std::string& backend, std::ostream& out) {
     lm_row row;
     std::ostringstream quiet;
     row.snn_ppl = evaluate_checkpoint_file(spiking, "test", batches, quiet).perplexity;
@@ -64,7 +64,7 @@ lm_row held_out_lm(const std::string& spiking, const std::string& ann, const std
         seqs.emplace_back(stream.begin() + std::ptrdiff_t(i * N), stream.begin() + std::ptrdiff_t((i + 1) * N));
     if (seqs.empty()) throw config_error("suite: the " + corpus + " test split is shorter than one window");
     progress shown("simulate the held-out LM", seqs.size(), "sequences", "tokens");
-    const auto results = simulate_batch(net, seqs, sequence_schedule::parallel, &shown);
+    const auto results = simulate_batch(net, seqs, sim_backend_named(backend).schedule, &shown);
     const energy_inputs in = simulated_energy(c, net.cfg, seqs, results);
     op_counts total;
     for (const auto& l : in.layers) total += l.ops;
@@ -158,8 +158,8 @@ int run_suite(const std::string& path, const task_overrides& o, std::ostream& ou
     }
     const std::string& corpus = s.corpus;
     if (!s.lm_spiking.empty()) {
-        const lm_row row =
-            held_out_lm(s.lm_spiking, s.lm_ann, corpus, s.data_dir, s.sequences, s.batches, profile, out);
+        const lm_row row = held_out_lm(s.lm_spiking, s.lm_ann, corpus, s.data_dir, s.sequences, s.batches, profile,
+                                       o.backend.empty() ? "cpu" : o.backend, out);
         shown.add(1);
         t << "| held-out LM (" << corpus << " test) | perplexity (lower is better), energy per token | "
           << cell("%.2f", row.snn_ppl) << " | " << cell("%.2f", row.ann_ppl) << " | — | "

@@ -91,7 +91,7 @@ task_scenario task_scenario::from_json(const std::string& text, const std::strin
     }
     f.finish();
     json_reader e = r.object("eval");
-    s.backend = e.get_string("backend", "cpu", sim_backend_names());
+    s.backend = read_sim_backend(e, "backend");
     s.trace_examples = e.get_uint("trace_examples", s.trace_examples, 0, 1u << 16);
     e.finish();
     json_reader en = r.object("energy");
@@ -114,6 +114,7 @@ void task_overrides::apply(task_scenario& s) const {
     if (max_train) s.limits.max_train = max_train;
     if (max_eval) s.limits.max_eval = max_eval;
     if (!output.empty()) s.output = output;
+    if (!backend.empty()) s.backend = backend;
 }
 
 task_data load_task(const task_scenario& s) {

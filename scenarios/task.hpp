@@ -44,7 +44,8 @@ task_data load_task(const task_scenario& s);
 // Command-line overrides for quick runs (CI runs every shipped scenario at a tiny size): 0 / empty = keep.
 struct task_overrides {
     std::size_t steps = 0, max_train = 0, max_eval = 0;
-    std::string output;  // a task's output folder; in a suite, the suite's (tasks go to <output>/<task>)
+    std::string output;   // a task's output folder; in a suite, the suite's (tasks go to <output>/<task>)
+    std::string backend;  // the simulator backend of every simulation instead of the scenario's /eval/backend
     void apply(task_scenario& s) const;
 };
 

@@ -11,6 +11,10 @@
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
 #include "neurons/step.hpp"
+#include "sim/kernel_engine.hpp"
+#ifdef WTASIM_HAVE_CUDA
+#include "sim/cuda/backend.hpp"
+#endif
 
 namespace wtasim {
 namespace {
@@ -242,9 +246,21 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
 }
 
 const backend_registry<sim_backend>& sim_registry() {
-    static const backend_registry<sim_backend> r(
-        "simulator", {{"reference", sequence_schedule::serial}, {"cpu", sequence_schedule::parallel}},
-        {{"cuda", "the simulator has no CUDA backend yet"}});
+    static const backend_registry<sim_backend> r = [] {
+        std::vector<sim_backend> present = {{"reference", sequence_schedule::serial},
+                                            {"cpu", sequence_schedule::parallel},
+                                            {"emulated", sequence_schedule::emulated}};
+        std::vector<backend_registry<sim_backend>::absent> absent;
+#ifdef WTASIM_HAVE_CUDA
+        if (const std::string why = cuda::simulator_unavailable(); why.empty())
+            present.push_back({"cuda", sequence_schedule::device});
+        else
+            absent.push_back({"cuda", why});
+#else
+        absent.push_back({"cuda", "this build has no CUDA: nvcc was not found at configure time"});
+#endif
+        return backend_registry<sim_backend>("simulator", std::move(present), std::move(absent));
+    }();
     return r;
 }
 
@@ -252,15 +268,33 @@ std::vector<std::string> sim_backend_names() {
     return sim_registry().names();
 }
 
+std::string sim_backend_absence(const std::string& name) {
+    return sim_registry().why_absent(name);
+}
+
 const sim_backend& sim_backend_named(const std::string& name) {
     return sim_registry().named(name);
 }
 
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
-                                       sequence_schedule schedule, progress* shown) {
+                                       sequence_schedule schedule, progress* shown, bool record, bool membranes) {
+    if (schedule == sequence_schedule::device) {
+#ifdef WTASIM_HAVE_CUDA
+        return cuda::simulate_batch(net, sequences, record, membranes, shown);
+#else
+        throw backend_error("simulator backend \"cuda\" is not available: this build has no CUDA");
+#endif
+    }
+    if (schedule == sequence_schedule::emulated) {
+        host_executor ex;
+        std::vector<sim_result> out = kernel_simulator<host_executor>(ex, net).run(sequences, record, membranes);
+        if (shown)
+            for (const auto& s : sequences) shown->add(1, s.size());
+        return out;
+    }
     std::vector<sim_result> out(sequences.size());
     auto one = [&](std::size_t i) {
-        out[i] = simulate(net, sequences[i]);
+        out[i] = simulate(net, sequences[i], record, membranes);
         if (shown) shown->add(1, sequences[i].size());
     };
     if (schedule == sequence_schedule::serial) {

@@ -55,24 +55,31 @@ struct sim_result {
 sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,
                     bool membranes = false);
 
-// How the sequences of a batch are scheduled on the host: one after another, or in parallel over TBB's
-// threads. Each sequence runs the same serial event engine either way, so results are bit-identical
-// whatever the schedule and the thread count.
-enum class sequence_schedule { serial, parallel };
+// Where and how the sequences of a batch run: on the host one after another, or in parallel over TBB's
+// threads (each sequence runs the same serial event engine either way, so results are bit-identical whatever
+// the schedule and the thread count); or on the GPU (`device`: the kernel engine of sim/kernel_engine.hpp,
+// sequences of one length as one batch), which gives the same spikes, counts and logits; or that kernel engine
+// on the host through the emulated launcher (`emulated`: the GPU's code path, testable on any machine; slow).
+enum class sequence_schedule { serial, parallel, device, emulated };
 
 // The simulator's backends, by the names scenarios and the command line use (docs/model.md §6):
-// "reference" = the event engine with a serial schedule, "cpu" = the same engine, sequences in parallel.
+// "reference" = the event engine with a serial schedule, "cpu" = the same engine, sequences in parallel,
+// "cuda" = the kernel engine on the GPU (registered when this build has CUDA and a GPU is visible),
+// "emulated" = the same kernel engine on the host (core/launch.hpp), one element after another.
 struct sim_backend {
     std::string name;
     sequence_schedule schedule;
 };
 std::vector<std::string> sim_backend_names();
+// Why the known backend `name` is not available here ("cuda" without CUDA or a GPU); "" otherwise.
+std::string sim_backend_absence(const std::string& name);
 // Throws backend_error naming the value and the available backends.
 const sim_backend& sim_backend_named(const std::string& name);
 
-// A batch of sequences; `shown` (core/progress.hpp), when given, counts each finished sequence and its tokens.
+// A batch of sequences; `shown` (core/progress.hpp), when given, counts each finished sequence and its tokens;
+// `record` and `membranes` as for simulate.
 std::vector<sim_result> simulate_batch(const sim_network& net, const std::vector<std::vector<std::int32_t>>& sequences,
                                        sequence_schedule schedule = sequence_schedule::parallel,
-                                       progress* shown = nullptr);
+                                       progress* shown = nullptr, bool record = false, bool membranes = false);
 
 }  // namespace wtasim

@@ -8,11 +8,32 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "sim/detail.hpp"
+#include "sim/kernel_stream.hpp"
+#ifdef WTASIM_HAVE_CUDA
+#include "sim/cuda/backend.hpp"
+#endif
 
 namespace wtasim {
 using namespace sim_detail;
 
-stream_decoder::stream_decoder(const sim_network& net) : net_(net) {
+stream_decoder::stream_decoder(const sim_network& net, const std::string& backend) : net_(net) {
+    const sequence_schedule where = sim_backend_named(backend).schedule;
+    if (where == sequence_schedule::emulated) {
+        struct host_decoder final : kernel_decoder {
+            host_executor ex;
+            kernel_stream<host_executor> stream;
+            explicit host_decoder(const sim_network& n) : stream(ex, n) {}
+            std::vector<float> push(std::int32_t token, op_counts* ops) override { return stream.push(token, ops); }
+        };
+        kernels_ = std::make_unique<host_decoder>(net);  // refuses WE models and task heads itself
+        return;
+    }
+#ifdef WTASIM_HAVE_CUDA
+    if (where == sequence_schedule::device) {
+        kernels_ = cuda::make_stream(net);
+        return;
+    }
+#endif
     if (!net.cfg.causal)
         throw config_error("stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
     if (net.task_head)
@@ -27,7 +48,15 @@ stream_decoder::stream_decoder(const sim_network& net) : net_(net) {
     }
 }
 
+stream_decoder::~stream_decoder() = default;
+stream_decoder::stream_decoder(stream_decoder&&) noexcept = default;
+
 std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
+    if (kernels_) {
+        std::vector<float> logits = kernels_->push(token, ops);
+        ++n_;
+        return logits;
+    }
     const model_config& cfg = net_.cfg;
     const std::size_t D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H, n = n_;
     if (n >= cfg.max_len)

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "energy/op_counts.hpp"
@@ -13,10 +15,23 @@
 
 namespace wtasim {
 
+// A decoder of the kernel engine (sim/kernel_stream.hpp) behind stream_decoder: on the host's emulated launcher
+// or on the GPU.
+struct kernel_decoder {
+    virtual ~kernel_decoder() = default;
+    virtual std::vector<float> push(std::int32_t token, op_counts* ops) = 0;
+};
+
 class stream_decoder {
 public:
-    // Throws config_error for a bidirectional (WE) model, whose earlier tokens depend on later ones.
-    explicit stream_decoder(const sim_network& net);
+    // On the simulator backend `backend` ("reference" and "cpu" run the event engine here; "cuda" keeps the
+    // spike cache on the GPU, sim/cuda/backend.hpp; "emulated" runs the GPU's kernels on the host). Throws config_error
+    // for a bidirectional (WE) model, whose earlier tokens depend on later ones, backend_error for a backend that is
+    // not available.
+    explicit stream_decoder(const sim_network& net, const std::string& backend = "cpu");
+    ~stream_decoder();
+    stream_decoder(stream_decoder&&) noexcept;
+    stream_decoder& operator=(stream_decoder&&) = delete;
 
     // Feeds the token at the next position; returns its logits [V]; `ops` receives what this token cost.
     std::vector<float> push(std::int32_t token, op_counts* ops = nullptr);
@@ -24,6 +39,7 @@ public:
 
 private:
     const sim_network& net_;
+    std::unique_ptr<kernel_decoder> kernels_;  // the "cuda" or "emulated" backend's decoder, or null
     std::size_t n_ = 0;
     std::vector<float> k_cache_, v_cache_;  // [L][T][max_len][D] the keys and values each position offers
     std::vector<float> k_last_, v_last_;    // [L][T][D] the last position's own K and V spikes (token shift)

@@ -675,12 +675,16 @@ def cmd_infer_bench(args):
         params = {k: f["params"][k][()] for k in f["params"]}
         buffers = {k: f["buffers"][k][()] for k in f["buffers"]} if "buffers" in f else {}
     B, N = args.batch, args.seq_len
+    cuda = args.device == "cuda"
+    if cuda:  # every tensor the twin makes goes to the GPU (torch >= 2.0); times wait for the GPU to finish
+        torch.set_default_device("cuda")
     ids = np.fromfile(args.tokens, dtype=np.int32)
     if ids.size != B * N:
         raise SystemExit(f"{args.tokens}: {ids.size} tokens, expected {B} x {N}")
-    tokens = torch.as_tensor(ids.reshape(B, N).astype(np.int64))
-    mask = torch.ones(B, N, dtype=torch.int64)
+    tokens = torch.as_tensor(ids.reshape(B, N).astype(np.int64)).to(args.device)
+    mask = torch.ones(B, N, dtype=torch.int64).to(args.device)
     torch.set_num_threads(args.threads)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     for v_th in args.v_th:
         cfg_raw = dict(raw)
         cfg_raw["lif"] = dict(cfg_raw.get("lif", {}), v_th=v_th)
@@ -690,11 +694,13 @@ def cmd_infer_bench(args):
         best = float("inf")
         with torch.no_grad():
             twin.forward(tokens, mask)  # warm-up
+            sync()
             for _ in range(args.repeats):
                 start = time.perf_counter()
                 twin.forward(tokens, mask)
+                sync()
                 best = min(best, time.perf_counter() - start)
-        print(f"torch_twin infer: threads={args.threads} v_th={v_th:g} tokens/s={B * N / best:.1f}")
+        print(f"torch_twin infer: threads={args.threads} v_th={v_th:g} device={args.device} tokens/s={B * N / best:.1f}")
     return 0
 
 
@@ -911,6 +917,7 @@ def main(argv):
     i.add_argument("--threads", type=int, default=1)
     i.add_argument("--v-th", type=float, nargs="+", default=[1.0])
     i.add_argument("--repeats", type=int, default=3)
+    i.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where PyTorch runs the model")
     s = sub.add_parser("selftest", help="write synthetic cases and check that check passes / fails")
     s.add_argument("--keep", help="write the case files here (default: a temporary folder)")
     args = ap.parse_args(argv)

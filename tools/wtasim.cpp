@@ -102,6 +102,18 @@ std::string unknown_subcommand(const CLI::App& app, const std::string& word) {
 
 const CLI::Validator non_empty(
     [](std::string& text) -> std::string { return text.empty() ? "expected a non-empty value" : ""; }, "TEXT");
+
+// A simulator backend that this build can run here; otherwise why not (no CUDA, no GPU) and the choices.
+const CLI::Validator sim_backend_check(
+    [](std::string& text) -> std::string {
+        try {
+            wtasim::sim_backend_named(text);
+            return "";
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+    },
+    "BACKEND");
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,7 +189,7 @@ int main(int argc, char** argv) {
     pred_cmd
         ->add_option("--backend", pred.backend,
                      "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
-        ->check(CLI::IsMember(wtasim::sim_backend_names()));
+        ->check(sim_backend_check);
     pred_cmd->add_flag("--json", pred.json, "Print one JSON object");
 
     // `simulate` is a run scenario written on the command line (scenarios/run.hpp)
@@ -199,7 +211,7 @@ int main(int argc, char** argv) {
     sim_cmd
         ->add_option("--backend", sim.backend,
                      "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
-        ->check(CLI::IsMember(wtasim::sim_backend_names()));
+        ->check(sim_backend_check);
     sim_cmd->add_option("--threads", sim.threads, "Threads (0 = all)")->check(whole(0, 1024));
     sim_cmd->add_option("--trace", sim.trace, "Write an HDF5 trace of the run (spikes, counts, winners, energy)")
         ->check(non_empty);
@@ -218,6 +230,11 @@ int main(int argc, char** argv) {
     gen_cmd->add_option("--top-k", gen_top_k, "Sample among the k most likely (0 = all)")->check(whole(0, 1u << 24));
     gen_cmd->add_option("--seed", gen_seed, "Sampling seed")->check(whole(0));
     gen_cmd->add_option("--profile", gen_profile, "Energy profile: a shipped name or a JSON file")->check(non_empty);
+    std::string gen_backend = "cpu";
+    gen_cmd
+        ->add_option("--backend", gen_backend,
+                     "Simulator backend: " + wtasim::join_backend_names(wtasim::sim_backend_names()))
+        ->check(sim_backend_check);
     std::string run_path;
     auto* run_cmd =
         app.add_subcommand("run", "Run a run scenario (docs/scenarios.md): simulation, energy reports, trace");
@@ -238,6 +255,10 @@ int main(int argc, char** argv) {
         cmd->add_option("--max-eval", task_o.max_eval, "At most this many evaluation examples per task")
             ->check(whole(1));
         cmd->add_option("--output", task_o.output, "Output folder instead of the scenario's")->check(non_empty);
+        cmd->add_option("--backend", task_o.backend,
+                        "Simulator backend of every simulation instead of the scenario's: " +
+                            wtasim::join_backend_names(wtasim::sim_backend_names()))
+            ->check(sim_backend_check);
     }
     std::string trace_path;
     auto* trace_cmd = app.add_subcommand("trace", "Inspect an HDF5 trace");
@@ -333,7 +354,7 @@ int main(int argc, char** argv) {
         if (*run_cmd) return wtasim::run(wtasim::run_scenario::load(run_path), std::cout);
         if (*gen_cmd) {
             wtasim::require_utf8(gen_text, "--text");
-            const wtasim::generator gen(gen_checkpoint, gen_profile);
+            const wtasim::generator gen(gen_checkpoint, gen_profile, gen_backend);
             wtasim::generate_request q;
             q.text = gen_text;
             q.tokens = gen_tokens;

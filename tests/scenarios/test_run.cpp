@@ -2,6 +2,8 @@
 // for unknown keys, wrong types, out-of-range values and missing files.
 #include <doctest/doctest.h>
 
+#include "sim/engine.hpp"
+
 #include "core/error.hpp"
 #include "scenarios/run.hpp"
 
@@ -55,7 +57,10 @@ TEST_CASE("run scenario: broken scenarios name the file, the JSON path, the valu
     CHECK(error_of(with_model(R"("input": {"text": "x", "corpus": "kjv"})"))
               .find("s.json: /input/corpus = \"kjv\", give exactly one") == 0);
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "backend": "gpu")")) ==
-          "s.json: /backend = \"gpu\", expected one of \"reference\", \"cpu\"");
+          "s.json: /backend = \"gpu\", expected one of \"reference\", \"cpu\", \"emulated\"");
+    if (!sim_backend_absence("cuda").empty())  // a build or machine without a GPU says why
+        CHECK(error_of(with_model(R"("input": {"text": "x"}, "backend": "cuda")"))
+                  .find("s.json: /backend = \"cuda\", not available here (") == 0);
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "threads": "two")")) ==
           "s.json: /threads = \"two\", expected a non-negative integer");
     CHECK(error_of(with_model(R"("input": {"text": "x"}, "energy": {"profile": "/no/profile.json"})"))

@@ -120,6 +120,28 @@ void check_equivalent(const std::string& model_json) {
             CHECK(again[i].total == results[i].total);
         }
     }
+    // so does every other backend of this build (the kernel engine emulated on the host; on a GPU, cuda), with
+    // every layer's counts and the winners; softmax on the GPU within 1e-4 (its expf is another function)
+    for (const std::string& name : sim_backend_names()) {
+        CAPTURE(name);
+        const auto again = simulate_batch(net, f.seqs, sim_backend_named(name).schedule);
+        REQUIRE(again.size() == results.size());
+        const bool loose = name == "cuda" && net.cfg.block.attn.kind == attention_kind::softmax;
+        for (std::size_t i = 0; i < again.size(); ++i) {
+            if (!loose)
+                CHECK(std::memcmp(again[i].logits.data(), results[i].logits.data(), again[i].logits.size() * 4) == 0);
+            for (std::size_t j = 0; loose && j < again[i].logits.size(); ++j)
+                CHECK(std::abs(again[i].logits[j] - results[i].logits[j]) <= 1e-4 * scale);
+            CHECK(again[i].total == results[i].total);
+            CHECK(again[i].per_step == results[i].per_step);
+            CHECK(again[i].winners == results[i].winners);
+            REQUIRE(again[i].layers.size() == results[i].layers.size());
+            for (std::size_t l = 0; l < again[i].layers.size(); ++l) {
+                CHECK(again[i].layers[l].ops == results[i].layers[l].ops);
+                CHECK(again[i].layers[l].events == results[i].layers[l].events);
+            }
+        }
+    }
 }
 
 const char* base = R"("vocab": 40, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 2, "T": 3, "max_len": 8)";

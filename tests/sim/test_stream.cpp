@@ -41,16 +41,22 @@ TEST_CASE(
         const sim_network net = sim_network::from_checkpoint(c, "mem");
         const std::vector<std::int32_t> tokens{2, 9, 4, 4, 17, 1, 23, 8, 5};
         const sim_result full = simulate(net, tokens);
-        stream_decoder dec(net);
-        op_counts streamed;
-        for (std::size_t i = 0; i < tokens.size(); ++i) {
-            op_counts ops;
-            const auto logits = dec.push(tokens[i], &ops);
-            streamed += ops;
-            CHECK(ops[op_class::nu] > 0);
-            CHECK(std::memcmp(logits.data(), full.logits.data() + i * 25, 25 * sizeof(float)) == 0);
+        // every backend's decoder: the event engine's, the kernel engine's (emulated on the host; on a GPU, cuda)
+        for (const std::string& backend : sim_backend_names()) {
+            CAPTURE(backend);
+            stream_decoder dec(net, backend);
+            op_counts streamed;
+            for (std::size_t i = 0; i < tokens.size(); ++i) {
+                op_counts ops;
+                const auto logits = dec.push(tokens[i], &ops);
+                streamed += ops;
+                CHECK(ops[op_class::nu] > 0);
+                if (backend == "cuda" && net.cfg.block.attn.kind == attention_kind::softmax) continue;  // expf
+                CHECK(std::memcmp(logits.data(), full.logits.data() + i * 25, 25 * sizeof(float)) == 0);
+            }
+            CHECK(dec.length() == tokens.size());
+            CHECK(streamed == full.total);
         }
-        CHECK(streamed == full.total);
     }
 }
 
@@ -59,6 +65,7 @@ TEST_CASE("stream: refused for bidirectional models and past max_len; sampling r
         "max_len": 2, "causal": false})");
     const sim_network net_we = sim_network::from_checkpoint(we, "we");
     CHECK_THROWS_AS(stream_decoder{net_we}, config_error);
+    CHECK_THROWS_AS(stream_decoder(net_we, "emulated"), config_error);
     const checkpoint wd = make(R"({"vocab": 25, "d_model": 16, "heads": 2, "d_ff": 32, "layers": 1, "T": 2,
         "max_len": 2, "causal": true})");
     const sim_network net = sim_network::from_checkpoint(wd, "wd");
