@@ -12,6 +12,8 @@
 #include "core/progress.hpp"
 #include "neurons/step.hpp"
 #include "sim/kernel_engine.hpp"
+#include "sim/kernel_stream.hpp"
+#include "sim/stream.hpp"
 #ifdef WTASIM_HAVE_CUDA
 #include "sim/cuda/backend.hpp"
 #endif
@@ -266,6 +268,22 @@ const backend_registry<sim_backend>& sim_registry() {
 
 std::vector<std::string> sim_backend_names() {
     return sim_registry().names();
+}
+
+std::unique_ptr<kernel_decoder> kernel_decoder_for(const sim_network& net, sequence_schedule where) {
+    if (where == sequence_schedule::emulated) {
+        struct host_decoder final : kernel_decoder {
+            host_executor ex;
+            kernel_stream<host_executor> stream;
+            explicit host_decoder(const sim_network& n) : stream(ex, n) {}
+            std::vector<float> push(std::int32_t token, op_counts* ops) override { return stream.push(token, ops); }
+        };
+        return std::make_unique<host_decoder>(net);
+    }
+#ifdef WTASIM_HAVE_CUDA
+    if (where == sequence_schedule::device) return cuda::make_stream(net);
+#endif
+    return nullptr;
 }
 
 std::string sim_backend_absence(const std::string& name) {

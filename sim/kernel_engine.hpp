@@ -303,7 +303,10 @@ private:
         fbuf x0 = z(R * D);
         ex_.launch(sim_kernels::embed{x0.data(), tokens.data(), w_.tok.data(), w_.pos.data(), N, D}, R * D);
         std::vector<fbuf> state;
-        for (const auto& p : w_.pops) state.push_back(ex_.upload(std::vector<float>(R * p.C, p.v0)));
+        for (const auto& p : w_.pops) {  // at rest, set on the device (nothing crosses the bus)
+            state.push_back(z(R * p.C));
+            if (p.v0 != 0.0f) ex_.launch(sim_kernels::fill_values{state.back().data(), p.v0}, R * p.C);
+        }
         fbuf x = z(R * D), x1 = z(R * D), s1 = z(R * D), s2 = z(R * D), q = z(R * D), k = z(R * D), v = z(R * D),
              ks = z(bc.attn.shift ? R * D : 0), vs = z(bc.attn.shift ? R * D : 0), o = z(R * D), za = z(R * D),
              cur = z(R * D), cur_f = z(R * F), hs = z(R * F), scores = z(B * H * N * N),

@@ -36,10 +36,7 @@ public:
         v_cache_ = zeros(L * T * cfg.max_len * D);
         k_last_ = zeros(shift ? L * T * D : 0);
         v_last_ = zeros(shift ? L * T * D : 0);
-        for (const auto& p : w_.pops) {
-            init_.push_back(ex_.upload(std::vector<float>(p.C, p.v0)));
-            state_.push_back(zeros(p.C));
-        }
+        for (const auto& p : w_.pops) state_.push_back(zeros(p.C));
         x0_ = zeros(D), x_ = zeros(D), x1_ = zeros(D), s1_ = zeros(D), s2_ = zeros(D), q_ = zeros(D), o_ = zeros(D),
         za_ = zeros(D), cur_ = zeros(D), cur_f_ = zeros(F), hs_ = zeros(F), scores_ = zeros(H * cfg.max_len),
         x_sum_ = zeros(w_.residual ? D : 0), final_spikes_ = zeros(w_.residual ? 0 : T * D),
@@ -67,8 +64,8 @@ public:
         const ibuf id = ex_.upload(std::vector<std::int32_t>{token});
         ex_.launch(sim_kernels::embed{x0_.data(), id.data(), w_.tok.data(), w_.pos.data(), 1, D, n}, D);
         for (std::size_t p = 0; p < P; ++p)  // a token's neurons start from rest
-            ex_.launch(sim_kernels::copy_values{state_[p].data(), init_[p].data()}, w_.pops[p].C);
-        if (w_.residual) ex_.launch(sim_kernels::copy_values{x_sum_.data(), zeros_of(D)}, D);
+            ex_.launch(sim_kernels::fill_values{state_[p].data(), w_.pops[p].v0}, w_.pops[p].C);
+        if (w_.residual) ex_.launch(sim_kernels::fill_values{x_sum_.data(), 0.0f}, D);
         sim_kernels::attend att = w_.attention(sim_kernels::query_rows{1, n + 1, 1, n, H, dh});
         att.o = o_.data();
         att.scores = scores_.data();
@@ -137,18 +134,13 @@ public:
 
 private:
     fbuf zeros(std::size_t n) { return ex_.template zeros<float>(n); }
-    // A device row of n zeros (kept; grown on demand).
-    const float* zeros_of(std::size_t n) {
-        if (zero_row_.size() < n) zero_row_ = zeros(n);
-        return zero_row_.data();
-    }
 
     Exec& ex_;
     kernel_network<Exec> w_;
     std::size_t n_ = 0;
     fbuf k_cache_, v_cache_, k_last_, v_last_;  // [L][T][max_len][D], [L][T][D]
-    std::vector<fbuf> init_, state_;            // per population: its rest state, its state
-    fbuf x0_, x_, x1_, s1_, s2_, q_, o_, za_, cur_, cur_f_, hs_, scores_, x_sum_, final_spikes_, logits_, zero_row_;
+    std::vector<fbuf> state_;                   // per population
+    fbuf x0_, x_, x1_, s1_, s2_, q_, o_, za_, cur_, cur_f_, hs_, scores_, x_sum_, final_spikes_, logits_;
     ubuf pop_rows_, attn_rows_, attn_sums_;
     ibuf winners_;
 };

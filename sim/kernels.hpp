@@ -266,6 +266,13 @@ struct attend {
     }
 };
 
+// dst = value, element-wise (a population's rest state, set on the device).
+struct fill_values {
+    float* dst;
+    float value = 0.0f;
+    WTASIM_HOST_DEVICE void operator()(std::size_t i) const { dst[i] = value; }
+};
+
 // dst = src, element-wise.
 struct copy_values {
     float* dst;

@@ -8,32 +8,13 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "sim/detail.hpp"
-#include "sim/kernel_stream.hpp"
-#ifdef WTASIM_HAVE_CUDA
-#include "sim/cuda/backend.hpp"
-#endif
 
 namespace wtasim {
 using namespace sim_detail;
 
 stream_decoder::stream_decoder(const sim_network& net, const std::string& backend) : net_(net) {
-    const sequence_schedule where = sim_backend_named(backend).schedule;
-    if (where == sequence_schedule::emulated) {
-        struct host_decoder final : kernel_decoder {
-            host_executor ex;
-            kernel_stream<host_executor> stream;
-            explicit host_decoder(const sim_network& n) : stream(ex, n) {}
-            std::vector<float> push(std::int32_t token, op_counts* ops) override { return stream.push(token, ops); }
-        };
-        kernels_ = std::make_unique<host_decoder>(net);  // refuses WE models and task heads itself
-        return;
-    }
-#ifdef WTASIM_HAVE_CUDA
-    if (where == sequence_schedule::device) {
-        kernels_ = cuda::make_stream(net);
-        return;
-    }
-#endif
+    kernels_ = kernel_decoder_for(net, sim_backend_named(backend).schedule);  // refuses WE models itself
+    if (kernels_) return;
     if (!net.cfg.causal)
         throw config_error("stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
     if (net.task_head)

@@ -21,6 +21,10 @@ struct kernel_decoder {
     virtual ~kernel_decoder() = default;
     virtual std::vector<float> push(std::int32_t token, op_counts* ops) = 0;
 };
+enum class sequence_schedule;
+// The kernel decoder of a backend's schedule (emulated, device), or null for the event engine's (sim/engine.cpp,
+// the simulator's backend factory).
+std::unique_ptr<kernel_decoder> kernel_decoder_for(const sim_network& net, sequence_schedule where);
 
 class stream_decoder {
 public:

@@ -19,6 +19,7 @@ template void launch(const sim_kernels::row_event_count&, std::size_t);
 template void launch(const sim_kernels::sum_groups&, std::size_t);
 template void launch(const sim_kernels::coincidences&, std::size_t);
 template void launch(const sim_kernels::attend&, std::size_t);
+template void launch(const sim_kernels::fill_values&, std::size_t);
 template void launch(const sim_kernels::copy_values&, std::size_t);
 template void launch(const sim_kernels::add&, std::size_t);
 template void launch(const sim_kernels::accumulate&, std::size_t);
