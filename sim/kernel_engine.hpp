@@ -12,7 +12,8 @@
 // depend on sizes alone (NU, biases, residual adds, WTA comparisons, softmax's MAC/EXP/DIV) are added on the
 // host. With a trace, each population's spikes (and membranes) also come out after every step.
 //
-// An executor provides  buffer<T> upload(const std::vector<T>&),  std::vector<T> download(const buffer<T>&),
+// An executor provides  buffer<T> upload(const std::vector<T>&),  std::vector<T> download(const buffer<T>&)
+// (and download(buffer, n): its first n elements),
 // buffer<T> zeros<T>(n)  and  launch(body, n);  a buffer's data() is what the bodies receive and its size()
 // its length. sim/cuda/executor.hpp is the GPU's.
 #pragma once
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <utility>
@@ -44,6 +46,10 @@ struct host_executor {
     template <class T>
     std::vector<T> download(const buffer<T>& b) const {
         return b;
+    }
+    template <class T>
+    std::vector<T> download(const buffer<T>& b, std::size_t n) const {
+        return std::vector<T>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
     }
     template <class T>
     buffer<T> zeros(std::size_t n) const {
@@ -298,24 +304,31 @@ private:
         const std::size_t R = B * N, P = w_.pops.size(), kw = static_cast<std::size_t>(bc.attn.k);
         const bool wta = bc.attn.kind == attention_kind::wta, residual = w_.residual;
 
+        // buffers from the pool: taken in the same order every run, so a warm run allocates nothing; every one
+        // is written before it is read (the states and the readout's sum are set here)
+        std::size_t taken_f = 0, taken_u = 0;
+        auto z = [&](std::size_t n) -> fbuf& { return pooled<float>(fpool_, taken_f, n); };
+        auto zu = [&](std::size_t n) -> ubuf& { return pooled<std::uint64_t>(upool_, taken_u, n); };
         const ibuf tokens = ex_.upload(token_ids);
-        auto z = [&](std::size_t n) { return ex_.template zeros<float>(n); };
-        fbuf x0 = z(R * D);
+        fbuf& x0 = z(R * D);
         ex_.launch(sim_kernels::embed{x0.data(), tokens.data(), w_.tok.data(), w_.pos.data(), N, D}, R * D);
-        std::vector<fbuf> state;
+        std::vector<fbuf*> state;
         for (const auto& p : w_.pops) {  // at rest, set on the device (nothing crosses the bus)
-            state.push_back(z(R * p.C));
-            if (p.v0 != 0.0f) ex_.launch(sim_kernels::fill_values{state.back().data(), p.v0}, R * p.C);
+            state.push_back(&z(R * p.C));
+            ex_.launch(sim_kernels::fill_values{state.back()->data(), p.v0}, R * p.C);
         }
-        fbuf x = z(R * D), x1 = z(R * D), s1 = z(R * D), s2 = z(R * D), q = z(R * D), k = z(R * D), v = z(R * D),
-             ks = z(bc.attn.shift ? R * D : 0), vs = z(bc.attn.shift ? R * D : 0), o = z(R * D), za = z(R * D),
-             cur = z(R * D), cur_f = z(R * F), hs = z(R * F), scores = z(B * H * N * N),
-             x_sum = z(residual ? R * D : 0), final_spikes = z(residual ? 0 : T * R * D),
-             membrane = z(membranes ? R * std::max(D, F) : 0);
+        fbuf &x = z(R * D), &x1 = z(R * D), &s1 = z(R * D), &s2 = z(R * D), &q = z(R * D), &k = z(R * D), &v = z(R * D),
+             &ks = z(bc.attn.shift ? R * D : 0), &vs = z(bc.attn.shift ? R * D : 0), &o = z(R * D), &za = z(R * D),
+             &cur = z(R * D), &cur_f = z(R * F), &hs = z(R * F), &scores = z(B * H * N * N),
+             &x_sum = z(residual ? R * D : 0), &final_spikes = z(residual ? 0 : T * R * D),
+             &membrane = z(membranes ? R * std::max(D, F) : 0);
+        if (residual) ex_.launch(sim_kernels::fill_values{x_sum.data(), 0.0f}, R * D);
         // tallies: [T, P, {events, active}, R] per row, [L, T, B, H, N] per attention query
-        ubuf pop_rows = ex_.template zeros<std::uint64_t>(T * P * 2 * R);
-        ubuf attn_rows = ex_.template zeros<std::uint64_t>(L * T * B * H * N);
-        ibuf winners = ex_.template zeros<std::int32_t>(wta ? L * T * B * H * N * kw : 0);
+        ubuf& pop_rows = zu(T * P * 2 * R);
+        ubuf& attn_rows = zu(L * T * B * H * N);
+        if (winners_.size() < (wta ? L * T * B * H * N * kw : 0))
+            winners_ = ex_.template zeros<std::int32_t>(L * T * B * H * N * kw);
+        ibuf& winners = winners_;
         auto pop_slot = [&](std::size_t t, std::size_t p, std::size_t which) {
             return pop_rows.data() + ((t * P + p) * 2 + which) * R;
         };
@@ -327,15 +340,11 @@ private:
         for (std::size_t t = 0; t < T; ++t) {
             ex_.launch(sim_kernels::copy_values{x.data(), x0.data()}, R * D);
             auto run_pop = [&](std::size_t p, fbuf& s, const fbuf& in) {
-                w_.step(w_.pops[p], state[p].data(), s.data(), in.data(), R, pop_slot(t, p, 0), pop_slot(t, p, 1),
+                w_.step(w_.pops[p], state[p]->data(), s.data(), in.data(), R, pop_slot(t, p, 0), pop_slot(t, p, 1),
                         membranes ? membrane.data() : nullptr);
                 if (record) {
-                    spikes_seen.push_back(ex_.download(s));
-                    if (membranes) {
-                        std::vector<float> m = ex_.download(membrane);
-                        m.resize(R * w_.pops[p].C);
-                        membranes_seen.push_back(std::move(m));
-                    }
+                    spikes_seen.push_back(ex_.download(s, R * w_.pops[p].C));
+                    if (membranes) membranes_seen.push_back(ex_.download(membrane, R * w_.pops[p].C));
                 }
             };
             for (std::size_t l = 0; l < L; ++l) {
@@ -376,19 +385,20 @@ private:
             }
         }
         const std::size_t rows_out = net.pooled ? B : R;
-        fbuf logits = z(rows_out * O);
+        fbuf& logits = z(rows_out * O);
         ex_.launch(sim_kernels::lm_head{logits.data(), residual ? x_sum.data() : nullptr,
                                         residual ? nullptr : final_spikes.data(), w_.head_wt.data(), w_.head_b.data(),
                                         R, D, O, T, net.pooled, N},
                    rows_out * O);
         // per-sequence sums of the tallies, then the one transfer out
-        ubuf pop_sums = ex_.template zeros<std::uint64_t>(T * P * 2 * B);
-        ubuf attn_sums = ex_.template zeros<std::uint64_t>(L * T * B);
+        ubuf& pop_sums = zu(T * P * 2 * B);
+        ubuf& attn_sums = zu(L * T * B);
         ex_.launch(sim_kernels::sum_groups{pop_sums.data(), pop_rows.data(), N}, T * P * 2 * B);
         ex_.launch(sim_kernels::sum_groups{attn_sums.data(), attn_rows.data(), H * N}, L * T * B);
-        const std::vector<float> all_logits = ex_.download(logits);
-        const std::vector<std::uint64_t> pop_tally = ex_.download(pop_sums), attn_tally = ex_.download(attn_sums);
-        const std::vector<std::int32_t> all_winners = ex_.download(winners);
+        const std::vector<float> all_logits = ex_.download(logits, rows_out * O);
+        const std::vector<std::uint64_t> pop_tally = ex_.download(pop_sums, T * P * 2 * B),
+                                         attn_tally = ex_.download(attn_sums, L * T * B);
+        const std::vector<std::int32_t> all_winners = ex_.download(winners, wta ? L * T * B * H * N * kw : 0);
 
         const std::size_t pairs = bc.attn.causal ? N * (N + 1) / 2 : N * N;
         std::size_t bonus_pairs = 0;
@@ -446,8 +456,19 @@ private:
             }
     }
 
+    // The `taken`-th buffer of `pool`, of at least n elements (grown when smaller; its contents are left).
+    template <class T, class Pool>
+    auto& pooled(Pool& pool, std::size_t& taken, std::size_t n) {
+        if (taken == pool.size()) pool.push_back(ex_.template zeros<T>(n));
+        if (pool[taken].size() < n) pool[taken] = ex_.template zeros<T>(n);
+        return pool[taken++];
+    }
+
     Exec& ex_;
     kernel_network<Exec> w_;
+    std::deque<fbuf> fpool_;  // a deque: references to its buffers stay valid as it grows
+    std::deque<ubuf> upool_;
+    ibuf winners_;
 };
 
 // One sequence through the kernel engine on `ex` (uploads the network for this call alone).

@@ -30,6 +30,13 @@ struct executor {
         return host;
     }
     template <class T>
+    std::vector<T> download(const buffer<T>& b, std::size_t n) const {
+        std::vector<T> host(n);
+        if (n > b.size()) throw internal_error("executor::download: more elements than the buffer holds");
+        if (n) WTASIM_CUDA_CHECK(cudaMemcpy(host.data(), b.data(), n * sizeof(T), cudaMemcpyDeviceToHost));
+        return host;
+    }
+    template <class T>
     buffer<T> zeros(std::size_t n) const {
         buffer<T> b{device_array<T>(n)};
         if (n) WTASIM_CUDA_CHECK(cudaMemset(b.data(), 0, n * sizeof(T)));
