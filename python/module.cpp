@@ -155,10 +155,7 @@ PYBIND11_MODULE(_wtasim, mod) {
                 std::vector<sim_result> rs;
                 {
                     py::gil_scoped_release free_python;
-                    if (record)
-                        for (const auto& q : seqs) rs.push_back(simulate(net, q, true));
-                    else
-                        rs = simulate_batch(net, seqs, be.schedule);
+                    rs = simulate_batch(net, seqs, be.schedule, nullptr, record);
                 }
                 std::vector<std::shared_ptr<result>> out;
                 for (std::size_t i = 0; i < rs.size(); ++i)
@@ -166,29 +163,31 @@ PYBIND11_MODULE(_wtasim, mod) {
                 return out;
             },
             py::arg("batch"), py::arg("backend") = "cpu", py::arg("record") = false)
-        .def("stream",
-             [](const std::shared_ptr<model>& m) {
-                 // the decoder refers to the network; the holder keeps the model alive as long as the stream
-                 struct holder {
-                     std::shared_ptr<model> m;
-                     stream_decoder dec;
-                 };
-                 auto h = std::make_shared<holder>(holder{m, stream_decoder(m->need_network())});
-                 py::cpp_function push(
-                     [h](std::int32_t token) {
-                         if (h->dec.length() >= h->m->cfg.max_len)
-                             throw config_error("stream: the model's max_len of " + std::to_string(h->m->cfg.max_len) +
-                                                " tokens is reached");
-                         if (token < 0 || static_cast<std::uint64_t>(token) >= h->m->cfg.vocab)
-                             throw config_error("token " + std::to_string(token) + " is outside the vocabulary");
-                         op_counts ops;
-                         std::vector<float> logits = h->dec.push(token, &ops);
-                         const auto V = static_cast<py::ssize_t>(logits.size());
-                         return py::make_tuple(share(std::move(logits), {V}), counts_dict(ops));
-                     },
-                     py::arg("token"));
-                 return push;
-             })
+        .def(
+            "stream",
+            [](const std::shared_ptr<model>& m, const std::string& backend) {
+                // the decoder refers to the network; the holder keeps the model alive as long as the stream
+                struct holder {
+                    std::shared_ptr<model> m;
+                    stream_decoder dec;
+                };
+                auto h = std::make_shared<holder>(holder{m, stream_decoder(m->need_network(), backend)});
+                py::cpp_function push(
+                    [h](std::int32_t token) {
+                        if (h->dec.length() >= h->m->cfg.max_len)
+                            throw config_error("stream: the model's max_len of " + std::to_string(h->m->cfg.max_len) +
+                                               " tokens is reached");
+                        if (token < 0 || static_cast<std::uint64_t>(token) >= h->m->cfg.vocab)
+                            throw config_error("token " + std::to_string(token) + " is outside the vocabulary");
+                        op_counts ops;
+                        std::vector<float> logits = h->dec.push(token, &ops);
+                        const auto V = static_cast<py::ssize_t>(logits.size());
+                        return py::make_tuple(share(std::move(logits), {V}), counts_dict(ops));
+                    },
+                    py::arg("token"));
+                return push;
+            },
+            py::arg("backend") = "cpu")
         .def_static(
             "sample",
             [](const py::array_t<float, py::array::c_style | py::array::forcecast>& logits, double temperature,

@@ -60,11 +60,12 @@ class Model:
             return BatchResult([Result(r) for r in self._m.simulate(list(a), backend, record)])
         raise ValueError(f"tokens: an array of {a.ndim} dimensions, expected [N] or [B, N]")
 
-    def generate(self, text, tokens, temperature=0.0, top_k=0, seed=0, profile="horowitz45-fp32"):
+    def generate(self, text, tokens, temperature=0.0, top_k=0, seed=0, profile="horowitz45-fp32", backend="cpu"):
         """Streams a decoder (WD) model after the prompt `text`, with the K/V spike cache: yields one dict per new
         token, {"id", "text" (what it adds to the decoded text), "energy_pj" (its cost under `profile`),
-        "counts"}, as `wtasim generate` prints them. temperature 0 (or top_k 1) is greedy."""
-        push = self._m.stream()
+        "counts"}, as `wtasim generate` prints them. temperature 0 (or top_k 1) is greedy. backend: as for
+        simulate ("cuda" keeps the spike cache on the GPU)."""
+        push = self._m.stream(backend)
         ids = list(self.tokenize(text))
         for t in ids:
             logits, _ = push(int(t))
