@@ -63,17 +63,20 @@ struct block_state {
 };
 }  // namespace
 
-sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes) {
-    const model_config& cfg = net.cfg;
-    const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H,
-                      O = net.head_outputs;
-    if (N == 0 || N > cfg.max_len)
-        throw config_error("simulate: " + std::to_string(N) +
+void check_sequence(const model_config& cfg, const std::vector<std::int32_t>& tokens) {
+    if (tokens.empty() || tokens.size() > cfg.max_len)
+        throw config_error("simulate: " + std::to_string(tokens.size()) +
                            " tokens, expected 1 to max_len = " + std::to_string(cfg.max_len));
     for (auto t : tokens)
-        if (t < 0 || static_cast<std::size_t>(t) >= V)
+        if (t < 0 || static_cast<std::size_t>(t) >= cfg.vocab)
             throw config_error("simulate: token id " + std::to_string(t) + " outside the vocabulary [0, " +
-                               std::to_string(V) + ")");
+                               std::to_string(cfg.vocab) + ")");
+}
+
+sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes) {
+    const model_config& cfg = net.cfg;
+    const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F, T = cfg.T, H = cfg.H, dh = D / H, O = net.head_outputs;
+    check_sequence(cfg, tokens);
     sim_result r;
     // Layer table, in running order.
     const block_config& bc = cfg.block;

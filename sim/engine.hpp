@@ -50,6 +50,9 @@ struct sim_result {
     std::vector<layer_events> spikes;   // filled when recording was asked for
 };
 
+// config_error unless `tokens` is 1 to max_len ids of the vocabulary (every backend checks it first).
+void check_sequence(const model_config& cfg, const std::vector<std::int32_t>& tokens);
+
 // One sequence of real tokens; `record` keeps every neuron layer's events (for traces), `membranes` also
 // their membrane potentials.
 sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,

@@ -270,7 +270,7 @@ public:
                                 bool membranes = false) {
         std::map<std::size_t, std::vector<std::size_t>> by_length;
         for (std::size_t i = 0; i < sequences.size(); ++i) {
-            check_tokens(sequences[i]);
+            check_sequence(w_.net.cfg, sequences[i]);
             by_length[sequences[i].size()].push_back(i);
         }
         std::vector<sim_result> out(sequences.size());
@@ -284,17 +284,6 @@ public:
     }
 
 private:
-    void check_tokens(const std::vector<std::int32_t>& tokens) const {
-        const model_config& cfg = w_.net.cfg;
-        if (tokens.empty() || tokens.size() > cfg.max_len)
-            throw config_error("simulate: " + std::to_string(tokens.size()) +
-                               " tokens, expected 1 to max_len = " + std::to_string(cfg.max_len));
-        for (auto t : tokens)
-            if (t < 0 || static_cast<std::size_t>(t) >= cfg.vocab)
-                throw config_error("simulate: token id " + std::to_string(t) + " outside the vocabulary [0, " +
-                                   std::to_string(cfg.vocab) + ")");
-    }
-
     std::vector<sim_result> run_batch(const std::vector<std::int32_t>& token_ids, std::size_t B, std::size_t N,
                                       bool record, bool membranes) {
         const sim_network& net = w_.net;

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "sim/kernel_engine.hpp"
+#include "sim/stream.hpp"
 
 namespace wtasim {
 
@@ -24,12 +25,7 @@ class kernel_stream {
 public:
     kernel_stream(Exec& ex, const sim_network& net) : ex_(ex), w_(ex, net) {
         const model_config& cfg = net.cfg;
-        if (!cfg.causal)
-            throw config_error(
-                "stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
-        if (net.task_head)
-            throw config_error("stream: the checkpoint is fine-tuned for task \"" + cfg.task +
-                               "\"; streaming generation needs the LM head of a pretrained WD model");
+        check_streamable(net);
         const std::size_t D = cfg.D, F = cfg.F, T = cfg.T, H = cfg.H, L = cfg.L, P = w_.pops.size();
         const bool shift = cfg.block.attn.shift;
         k_cache_ = zeros(L * T * cfg.max_len * D);
@@ -55,12 +51,7 @@ public:
         const block_config& bc = cfg.block;
         const std::size_t D = cfg.D, T = cfg.T, H = cfg.H, dh = D / H, L = cfg.L, V = cfg.vocab, n = n_,
                           P = w_.pops.size();
-        if (n >= cfg.max_len)
-            throw config_error("stream: position " + std::to_string(n) +
-                               " is past max_len = " + std::to_string(cfg.max_len));
-        if (token < 0 || static_cast<std::size_t>(token) >= V)
-            throw config_error("stream: token id " + std::to_string(token) + " outside the vocabulary [0, " +
-                               std::to_string(V) + ")");
+        check_stream_token(cfg, n, token);
         const ibuf id = ex_.upload(std::vector<std::int32_t>{token});
         ex_.launch(sim_kernels::embed{x0_.data(), id.data(), w_.tok.data(), w_.pos.data(), 1, D, n}, D);
         for (std::size_t p = 0; p < P; ++p)  // a token's neurons start from rest

@@ -12,14 +12,27 @@
 namespace wtasim {
 using namespace sim_detail;
 
-stream_decoder::stream_decoder(const sim_network& net, const std::string& backend) : net_(net) {
-    kernels_ = kernel_decoder_for(net, sim_backend_named(backend).schedule);  // refuses WE models itself
-    if (kernels_) return;
+void check_streamable(const sim_network& net) {
     if (!net.cfg.causal)
         throw config_error("stream: the model is bidirectional (causal = false); streaming needs a WD (causal) model");
     if (net.task_head)
         throw config_error("stream: the checkpoint is fine-tuned for task \"" + net.cfg.task +
                            "\"; streaming generation needs the LM head of a pretrained WD model");
+}
+
+void check_stream_token(const model_config& cfg, std::size_t position, std::int32_t token) {
+    if (position >= cfg.max_len)
+        throw config_error("stream: position " + std::to_string(position) +
+                           " is past max_len = " + std::to_string(cfg.max_len));
+    if (token < 0 || static_cast<std::size_t>(token) >= cfg.vocab)
+        throw config_error("stream: token id " + std::to_string(token) + " outside the vocabulary [0, " +
+                           std::to_string(cfg.vocab) + ")");
+}
+
+stream_decoder::stream_decoder(const sim_network& net, const std::string& backend) : net_(net) {
+    kernels_ = kernel_decoder_for(net, sim_backend_named(backend).schedule);  // refuses WE models itself
+    if (kernels_) return;
+    check_streamable(net);
     const std::size_t slots = net.cfg.L * net.cfg.T * net.cfg.max_len * net.cfg.D;
     k_cache_.assign(slots, 0.0f);
     v_cache_.assign(slots, 0.0f);
@@ -40,12 +53,7 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
     }
     const model_config& cfg = net_.cfg;
     const std::size_t D = cfg.D, F = cfg.F, V = cfg.vocab, T = cfg.T, H = cfg.H, dh = D / H, n = n_;
-    if (n >= cfg.max_len)
-        throw config_error("stream: position " + std::to_string(n) +
-                           " is past max_len = " + std::to_string(cfg.max_len));
-    if (token < 0 || static_cast<std::size_t>(token) >= V)
-        throw config_error("stream: token id " + std::to_string(token) + " outside the vocabulary [0, " +
-                           std::to_string(V) + ")");
+    check_stream_token(cfg, n, token);
     const block_config& bc = cfg.block;
     const lif_params attn_lif = attention_output_neuron(bc);
     layer_stats st{"token", {}, 0, 0, 0};  // one tally for the whole token

@@ -21,6 +21,11 @@ struct kernel_decoder {
     virtual ~kernel_decoder() = default;
     virtual std::vector<float> push(std::int32_t token, op_counts* ops) = 0;
 };
+// The checks every decoder makes: a causal model with its LM head (config_error otherwise), and a token id of
+// the vocabulary at a position before max_len.
+void check_streamable(const sim_network& net);
+void check_stream_token(const model_config& cfg, std::size_t position, std::int32_t token);
+
 enum class sequence_schedule;
 // The kernel decoder of a backend's schedule (emulated, device), or null for the event engine's (sim/engine.cpp,
 // the simulator's backend factory).
