@@ -5,12 +5,15 @@
 // layer as a dense tensor), for batches of B sequences of N tokens; every ratio is taken in one run. Each cell
 // also checks the cuda backend's operation counts against the cpu backend's on the same tokens.
 // Usage: bench_sim_cuda MODEL [batches=1,16,64,256] [lengths=64,128,256,512] [repeats=3] [cpu_tokens=16384]
-//   MODEL: a spiking checkpoint (.h5), or a model config JSON (fresh weights with BN shifts that make it fire;
-//   saved to /tmp for PyTorch). Lengths past the model's max_len are skipped. The cpu backend runs only where
-//   B x N <= cpu_tokens (it is the slow side). PyTorch: $WTASIM_PYTHON (default python3) runs
+//                       [bn_shift=0.9]
+//   MODEL: a spiking checkpoint (.h5), or a model config JSON (fresh weights, every BN shift set to bn_shift so
+//   that every layer fires; saved to /tmp for PyTorch). A checkpoint shorter than the longest length gets its
+//   position table repeated up to it (a trained model at its trained firing rates, on random tokens anyway). The cpu
+//   backend runs only where B x N <= cpu_tokens (it is the slow side). PyTorch: $WTASIM_PYTHON (default python3) runs
 //   $WTASIM_TOOLS/torch_twin.py (default: this source tree's tools/); "—" where it cannot run.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -82,8 +85,8 @@ int main(int argc, char** argv) {
     const std::vector<std::size_t> lengths = list_of(argc > 3 ? argv[3] : "64,128,256,512");
     const int repeats = argc > 4 ? std::atoi(argv[4]) : 3;
     const std::size_t cpu_tokens = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 16384;
+    const float bn_shift = argc > 6 ? std::strtof(argv[6], nullptr) : 0.9f;
     try {
-        if (const std::string why = cuda::simulator_unavailable(); !why.empty()) throw backend_error(why);
         std::string path = model;
         checkpoint c;
         if (model.ends_with(".json")) {  // fresh weights that fire: the BN shifts of the tests' fixtures
@@ -96,12 +99,27 @@ int main(int argc, char** argv) {
             language_model m(model_config::from_json(text));
             m.init(11);
             for (auto& p : m.parameters())
-                if (p.name.ends_with(".bn.bias")) p.value->fill(0.4f);
+                if (p.name.ends_with(".bn.bias")) p.value->fill(bn_shift);
             c = weights_checkpoint(m);
             path = "/tmp/bench_sim_cuda_model." + std::to_string(::getpid()) + ".h5";
             save_checkpoint(path, c);
         } else {
             c = load_checkpoint(model);
+            model_config cfg = model_config::from_json(c.config);
+            std::size_t longest = 0;
+            for (std::size_t N : lengths) longest = std::max(longest, N);
+            if (longest > cfg.max_len) {  // the position table repeated up to the longest length
+                const tensor<float>& pos = c.params.at("embed.pos.weight");
+                std::vector<float> tiled(longest * cfg.D);
+                for (std::size_t n = 0; n < longest; ++n)
+                    std::copy_n(pos.data() + (n % cfg.max_len) * cfg.D, cfg.D, tiled.data() + n * cfg.D);
+                c.params["embed.pos.weight"] = tensor<float>({longest, cfg.D}, std::move(tiled));
+                cfg.max_len = longest;
+                c.config = cfg.to_json();
+                c.optimizer.clear();
+                path = "/tmp/bench_sim_cuda_model." + std::to_string(::getpid()) + ".h5";
+                save_checkpoint(path, c);
+            }
         }
         const sim_network net = sim_network::from_checkpoint(c, model);
         const model_config& cfg = net.cfg;
@@ -110,6 +128,7 @@ int main(int argc, char** argv) {
                     cfg.block.attn.kind == attention_kind::wta ? "wta" : "other", repeats);
         std::printf("%5s %5s %7s %12s %12s %12s %10s %10s %7s\n", "B", "N", "rate", "cuda tok/s", "cpu tok/s",
                     "torch tok/s", "cuda/cpu", "cuda/torch", "counts");
+        if (const std::string why = cuda::simulator_unavailable(); !why.empty()) throw backend_error(why);
         cuda::executor ex;
         kernel_simulator<cuda::executor> sim(ex, net);  // the network uploaded once
         const counter_rng rng(5);
@@ -159,6 +178,7 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_sim_cuda: %s\n", e.what());
+        if (!std::getenv("WTASIM_KEEP_MODEL")) std::system("rm -f /tmp/bench_sim_cuda_model.*.h5");
         return 1;
     }
 }

@@ -8,7 +8,8 @@
 #      (every backend of the build against the CPU engine), and `wtasim simulate --backend cuda` against
 #      `--backend cpu` (same printed result and energy report; its trace checked by tests/sim/check_trace.py);
 #   3. the benchmark: tools/bench_sim_cuda (cuda backend against the cpu backend and PyTorch on the GPU), the
-#      D 256 model of tools/device/d256-n512.json, batch 1 to 256, N 64 to 512.
+#      trained D 256 model of runs/size/wd-d256 (weights only, carried; its position table repeated up to N),
+#      batch 1 to 256, N 64 to 512; and the main job's model at N 64.
 # Here, before the run (after `cmake --build --preset cpu-release`, which compiles CUDA when nvcc is found):
 #     bash tools/device/run_cuda_tests.sh --prepare      (fills .device/, which git ignores and the run carries)
 # On the GPU machine:
@@ -29,6 +30,20 @@ if [ "${1:-}" = "--prepare" ]; then
     grep -v -E '/(libc|libm|libpthread|libdl|librt|libresolv)\.so|ld-linux' |
     while read -r lib; do cp -L "$lib" .device/bundle/lib/; done
   strip .device/bundle/bin/* 2>/dev/null || true
+  # the trained D 256 model's weights (not its optimizer state), for the benchmark
+  if [ -f runs/size/wd-d256/checkpoint.h5 ]; then
+    /usr/bin/python3 - runs/size/wd-d256/checkpoint.h5 .device/wd-d256.h5 <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
+    for k, v in src.attrs.items():
+        dst.attrs[k] = v
+    for group in ("params", "buffers", "tokenizer"):
+        if group in src:
+            src.copy(group, dst)
+PY
+  else
+    echo "note: runs/size/wd-d256/checkpoint.h5 is absent; the benchmark will use the main job's model only"
+  fi
   tar -C .device -cJf .device/bundle.tar.xz bundle && rm -rf .device/bundle
   grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
   du -sh .device
@@ -69,8 +84,10 @@ grep '^simulation:' "$out/simulate_cuda.txt"
 "$bin/wtasim" generate models/wd-kjv-small.h5 --backend cuda --tokens 8 2>&1 | tail -3
 
 step "3. benchmark: cuda backend vs cpu backend vs PyTorch (CUDA), same model and tokens"
-WTASIM_TOOLS="$PWD/tools" timeout 300 "$bin/bench_sim_cuda" tools/device/d256-n512.json 1,16,64,256 64,128,256,512 3 16384 \
-  2>&1 | tee "$out/bench_sim_cuda.log" || status=1
+if [ -f .device/wd-d256.h5 ]; then
+  WTASIM_TOOLS="$PWD/tools" timeout 300 "$bin/bench_sim_cuda" .device/wd-d256.h5 1,16,64,256 64,128,256,512 3 16384 \
+    2>&1 | tee "$out/bench_sim_cuda.log" || status=1
+fi
 WTASIM_TOOLS="$PWD/tools" timeout 60 "$bin/bench_sim_cuda" models/wd-kjv-small.h5 1,16,256 64 3 16384 \
   2>&1 | tee -a "$out/bench_sim_cuda.log" || status=1
 echo; echo "device run: $([ $status = 0 ] && echo all passed || echo FAILURES above)"
