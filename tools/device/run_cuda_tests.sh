@@ -34,7 +34,7 @@ if [ "${1:-}" = "--prepare" ]; then
   if [ -f runs/size/wd-d256/checkpoint.h5 ]; then
     /usr/bin/python3 - runs/size/wd-d256/checkpoint.h5 .device/wd-d256.h5 <<'PY'
 import sys, h5py
-with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
+with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w", libver=("v110", "latest")) as dst:
     for k, v in src.attrs.items():
         dst.attrs[k] = v
     for group in ("params", "buffers", "tokenizer"):
