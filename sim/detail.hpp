@@ -190,51 +190,42 @@ inline void shift_events(events& out, float* dense, const events& in, std::size_
     }
 }
 
-// Scratch of linear_from_events, one per thread, so that a warm step allocates nothing.
-struct event_order_scratch {
-    std::vector<std::uint32_t> start, next, order;
-};
-inline event_order_scratch& event_scratch() {
-    thread_local event_order_scratch s;
-    return s;
-}
-
-// Input currents of a folded linear from events: one weight row per event, then the bias per token. With more
-// than one token the events are visited input neuron by input neuron (a counting sort, stable in token order),
-// so that each weight row is read once per step for every token that fired it instead of once per event. A
-// token's events come in increasing neuron order, so every output still receives its rows in the same order
-// as event by event: the sums are the same bits.
+// Input currents of a folded linear from events: one weight row per event, then the bias per token. A token's
+// events are contiguous and come in increasing neuron order; its row of outputs takes them four at a time,
+// each output summing the four scaled rows in order in a register (a value of 1 scales exactly), so the row
+// is loaded and stored once per four events: the float operations, in the order, of adding the rows event by
+// event into a zeroed row.
 inline void linear_from_events(float* y, const events& ev, const folded_linear& f, std::size_t N, int levels,
                                layer_stats& st) {
     const std::size_t out = f.out, E = ev.token.size();
+    const float* wt = f.wt.data();
     std::fill(y, y + N * out, 0.0f);
-    auto add_row = [out](float* __restrict yr, const float* __restrict w, float v) {
-        if (v == 1.0f)
-            for (std::size_t o = 0; o < out; ++o) yr[o] += w[o];
-        else
-            for (std::size_t o = 0; o < out; ++o) yr[o] += v * w[o];
-    };
     std::uint64_t units = 0;  // events, an NI-LIF level m counting m
-    if (N == 1 || E < 2) {
-        for (std::size_t e = 0; e < E; ++e) {
-            add_row(y + ev.token[e] * out, f.wt.data() + ev.neuron[e] * out, ev.value[e]);
-            units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
-        }
-    } else {
-        event_order_scratch& s = event_scratch();
-        s.start.assign(f.in + 1, 0);
-        for (std::size_t e = 0; e < E; ++e) ++s.start[ev.neuron[e] + 1];
-        for (std::size_t j = 0; j < f.in; ++j) s.start[j + 1] += s.start[j];
-        s.next.assign(s.start.begin(), s.start.end() - 1);
-        s.order.resize(E);
-        for (std::size_t e = 0; e < E; ++e) s.order[s.next[ev.neuron[e]]++] = static_cast<std::uint32_t>(e);
-        for (std::size_t j = 0; j < f.in; ++j) {
-            const float* w = f.wt.data() + j * out;
-            for (std::uint32_t k = s.start[j]; k < s.start[j + 1]; ++k) {
-                const std::uint32_t e = s.order[k];
-                add_row(y + ev.token[e] * out, w, ev.value[e]);
-                units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
+    for (std::size_t e = 0; e < E; ++e)
+        units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
+    std::size_t e = 0;
+    while (e < E) {
+        const std::size_t n = ev.token[e];
+        float* __restrict yr = y + n * out;
+        for (; e + 4 <= E && ev.token[e + 3] == n; e += 4) {
+            const float* __restrict w0 = wt + ev.neuron[e] * out;
+            const float* __restrict w1 = wt + ev.neuron[e + 1] * out;
+            const float* __restrict w2 = wt + ev.neuron[e + 2] * out;
+            const float* __restrict w3 = wt + ev.neuron[e + 3] * out;
+            const float v0 = ev.value[e], v1 = ev.value[e + 1], v2 = ev.value[e + 2], v3 = ev.value[e + 3];
+            for (std::size_t o = 0; o < out; ++o) {
+                float a = yr[o];
+                a += v0 * w0[o];
+                a += v1 * w1[o];
+                a += v2 * w2[o];
+                a += v3 * w3[o];
+                yr[o] = a;
             }
+        }
+        for (; e < E && ev.token[e] == n; ++e) {
+            const float* __restrict w = wt + ev.neuron[e] * out;
+            const float v = ev.value[e];
+            for (std::size_t o = 0; o < out; ++o) yr[o] += v * w[o];
         }
     }
     st.ops.add(op_class::ac, units * out);
