@@ -190,44 +190,68 @@ inline void shift_events(events& out, float* dense, const events& in, std::size_
     }
 }
 
-// Input currents of a folded linear from events: one weight row per event, then the bias per token. A token's
-// events are contiguous and come in increasing neuron order; its row of outputs takes them four at a time,
-// each output summing the four scaled rows in order in a register (a value of 1 scales exactly), so the row
-// is loaded and stored once per four events: the float operations, in the order, of adding the rows event by
-// event into a zeroed row.
+// acc[u] += v_r * w_r[u] for r = 0 .. R-1 in order (u < O), where row(r) gives {w_r, v_r}: four rows per
+// pass, each output summing its four scaled rows in a register, so `acc` is loaded and stored once per four
+// rows. The float operations and their order are those of adding the rows one by one (a value of 1 scales
+// exactly).
+struct scaled_row {
+    const float* w;
+    float v;
+};
+template <class Row>
+void add_rows(float* __restrict acc, std::size_t O, std::size_t R, Row&& row) {
+    std::size_t r = 0;
+    for (; r + 4 <= R; r += 4) {
+        const scaled_row a = row(r), b = row(r + 1), c = row(r + 2), d = row(r + 3);
+        const float* __restrict w0 = a.w;
+        const float* __restrict w1 = b.w;
+        const float* __restrict w2 = c.w;
+        const float* __restrict w3 = d.w;
+        for (std::size_t u = 0; u < O; ++u) {
+            float x = acc[u];
+            x += a.v * w0[u];
+            x += b.v * w1[u];
+            x += c.v * w2[u];
+            x += d.v * w3[u];
+            acc[u] = x;
+        }
+    }
+    for (; r < R; ++r) {
+        const scaled_row a = row(r);
+        const float* __restrict w = a.w;
+        for (std::size_t u = 0; u < O; ++u) acc[u] += a.v * w[u];
+    }
+}
+
+// The events of each token of `ev` (contiguous, in token then neuron order): f(token, first, end).
+template <class F>
+void for_each_token_run(const events& ev, F&& f) {
+    const std::size_t E = ev.token.size();
+    for (std::size_t e = 0; e < E;) {
+        const std::size_t b = e, n = ev.token[e];
+        while (e < E && ev.token[e] == n) ++e;
+        f(n, b, e);
+    }
+}
+
+// Input currents of a folded linear from events: one weight row per event, then the bias per token. A
+// token's events come in increasing neuron order and are added by add_rows into its zeroed row: the float
+// operations, in the order, of adding them event by event.
 inline void linear_from_events(float* y, const events& ev, const folded_linear& f, std::size_t N, int levels,
                                layer_stats& st) {
     const std::size_t out = f.out, E = ev.token.size();
-    const float* wt = f.wt.data();
     std::fill(y, y + N * out, 0.0f);
-    std::uint64_t units = 0;  // events, an NI-LIF level m counting m
-    for (std::size_t e = 0; e < E; ++e)
-        units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
-    std::size_t e = 0;
-    while (e < E) {
-        const std::size_t n = ev.token[e];
-        float* __restrict yr = y + n * out;
-        for (; e + 4 <= E && ev.token[e + 3] == n; e += 4) {
-            const float* __restrict w0 = wt + ev.neuron[e] * out;
-            const float* __restrict w1 = wt + ev.neuron[e + 1] * out;
-            const float* __restrict w2 = wt + ev.neuron[e + 2] * out;
-            const float* __restrict w3 = wt + ev.neuron[e + 3] * out;
-            const float v0 = ev.value[e], v1 = ev.value[e + 1], v2 = ev.value[e + 2], v3 = ev.value[e + 3];
-            for (std::size_t o = 0; o < out; ++o) {
-                float a = yr[o];
-                a += v0 * w0[o];
-                a += v1 * w1[o];
-                a += v2 * w2[o];
-                a += v3 * w3[o];
-                yr[o] = a;
-            }
-        }
-        for (; e < E && ev.token[e] == n; ++e) {
-            const float* __restrict w = wt + ev.neuron[e] * out;
-            const float v = ev.value[e];
-            for (std::size_t o = 0; o < out; ++o) yr[o] += v * w[o];
-        }
+    std::uint64_t units = E;  // events, an NI-LIF level m counting m (a LIF event is 1)
+    if (levels != 1) {
+        units = 0;
+        for (std::size_t e = 0; e < E; ++e)
+            units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
     }
+    for_each_token_run(ev, [&](std::size_t n, std::size_t b, std::size_t end) {
+        add_rows(y + n * out, out, end - b, [&](std::size_t r) {
+            return scaled_row{f.wt.data() + ev.neuron[b + r] * out, ev.value[b + r]};
+        });
+    });
     st.ops.add(op_class::ac, units * out);
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t o = 0; o < out; ++o) y[n * out + o] += f.bias[o];

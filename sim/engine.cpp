@@ -202,14 +202,14 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
         } else {
             final_sn.step(sf.data(), ev, x.data(), N);
             // the head: one weight row per final event, accumulated over the steps
-            for (std::size_t e = 0; e < ev.token.size(); ++e) {
-                float* acc = head_acc.data() + ev.token[e] * O;
-                const float* wr = net.head_wt.data() + ev.neuron[e] * O;
-                const float val = ev.value[e];
-                for (std::size_t u = 0; u < O; ++u) acc[u] += val * wr[u];
+            for_each_token_run(ev, [&](std::size_t n, std::size_t b, std::size_t end) {
+                add_rows(head_acc.data() + n * O, O, end - b, [&](std::size_t r) {
+                    return scaled_row{net.head_wt.data() + ev.neuron[b + r] * O, ev.value[b + r]};
+                });
+            });
+            for (float val : ev.value)
                 head->ops.add(op_class::ac,
                               static_cast<std::uint64_t>(std::llround(val * static_cast<float>(final_lv))) * O);
-            }
         }
         for (population* pop : populations) {
             std::uint64_t earlier = 0;
@@ -225,11 +225,9 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     }
     if (residual) {  // a real-valued operand: D x O MAC per token on sum_t X (the 1/T stays a division below)
         for (std::size_t n = 0; n < N; ++n)
-            for (std::size_t c = 0; c < D; ++c) {
-                const float xv = x_sum[n * D + c];
-                const float* wr = net.head_wt.data() + c * O;
-                for (std::size_t u = 0; u < O; ++u) head_acc[n * O + u] += xv * wr[u];
-            }
+            add_rows(head_acc.data() + n * O, O, D, [&](std::size_t c) {
+                return scaled_row{net.head_wt.data() + c * O, x_sum[n * D + c]};
+            });
         head->ops.add(op_class::mac, N * D * O);
         r.per_step.back().add(op_class::mac, N * D * O);
     }

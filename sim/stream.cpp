@@ -143,16 +143,16 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
             continue;
         }
         final_sn.step(sf.data(), ev, x.data(), 1);
-        for (std::size_t e = 0; e < ev.token.size(); ++e) {
-            const float* wr = net_.head_wt.data() + ev.neuron[e] * V;
-            const float val = ev.value[e];
-            for (std::size_t u = 0; u < V; ++u) head_acc[u] += val * wr[u];
+        add_rows(head_acc.data(), V, ev.token.size(), [&](std::size_t e) {
+            return scaled_row{net_.head_wt.data() + ev.neuron[e] * V, ev.value[e]};
+        });
+        for (float val : ev.value)
             st.ops.add(op_class::ac, static_cast<std::uint64_t>(std::llround(val * static_cast<float>(final_lv))) * V);
-        }
     }
     if (residual) {  // as sim/engine.cpp: D x V MAC on sum_t X
-        for (std::size_t c = 0; c < D; ++c)
-            for (std::size_t u = 0; u < V; ++u) head_acc[u] += x_sum[c] * net_.head_wt[c * V + u];
+        add_rows(head_acc.data(), V, D, [&](std::size_t c) {
+            return scaled_row{net_.head_wt.data() + c * V, x_sum[c]};
+        });
         st.ops.add(op_class::mac, D * V);
     }
     std::vector<float> logits(V);
