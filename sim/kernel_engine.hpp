@@ -460,12 +460,4 @@ private:
     ibuf winners_;
 };
 
-// One sequence through the kernel engine on `ex` (uploads the network for this call alone).
-template <class Exec>
-sim_result simulate_with(Exec& ex, const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,
-                         bool membranes = false) {
-    kernel_simulator<Exec> sim(ex, net);
-    return std::move(sim.run({tokens}, record, membranes).front());
-}
-
 }  // namespace wtasim

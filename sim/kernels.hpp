@@ -107,14 +107,6 @@ struct row_tally {
         if (active) active[r] = on;
     }
 };
-// The row-event count alone (the first CUDA kernels' name for it).
-struct row_event_count {
-    std::uint64_t* counts;
-    const float* s;
-    std::size_t C = 1;
-    float levels = 1.0f;
-    WTASIM_HOST_DEVICE void operator()(std::size_t r) const { row_tally{counts, nullptr, s, C, levels}(r); }
-};
 
 // out[g] = the sum of in[g * group .. (g + 1) * group), in order (integers: exact in any order anyway).
 struct sum_groups {

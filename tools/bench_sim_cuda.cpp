@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
     const int repeats = argc > 4 ? std::atoi(argv[4]) : 3;
     const std::size_t cpu_tokens = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 16384;
     const float bn_shift = argc > 6 ? std::strtof(argv[6], nullptr) : 0.9f;
+    std::string path = model;  // a temporary copy when the model is made or extended here
     try {
-        std::string path = model;
         checkpoint c;
         if (model.ends_with(".json")) {  // fresh weights that fire: the BN shifts of the tests' fixtures
             std::FILE* f = std::fopen(model.c_str(), "rb");
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_sim_cuda: %s\n", e.what());
-        if (!std::getenv("WTASIM_KEEP_MODEL")) std::system("rm -f /tmp/bench_sim_cuda_model.*.h5");
+        if (path != model && !std::getenv("WTASIM_KEEP_MODEL")) std::remove(path.c_str());
         return 1;
     }
 }

@@ -15,7 +15,6 @@ template void launch(const sim_kernels::lif_population&, std::size_t);
 template void launch(const sim_kernels::nilif_population&, std::size_t);
 template void launch(const sim_kernels::spike_linear&, std::size_t);
 template void launch(const sim_kernels::row_tally&, std::size_t);
-template void launch(const sim_kernels::row_event_count&, std::size_t);
 template void launch(const sim_kernels::sum_groups&, std::size_t);
 template void launch(const sim_kernels::coincidences&, std::size_t);
 template void launch(const sim_kernels::attend&, std::size_t);

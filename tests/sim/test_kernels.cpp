@@ -44,8 +44,8 @@ void check_population(neuron_kind kind, const lif_params& lif, const nilif_param
     pop.v_th_c = v_th_c;
     pop.reset(N);
     std::vector<float> state = pop.state, s_engine(N * C), s_body(N * C);
-    std::vector<std::uint64_t> counts(N);
-    std::uint64_t body_events = 0;
+    std::vector<std::uint64_t> counts(N), active(N);
+    std::uint64_t body_events = 0, body_active = 0;
     events ev;
     for (std::size_t t = 0; t < T; ++t) {
         const auto x = currents(N * C, t, kind == neuron_kind::nilif ? 1.5f : 0.6f, 1.0f);
@@ -61,10 +61,11 @@ void check_population(neuron_kind kind, const lif_params& lif, const nilif_param
         CHECK(same_bits(s_engine, s_body));
         CHECK(same_bits(pop.state, state));
         const float levels = kind == neuron_kind::nilif ? static_cast<float>(nilif.levels) : 1.0f;
-        emulate_launch(N, sim_kernels::row_event_count{counts.data(), s_body.data(), C, levels});
-        for (auto c : counts) body_events += c;
+        emulate_launch(N, sim_kernels::row_tally{counts.data(), active.data(), s_body.data(), C, levels});
+        for (std::size_t n = 0; n < N; ++n) body_events += counts[n], body_active += active[n];
     }
     CHECK(body_events == stats.events);
+    CHECK(body_active == stats.active);
     CHECK(stats.events > 0);  // the currents make the population fire
 }
 
@@ -132,7 +133,7 @@ TEST_CASE("kernels: the spiking-linear body equals the engine's event path bit f
                        sim_kernels::spike_linear{y_body.data(), s.data(), f.wt.data(), f.bias.data(), in, out});
         CHECK(same_bits(y_engine, y_body));
         std::vector<std::uint64_t> counts(N);
-        emulate_launch(N, sim_kernels::row_event_count{counts.data(), s.data(), in, float(levels)});
+        emulate_launch(N, sim_kernels::row_tally{counts.data(), nullptr, s.data(), in, float(levels)});
         std::uint64_t events = 0;
         for (auto c : counts) events += c;
         CHECK(st.ops[op_class::ac] == (events + N) * out);  // a row per event (level), a bias per token

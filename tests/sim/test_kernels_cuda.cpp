@@ -68,8 +68,8 @@ TEST_CASE("cuda kernels: population, spiking-linear and event-count bodies on th
         cuda::launch(sim_kernels::spike_linear{dy.view().data(), ds.view().data(), dwt.view().data(),
                                                dbias.view().data(), C, out},
                      N * out);
-        emulate_launch(N, sim_kernels::row_event_count{counts.data(), s.data(), C, 1.0f});
-        cuda::launch(sim_kernels::row_event_count{dcounts.view().data(), ds.view().data(), C, 1.0f}, N);
+        emulate_launch(N, sim_kernels::row_tally{counts.data(), nullptr, s.data(), C, 1.0f});
+        cuda::launch(sim_kernels::row_tally{dcounts.view().data(), nullptr, ds.view().data(), C, 1.0f}, N);
         cuda::synchronize();
         CHECK(std::memcmp(to_host(ds).data(), s.data(), s.size() * sizeof(float)) == 0);
         CHECK(std::memcmp(to_host(dv).data(), v.data(), v.size() * sizeof(float)) == 0);
