@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 
 namespace wtasim {
@@ -13,6 +14,7 @@ namespace {
 void add_into(float* a, const float* b, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) a[i] += b[i];
 }
+
 }  // namespace
 
 void block_config::validate() const {
@@ -69,69 +71,79 @@ void spiking_block::forward(float* y, const float* x, const seq_shape& shape,
         v.resize(n);
         return v.data();
     };
+    // Values that only pass from one layer to the next (pre-activations, attention output, residual
+    // stream) live in per-thread scratch, shared by all blocks; what backward needs stays in the layers.
+    float* pre = thread_scratch(0, rows * std::max(D, F));
+    float* x1 = thread_scratch(1, rows * D);
 
-    sn1_.forward(sized(s1_, rows * D), x, T, nd);
+    s1_ = sn1_.forward(x, T, nd);
     const int lv = sn1_.levels();
-    q_.forward(sized(qp_, rows * D), s1_.data(), rows, valid, training, lv);
-    k_.forward(sized(kp_, rows * D), s1_.data(), rows, valid, training, lv);
-    v_.forward(sized(vp_, rows * D), s1_.data(), rows, valid, training, lv);
-    nq_.forward(sized(q_s_, rows * D), qp_.data(), T, nd);
-    nk_.forward(sized(k_s_, rows * D), kp_.data(), T, nd);
-    nv_.forward(sized(v_s_, rows * D), vp_.data(), T, nd);
+    q_.forward(pre, s1_, rows, valid, training, lv);
+    q_s_ = nq_.forward(pre, T, nd);
+    k_.forward(pre, s1_, rows, valid, training, lv);
+    k_s_ = nk_.forward(pre, T, nd);
+    v_.forward(pre, s1_, rows, valid, training, lv);
+    v_s_ = nv_.forward(pre, T, nd);
 
     const attention_dims dims{shape, cfg_.H, D / cfg_.H, token_mask.empty() ? nullptr : token_mask_.data()};
     if (cfg_.attn.shift) {  // the keys and values each token offers (attention/recency.hpp)
-        token_shift_forward(sized(k_sh_, rows * D), k_s_.data(), shape, D, dims.token_mask);
-        token_shift_forward(sized(v_sh_, rows * D), v_s_.data(), shape, D, dims.token_mask);
+        token_shift_forward(sized(k_sh_, rows * D), k_s_, shape, D, dims.token_mask);
+        token_shift_forward(sized(v_sh_, rows * D), v_s_, shape, D, dims.token_mask);
     }
     winners_.assign(cfg_.attn.kind == attention_kind::wta ? T * shape.B * cfg_.H * shape.N * cfg_.attn.k : 0, -1);
-    attn_backend_->forward(sized(attn_out_, rows * D), winners_.empty() ? nullptr : winners_.data(), q_s_.data(),
-                           keys(), values(), dims, cfg_.attn);
-    na_.forward(sized(z_, rows * D), attn_out_.data(), T, nd);
-    o_.forward(sized(ap_, rows * D), z_.data(), rows, valid, training, 1);
+    attn_backend_->forward(pre, winners_.empty() ? nullptr : winners_.data(), q_s_, keys(), values(), dims, cfg_.attn);
+    z_ = na_.forward(pre, T, nd);
+    o_.forward(pre, z_, rows, valid, training, 1);
 
-    sized(x1_, rows * D);
-    for (std::size_t i = 0; i < rows * D; ++i) x1_[i] = x[i] + ap_[i];
-    sn2_.forward(sized(s2_, rows * D), x1_.data(), T, nd);
-    fc1_.forward(sized(hp_, rows * F), s2_.data(), rows, valid, training, sn2_.levels());
-    snh_.forward(sized(hs_, rows * F), hp_.data(), T, nf);
-    fc2_.forward(sized(mp_, rows * D), hs_.data(), rows, valid, training, snh_.levels());
-    for (std::size_t i = 0; i < rows * D; ++i) y[i] = x1_[i] + mp_[i];
+    for (std::size_t i = 0; i < rows * D; ++i) x1[i] = x[i] + pre[i];
+    s2_ = sn2_.forward(x1, T, nd);
+    fc1_.forward(pre, s2_, rows, valid, training, sn2_.levels());
+    hs_ = snh_.forward(pre, T, nf);
+    fc2_.forward(pre, hs_, rows, valid, training, snh_.levels());
+    for (std::size_t i = 0; i < rows * D; ++i) y[i] = x1[i] + pre[i];
 }
 
 void spiking_block::backward(float* dx, const float* dy) {
-    const std::size_t D = cfg_.D, F = cfg_.F, rows = shape_.rows();
-    std::vector<float> dx1(dy, dy + rows * D), dhs(rows * F), dhp(rows * F), ds2(rows * D), tmp(rows * D);
-    fc2_.backward(dhs.data(), dy);
-    snh_.backward(dhp.data(), dhs.data());
-    fc1_.backward(ds2.data(), dhp.data());
-    sn2_.backward(tmp.data(), ds2.data());
-    add_into(dx1.data(), tmp.data(), rows * D);
+    const std::size_t D = cfg_.D, F = cfg_.F, rows = shape_.rows(), n = rows * D;
+    // every buffer below is written in full by the layer that fills it: scratch, never cleared
+    float* dx1 = thread_scratch(0, n);
+    float* dh = thread_scratch(1, rows * F);   // of the hidden spikes
+    float* dh2 = thread_scratch(2, rows * F);  // of fc1's output
+    float* a = thread_scratch(3, n);
+    float* b = thread_scratch(4, n);
+    std::copy(dy, dy + n, dx1);
+    fc2_.backward(dh, dy);
+    snh_.backward(dh2, dh);
+    fc1_.backward(a, dh2);
+    sn2_.backward(b, a);
+    add_into(dx1, b, n);
 
-    std::vector<float> dz(rows * D), d_o(rows * D), dq(rows * D), dk(rows * D), dv(rows * D);
-    o_.backward(dz.data(), dx1.data());
-    na_.backward(d_o.data(), dz.data());
+    float* dq = thread_scratch(5, n);
+    float* dk = thread_scratch(6, n);
+    float* dv = thread_scratch(7, n);
+    o_.backward(a, dx1);  // dz
+    na_.backward(b, a);   // d_o
     const attention_dims dims{shape_, cfg_.H, D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    attn_backend_->backward(dq.data(), dk.data(), dv.data(), d_o.data(), q_s_.data(), keys(), values(),
-                            winners_.empty() ? nullptr : winners_.data(), dims, cfg_.attn);
+    attn_backend_->backward(dq, dk, dv, b, q_s_, keys(), values(), winners_.empty() ? nullptr : winners_.data(), dims,
+                            cfg_.attn);
     if (cfg_.attn.shift) {
-        token_shift_backward(tmp.data(), dk.data(), k_s_.data(), shape_, D, dims.token_mask);
-        dk.swap(tmp);
-        token_shift_backward(tmp.data(), dv.data(), v_s_.data(), shape_, D, dims.token_mask);
-        dv.swap(tmp);
+        token_shift_backward(a, dk, k_s_, shape_, D, dims.token_mask);
+        std::swap(a, dk);
+        token_shift_backward(a, dv, v_s_, shape_, D, dims.token_mask);
+        std::swap(a, dv);
     }
 
-    std::vector<float> ds1(rows * D), dpre(rows * D);
-    nq_.backward(dpre.data(), dq.data());
-    q_.backward(ds1.data(), dpre.data());
-    nk_.backward(dpre.data(), dk.data());
-    k_.backward(tmp.data(), dpre.data());
-    add_into(ds1.data(), tmp.data(), rows * D);
-    nv_.backward(dpre.data(), dv.data());
-    v_.backward(tmp.data(), dpre.data());
-    add_into(ds1.data(), tmp.data(), rows * D);
-    sn1_.backward(dx, ds1.data());
-    add_into(dx, dx1.data(), rows * D);
+    float* ds1 = thread_scratch(8, n);
+    nq_.backward(a, dq);
+    q_.backward(ds1, a);
+    nk_.backward(a, dk);
+    k_.backward(b, a);
+    add_into(ds1, b, n);
+    nv_.backward(a, dv);
+    v_.backward(b, a);
+    add_into(ds1, b, n);
+    sn1_.backward(dx, ds1);
+    add_into(dx, dx1, n);
 }
 
 double spiking_block::no_winner_fraction() const {
@@ -160,7 +172,7 @@ op_counts spiking_block::counts() const {
 
 op_counts spiking_block::attention_counts() const {
     const attention_dims dims{shape_, cfg_.H, cfg_.D / cfg_.H, token_mask_.empty() ? nullptr : token_mask_.data()};
-    return wtasim::attention_counts(q_s_.data(), keys(), values(), winners_.empty() ? nullptr : winners_.data(), dims,
+    return wtasim::attention_counts(q_s_, keys(), values(), winners_.empty() ? nullptr : winners_.data(), dims,
                                     cfg_.attn);
 }
 

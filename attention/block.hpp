@@ -55,9 +55,12 @@ private:
     seq_shape shape_;
     std::vector<std::uint8_t> token_mask_, valid_;
     // The keys and values attention reads: the K and V spikes, token-shifted when attn.shift is set.
-    const float* keys() const { return cfg_.attn.shift ? k_sh_.data() : k_s_.data(); }
-    const float* values() const { return cfg_.attn.shift ? v_sh_.data() : v_s_.data(); }
-    std::vector<float> s1_, qp_, kp_, vp_, q_s_, k_s_, v_s_, k_sh_, v_sh_, attn_out_, z_, ap_, x1_, s2_, hp_, hs_, mp_;
+    const float* keys() const { return cfg_.attn.shift ? k_sh_.data() : k_s_; }
+    const float* values() const { return cfg_.attn.shift ? v_sh_.data() : v_s_; }
+    // the spikes of the neuron layers (each layer's own buffer), and the block's other intermediates
+    const float *s1_ = nullptr, *q_s_ = nullptr, *k_s_ = nullptr, *v_s_ = nullptr, *z_ = nullptr, *s2_ = nullptr,
+                *hs_ = nullptr;
+    std::vector<float> k_sh_, v_sh_;
     std::vector<std::int32_t> winners_;
 };
 

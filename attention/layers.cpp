@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "attention/linear.hpp"
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 
 namespace wtasim {
@@ -60,17 +61,17 @@ void spiking_linear::forward(float* y, const float* x, std::size_t rows, const s
 void spiking_linear::backward(float* dx, const float* dy) {
     if (!training_ || x_ == nullptr)
         throw internal_error("spiking_linear " + name_ + ": backward needs a training forward just before it");
-    std::vector<float> dpre(rows_ * out_);
+    float* dpre = thread_scratch(16, rows_ * out_);  // written in full by the norm's backward
     if (norm_ == norm_kind::batch) {
-        batchnorm_backward(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(),
-                           gamma.data(), valid_, rows_, out_);
+        batchnorm_backward(dpre, dgamma.data(), dbeta.data(), dy, pre_.data(), mean_.data(), rstd_.data(), gamma.data(),
+                           valid_, rows_, out_);
     } else {
         if (norm_ == norm_kind::none) running_rstd(rstd_.data(), running_var.data(), out_, bn_);  // var stays 1
-        batchnorm_backward_frozen(dpre.data(), dgamma.data(), dbeta.data(), dy, pre_.data(), nullptr, rstd_.data(),
+        batchnorm_backward_frozen(dpre, dgamma.data(), dbeta.data(), dy, pre_.data(), nullptr, rstd_.data(),
                                   gamma.data(), rows_, out_);
     }
-    cpu::linear_backward_weight_spikes(dweight.data(), dpre.data(), x_, rows_, in_, out_);
-    cpu::linear_backward_input(dx, dpre.data(), weight.data(), rows_, in_, out_);
+    cpu::linear_backward_weight_spikes(dweight.data(), dpre, x_, rows_, in_, out_);
+    cpu::linear_backward_input(dx, dpre, weight.data(), rows_, in_, out_);
 }
 
 op_counts spiking_linear::counts() const {
@@ -164,6 +165,11 @@ std::vector<float> neuron_layer::channel_v_th() const {
 }
 
 void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t n) {
+    forward(x, T, n);
+    std::copy(s_.begin(), s_.end(), s);
+}
+
+const float* neuron_layer::forward(const float* x, std::size_t T, std::size_t n) {
     T_ = T;
     n_ = n;
     s_.resize(T * n);
@@ -175,7 +181,7 @@ void neuron_layer::forward(float* s, const float* x, std::size_t T, std::size_t 
         backend_->lif_forward(s_.data(), state_.data(), x, T, n, lif_, nullptr, ch);
     } else
         backend_->nilif_forward(s_.data(), state_.data(), x, T, n, nilif_, nullptr);
-    std::copy(s_.begin(), s_.end(), s);
+    return s_.data();
 }
 
 void neuron_layer::backward(float* dx, const float* ds) {

@@ -91,6 +91,8 @@ public:
                  const std::string& name = "", std::size_t C = 1, neuron_learning learn = {});
     // s [T, n] spikes from x [T, n]; keeps the membrane for backward.
     void forward(float* s, const float* x, std::size_t T, std::size_t n);
+    // The same without a copy: the layer's own spikes [T, n], valid until its next forward.
+    const float* forward(const float* x, std::size_t T, std::size_t n);
     void backward(float* dx, const float* ds);
     // One NU per real row per channel per step; events (spikes, or NI-LIF levels) on real rows.
     op_counts counts(const std::uint8_t* valid, std::size_t C) const;

@@ -5,8 +5,16 @@
 // with freed memory kept, 0 % and about 640 tokens/s. keep_freed_memory() keeps it (no effect off glibc).
 #pragma once
 
+#include <cstddef>
+
 namespace wtasim {
 
 void keep_freed_memory();
+
+// This thread's scratch buffer number `slot`, at least n floats, kept from call to call (grown, never
+// shrunk or cleared: every user writes the part it reads). For values that pass from one layer to the next
+// within a forward or a backward, so that a training step allocates and zeroes nothing once warm. Slots:
+// 0-15 the spiking block, 16-23 a spiking linear's backward.
+float* thread_scratch(std::size_t slot, std::size_t n);
 
 }  // namespace wtasim

@@ -72,7 +72,8 @@ const std::vector<float>& language_model::forward_features(const std::int32_t* t
     mask_ = token_mask;
     dresidual_.clear();
     const seq_shape shape{T, B, N};
-    acts_.assign(cfg_.L + 1, std::vector<float>(shape.rows() * D));
+    acts_.resize(cfg_.L + 1);  // each written in full below: kept, not cleared, from one batch to the next
+    for (auto& a : acts_) a.resize(shape.rows() * D);
     for (std::size_t t = 0; t < T; ++t)
         for (std::size_t b = 0; b < B; ++b)
             for (std::size_t n = 0; n < N; ++n) {
