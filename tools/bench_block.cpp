@@ -109,24 +109,37 @@ int main(int argc, char** argv) {
         std::printf("%6zu %14.2f %14.2f %14.2f %10.2f %10.2f\n", N, ms[0], ms[1], ms[2], ms[1] / ms[0], ms[2] / ms[0]);
     }
 
-    std::printf("\nspiking linear forward, %zu rows x %zu -> %zu: event path vs BLAS sgemm on the same spikes\n",
-                T * 512, D, D);
-    std::printf("%10s %14s %14s %14s\n", "rate", "events ms", "sgemm ms", "sgemm/events");
+    // The spiking linear's two event kernels, forward y = x W^T and the weight gradient dW += dy^T x, each
+    // against a BLAS sgemm on the same spikes, for the attention projections' shape (D -> D) and fc1's (D -> 4D).
     const std::size_t rows = T * 512;
-    const auto w = normal(D * D, 4, 0.0f);
-    std::vector<float> wt(D * D), y(rows * D);
-    transpose(wt.data(), w.data(), D, D);
-    for (float rate : {0.02f, 0.05f, 0.1f, 0.2f, 0.3f, 0.5f}) {
-        std::vector<float> x(rows * D);
-        counter_rng rng(5);
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = rng.uniform(6, i) < rate ? 1.0f : 0.0f;
-        const double ev = 1e3 * best_seconds(repeats * 3, [&] {
-                              cpu::linear_forward_spikes(y.data(), x.data(), wt.data(), rows, D, D);
-                          });
-        const double gemm = 1e3 * best_seconds(repeats * 3, [&] {
-                                cpu::linear_forward_dense(y.data(), x.data(), w.data(), rows, D, D);
-                            });
-        std::printf("%10.2f %14.3f %14.3f %14.2f\n", double(rate), ev, gemm, gemm / ev);
+    for (const std::size_t out : {D, 4 * D}) {
+        std::printf("\nspiking linear, %zu rows x %zu -> %zu: event path vs BLAS sgemm on the same spikes (ms)\n", rows,
+                    D, out);
+        std::printf("%10s %12s %12s %10s %12s %12s %10s\n", "rate", "fwd events", "fwd sgemm", "ratio", "dW events",
+                    "dW sgemm", "ratio");
+        const auto w = normal(out * D, 4, 0.0f);
+        const auto dy = normal(rows * out, 7, 0.0f);
+        std::vector<float> wt(D * out), y(rows * out), dw(out * D);
+        transpose(wt.data(), w.data(), out, D);
+        for (float rate : {0.02f, 0.05f, 0.1f, 0.2f, 0.3f, 0.5f}) {
+            std::vector<float> x(rows * D);
+            counter_rng rng(5);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] = rng.uniform(6, i) < rate ? 1.0f : 0.0f;
+            const double ev = 1e3 * best_seconds(repeats * 3, [&] {
+                                  cpu::linear_forward_spikes(y.data(), x.data(), wt.data(), rows, D, out);
+                              });
+            const double gemm = 1e3 * best_seconds(repeats * 3, [&] {
+                                    cpu::linear_forward_dense(y.data(), x.data(), w.data(), rows, D, out);
+                                });
+            const double dw_ev = 1e3 * best_seconds(repeats * 3, [&] {
+                                     cpu::linear_backward_weight_spikes(dw.data(), dy.data(), x.data(), rows, D, out);
+                                 });
+            const double dw_gemm = 1e3 * best_seconds(repeats * 3, [&] {
+                                       cpu::linear_backward_weight_dense(dw.data(), dy.data(), x.data(), rows, D, out);
+                                   });
+            std::printf("%10.2f %12.3f %12.3f %10.2f %12.3f %12.3f %10.2f\n", double(rate), ev, gemm, gemm / ev, dw_ev,
+                        dw_gemm, dw_gemm / dw_ev);
+        }
     }
     return 0;
 }
