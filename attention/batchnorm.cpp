@@ -1,6 +1,7 @@
 // BatchNorm1d with masked statistics (equations in attention/batchnorm.hpp).
 #include "attention/batchnorm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -10,13 +11,16 @@
 
 namespace wtasim {
 namespace {
-constexpr std::size_t channel_block = 16;
-
-// Runs body(c_begin, c_end) over blocks of channels in parallel.
+// Runs body(c_begin, c_end) over blocks of channels in parallel, one block per thread: each channel's sums
+// run over the rows in order whatever the blocks, so results do not depend on the split, and wide blocks
+// read the rows' memory in long runs (blocks of 16 channels, 64 bytes a row, made the D 256 training step
+// 1.08x slower on one thread).
 template <class F>
 void for_channel_blocks(std::size_t C, F&& body) {
-    parallel_for((C + channel_block - 1) / channel_block, 1,
-                 [&](std::size_t b, std::size_t e) { body(b * channel_block, std::min(C, e * channel_block)); });
+    const std::size_t per = (C + max_threads() - 1) / max_threads();
+    const std::size_t block = std::max<std::size_t>(16, (per + 15) / 16 * 16);
+    parallel_for((C + block - 1) / block, 1,
+                 [&](std::size_t b, std::size_t e) { body(b * block, std::min(C, e * block)); });
 }
 
 bool is_valid(const std::uint8_t* valid, std::size_t r) {
