@@ -5,6 +5,9 @@
 #include <bit>
 #include <string>
 #include <vector>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "attention/attention.hpp"
 #include "attention/head_kernels.hpp"
@@ -13,6 +16,24 @@
 
 namespace wtasim::cpu {
 namespace {
+// Bit i set where f[i] == 1 (i < 8); `binary` cleared unless every f[i] is 0 or 1.
+inline std::uint32_t spike_bits8(const float* f, bool& binary) {
+#if defined(__AVX__)
+    const __m256 v = _mm256_loadu_ps(f);
+    const int one = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(1.0f), _CMP_EQ_OQ));
+    const int zero = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_EQ_OQ));
+    binary &= (one | zero) == 0xFF;
+    return static_cast<std::uint32_t>(one);
+#else
+    std::uint32_t bits = 0;
+    for (std::uint32_t i = 0; i < 8; ++i) {
+        bits |= std::uint32_t{f[i] == 1.0f} << i;
+        binary &= f[i] == 0.0f || f[i] == 1.0f;
+    }
+    return bits;
+#endif
+}
+
 // One head's rows packed into 64-bit words: bit x of row n is channel x of that head.
 struct packed_head {
     std::size_t words;
@@ -21,15 +42,28 @@ struct packed_head {
     packed_head(const float* src, const detail::head_view& hv) : words((hv.d->dh + 63) / 64) {
         const std::size_t N = hv.d->shape.N;
         bits.assign(N * words, 0);
+        const std::size_t dh = hv.d->dh;
+        bool binary = true;
         for (std::size_t n = 0; n < N; ++n) {
             const float* r = src + hv.offset(n);
-            for (std::size_t x = 0; x < hv.d->dh; ++x) {
-                if (r[x] == 1.0f)
-                    bits[n * words + x / 64] |= std::uint64_t{1} << (x % 64);
-                else if (r[x] != 0.0f)
-                    throw internal_error("attention (cpu): Q/K must be binary spikes, found " + std::to_string(r[x]));
+            for (std::size_t w0 = 0; w0 < dh; w0 += 64) {
+                const std::size_t len = std::min<std::size_t>(64, dh - w0);
+                std::uint64_t word = 0;
+                std::size_t x = 0;
+                for (; x + 8 <= len; x += 8) word |= std::uint64_t{spike_bits8(r + w0 + x, binary)} << x;
+                for (; x < len; ++x) {
+                    const float f = r[w0 + x];
+                    word |= std::uint64_t{f == 1.0f} << x;
+                    binary &= (f == 0.0f) | (f == 1.0f);
+                }
+                bits[n * words + w0 / 64] = word;
             }
         }
+        if (!binary)
+            for (std::size_t n = 0; n < N; ++n)
+                for (std::size_t x = 0; x < dh; ++x)
+                    if (const float f = src[hv.offset(n) + x]; f != 0.0f && f != 1.0f)
+                        throw internal_error("attention (cpu): Q/K must be binary spikes, found " + std::to_string(f));
     }
 };
 
