@@ -27,6 +27,9 @@ target_compile_options(wtasim_config INTERFACE
   # FP operations raise no traps we rely on; without this GCC refuses to if-convert (and so to
   # vectorise) loops with float selects such as the surrogate's clamp. Values are unaffected.
   $<$<COMPILE_LANGUAGE:CXX>:-fno-trapping-math>
+  # Nor do we read errno after maths calls; with it, sqrt stays a library call and its loops (the
+  # optimizer's) do not vectorise. Values are unaffected.
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-math-errno>
   $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false>)
 target_compile_definitions(wtasim_config INTERFACE WTASIM_VERSION="${PROJECT_VERSION}")
 if(WTASIM_PYTHON)

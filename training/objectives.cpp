@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "neurons/surrogate.hpp"
 
 namespace wtasim {
 
@@ -34,14 +35,22 @@ loss_result cross_entropy(float* dlogits, const float* logits, const std::int32_
                 std::size_t arg = 0;
                 for (std::size_t v = 1; v < V; ++v)
                     if (z[v] > mx) mx = z[v], arg = v;
-                double sum = 0;
-                for (std::size_t v = 0; v < V; ++v) sum += std::exp(double(z[v]) - mx);
+                // e^(z - max) once per logit (float, the branch-free exp: the loop vectorises), summed in
+                // double in four interleaved partial sums; softmax = e / sum
+                const float mxf = static_cast<float>(mx);
+                for (std::size_t v = 0; v < V; ++v) d[v] = portable_exp(z[v] - mxf);
+                double part[4] = {0, 0, 0, 0};
+                std::size_t v4 = 0;
+                for (; v4 + 4 <= V; v4 += 4)
+                    for (std::size_t l = 0; l < 4; ++l) part[l] += double(d[v4 + l]);
+                for (std::size_t l = 0; v4 < V; ++v4, ++l) part[l] += double(d[v4]);
+                const double sum = (part[0] + part[1]) + (part[2] + part[3]);
                 const double lse = mx + std::log(sum);
                 p.loss += lse - z[target];
                 p.correct += arg == target ? 1 : 0;
-                const double scale = 1.0 / double(r.count);
+                const double scale = 1.0 / double(r.count), inv = 1.0 / sum;
                 for (std::size_t v = 0; v < V; ++v)
-                    d[v] = static_cast<float>((std::exp(double(z[v]) - lse) - (v == target ? 1.0 : 0.0)) * scale);
+                    d[v] = static_cast<float>((double(d[v]) * inv - (v == target ? 1.0 : 0.0)) * scale);
             }
             return p;
         },
@@ -107,9 +116,18 @@ bool decays(const std::string& name) {
 }
 
 double adamw::step(std::vector<param_ref>& params, double grad_scale) {
+    // the squared norm in four interleaved partial sums per tensor (a fixed order that vectorises)
     double sq = 0;
-    for (const auto& p : params)
-        for (float g : p.grad->values()) sq += double(g) * g * grad_scale * grad_scale;
+    for (const auto& p : params) {
+        const float* g = p.grad->data();
+        const std::size_t n = p.grad->size();
+        double part[4] = {0, 0, 0, 0};
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (std::size_t l = 0; l < 4; ++l) part[l] += double(g[i + l]) * double(g[i + l]);
+        for (std::size_t l = 0; i < n; ++i, ++l) part[l] += double(g[i]) * double(g[i]);
+        sq += ((part[0] + part[1]) + (part[2] + part[3])) * grad_scale * grad_scale;
+    }
     const double norm = std::sqrt(sq);
     const double clip = (cfg_.clip > 0 && norm > cfg_.clip) ? cfg_.clip / norm : 1.0;
     const double lr = cfg_.learning_rate(t_);
@@ -119,17 +137,19 @@ double adamw::step(std::vector<param_ref>& params, double grad_scale) {
         auto [mit, m_new] = m_.try_emplace(p.name, p.value->shape());
         auto [vit, v_new] = v_.try_emplace(p.name, p.value->shape());
         if (mit->second.size() != p.value->size()) throw internal_error("adamw: parameter " + p.name + " changed size");
-        float* w = p.value->data();
-        const float* g = p.grad->data();
-        float* m = mit->second.data();
-        float* v = vit->second.data();
+        float* __restrict w = p.value->data();
+        const float* __restrict g = p.grad->data();
+        float* __restrict m = mit->second.data();
+        float* __restrict v = vit->second.data();
         const double wd = decays(p.name) ? cfg_.weight_decay : 0.0;
         const double lr_p = is_neuron_param(p.name) ? lr * cfg_.neuron_lr_scale : lr;
-        for (std::size_t i = 0; i < p.value->size(); ++i) {
+        const double b1 = cfg_.beta1, b2 = cfg_.beta2, eps = cfg_.eps;  // locals: the loop vectorises
+        const std::size_t n = p.value->size();
+        for (std::size_t i = 0; i < n; ++i) {
             const double gi = double(g[i]) * grad_scale * clip;
-            m[i] = static_cast<float>(cfg_.beta1 * m[i] + (1 - cfg_.beta1) * gi);
-            v[i] = static_cast<float>(cfg_.beta2 * v[i] + (1 - cfg_.beta2) * gi * gi);
-            const double update = (m[i] / c1) / (std::sqrt(v[i] / c2) + cfg_.eps);
+            m[i] = static_cast<float>(b1 * m[i] + (1 - b1) * gi);
+            v[i] = static_cast<float>(b2 * v[i] + (1 - b2) * gi * gi);
+            const double update = (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
             w[i] = static_cast<float>(w[i] - lr_p * (update + wd * w[i]));
         }
     }
