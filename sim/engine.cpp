@@ -203,8 +203,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
             final_sn.step(sf.data(), ev, x.data(), N);
             // the head: one weight row per final event, accumulated over the steps
             for_each_token_run(ev, [&](std::size_t n, std::size_t b, std::size_t end) {
-                add_rows(head_acc.data() + n * O, O, end - b, [&](std::size_t r) {
-                    return scaled_row{net.head_wt.data() + ev.neuron[b + r] * O, ev.value[b + r]};
+                add_rows(head_acc.data() + n * O, O, end - b, [&](std::size_t i) {
+                    return scaled_row{net.head_wt.data() + ev.neuron[b + i] * O, ev.value[b + i]};
                 });
             });
             for (float val : ev.value)
