@@ -156,6 +156,42 @@ void head_forward(float* o, std::int32_t* winners, const float* v, const head_vi
     }
 }
 
+// The score gradients g[c] = dL/ds(i, j_c) of query i into dQ_i += sum_c g[c] K_j and dK_j += g[c] Q_i. dQ_i
+// is summed over c in ascending order in registers, 32 channels at a time (a running sum in memory waits on
+// its own store at every candidate); dK_j, a different row for each c, is updated in place.
+inline void score_grads(float* dqi, float* dk, const float* kk, const float* qi, const std::vector<std::size_t>& off,
+                        const float* g, std::size_t dh) {
+    const std::size_t n = off.size();
+    for (std::size_t c = 0; c < n; ++c) {
+        float* __restrict dkj = dk + off[c];
+        for (std::size_t x = 0; x < dh; ++x) dkj[x] += g[c] * qi[x];
+    }
+    typedef float v8 __attribute__((vector_size(32)));
+    std::size_t x0 = 0;
+    for (; x0 + 32 <= dh; x0 += 32) {
+        v8 a0{}, a1{}, a2{}, a3{};
+        auto load = [](const float* f) {  // one vector load (a memcpy of an array of vectors went through the stack)
+            v8 w;
+            std::memcpy(&w, f, sizeof w);
+            return w;
+        };
+        for (std::size_t c = 0; c < n; ++c) {
+            const float* kj = kk + off[c] + x0;
+            const v8 gc = v8{} + g[c];
+            a0 += gc * load(kj), a1 += gc * load(kj + 8), a2 += gc * load(kj + 16), a3 += gc * load(kj + 24);
+        }
+        const v8 all[4] = {a0, a1, a2, a3};
+        float acc[32];
+        std::memcpy(acc, all, sizeof acc);
+        for (std::size_t x = 0; x < 32; ++x) dqi[x0 + x] += acc[x];
+    }
+    for (; x0 < dh; ++x0) {
+        float acc = 0.0f;
+        for (std::size_t c = 0; c < n; ++c) acc += g[c] * kk[off[c] + x0];
+        dqi[x0] += acc;
+    }
+}
+
 // dq, dk, dv must be zero on entry for this head's rows (the callers clear them once).
 template <class Score>
 void head_backward(float* dq, float* dk, float* dv, const float* d_o, const float* q, const float* kk, const float* v,
@@ -164,36 +200,28 @@ void head_backward(float* dq, float* dk, float* dv, const float* d_o, const floa
     const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(dh));
     const float inv_k = 1.0f / static_cast<float>(k);
     std::vector<std::uint32_t> cand;
-    std::vector<float> s, sorted, p, dp;
+    std::vector<std::size_t> off;
+    std::vector<float> s, sorted, p, dp, g;
     for (std::size_t i = 0; i < N; ++i) {
         hv.candidates(i, cfg.causal, cand);
         if (cand.empty()) continue;
         const float* doi = d_o + hv.offset(i);
         const float* qi = q + hv.offset(i);
         float* dqi = dq + hv.offset(i);
+        off.resize(cand.size());  // each candidate's row offset
+        for (std::size_t c = 0; c < cand.size(); ++c) off[c] = hv.offset(cand[c]);
         s.resize(cand.size());
         for (std::size_t c = 0; c < cand.size(); ++c) s[c] = score(i, cand[c]) + recency_bonus(cfg, i, cand[c]);
         // <dO_i, V_j> for every candidate
         dp.resize(cand.size());
-        for (std::size_t c = 0; c < cand.size(); ++c) {
-            dp[c] = lane_dot(doi, v + hv.offset(cand[c]), dh);
-        }
-        auto score_grad = [&](std::size_t c, float ds) {
-            const std::uint32_t j = cand[c];
-            const float* kj = kk + hv.offset(j);
-            float* dkj = dk + hv.offset(j);
-            for (std::size_t x = 0; x < dh; ++x) {
-                dqi[x] += ds * kj[x];
-                dkj[x] += ds * qi[x];
-            }
-        };
+        for (std::size_t c = 0; c < cand.size(); ++c) dp[c] = lane_dot(doi, v + off[c], dh);
         if (cfg.kind == attention_kind::wta) {
             sorted = s;
             const float tau = wta_threshold(sorted, k);
             // the score gradients first, in a loop of their own that vectorises, then their use
             for (std::size_t c = 0; c < cand.size(); ++c)
                 dp[c] = dp[c] * inv_k * sigmoid_surrogate_grad(cfg.alpha_wta, s[c] - tau);
-            for (std::size_t c = 0; c < cand.size(); ++c) score_grad(c, dp[c]);
+            score_grads(dqi, dk, kk, qi, off, dp.data(), dh);
             const std::int32_t* w = winners + hv.winners_offset(i, k);
             for (std::size_t r = 0; r < k; ++r) {
                 if (w[r] < 0) continue;
@@ -201,9 +229,11 @@ void head_backward(float* dq, float* dk, float* dv, const float* d_o, const floa
                 for (std::size_t x = 0; x < dh; ++x) dvj[x] += doi[x] * inv_k;
             }
         } else if (cfg.kind == attention_kind::ssa) {
+            p.resize(cand.size());
+            for (std::size_t c = 0; c < cand.size(); ++c) p[c] = cfg.ssa_scale * dp[c];
+            score_grads(dqi, dk, kk, qi, off, p.data(), dh);
             for (std::size_t c = 0; c < cand.size(); ++c) {
-                score_grad(c, cfg.ssa_scale * dp[c]);
-                float* dvj = dv + hv.offset(cand[c]);
+                float* dvj = dv + off[c];
                 const float coef = cfg.ssa_scale * s[c];
                 for (std::size_t x = 0; x < dh; ++x) dvj[x] += coef * doi[x];
             }
@@ -221,9 +251,11 @@ void head_backward(float* dq, float* dk, float* dv, const float* d_o, const floa
                 p[c] = p[c] / sum;
                 pdp += p[c] * dp[c];
             }
+            g.resize(cand.size());
+            for (std::size_t c = 0; c < cand.size(); ++c) g[c] = p[c] * (dp[c] - pdp) * inv_sqrt_dh;
+            score_grads(dqi, dk, kk, qi, off, g.data(), dh);
             for (std::size_t c = 0; c < cand.size(); ++c) {
-                score_grad(c, p[c] * (dp[c] - pdp) * inv_sqrt_dh);
-                float* dvj = dv + hv.offset(cand[c]);
+                float* dvj = dv + off[c];
                 for (std::size_t x = 0; x < dh; ++x) dvj[x] += p[c] * doi[x];
             }
         }
