@@ -4,9 +4,15 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "attention/linear.hpp"
 #include "core/parallel.hpp"
@@ -17,6 +23,40 @@ constexpr std::size_t row_chunk = 32;
 // The dense paths' chunks: one sgemm call per chunk, and each call packs the whole of its other operand
 // (the weights, or x for dW), so chunks are long; they stay fixed, so results do not depend on the threads.
 constexpr std::size_t gemm_chunk = 256;
+
+// The positions j < n where x[j] != 0, ascending, into out (room for n); returns how many. `binary` is
+// cleared if one of them is not 1. Eight at a time by a vector compare, so the cost follows the nonzeros.
+std::size_t nonzeros(const float* x, std::size_t n, std::uint32_t* out, bool& binary) {
+    std::size_t k = 0, j = 0;
+#if defined(__AVX2__)
+    // the set lanes of each 8-bit mask, in order, as bytes: widened, offset by j and stored whole (8 slots
+    // written, popcount kept), so that no branch depends on the spikes
+    static const auto lanes = [] {
+        std::array<std::uint64_t, 256> t{};
+        for (unsigned m = 0; m < 256; ++m)
+            for (unsigned b = 0, c = 0; b < 8; ++b)
+                if (m >> b & 1u) t[m] |= std::uint64_t{b} << (8 * c++);
+        return t;
+    }();
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_loadu_ps(x + j);
+        const auto nz = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ)));  // NaN: != 0
+        const auto ones = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, one, _CMP_EQ_OQ)));
+        if ((nz & ~ones) != 0) binary = false;
+        const __m256i idx = _mm256_add_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(lanes[nz]))),
+                                             _mm256_set1_epi32(static_cast<int>(j)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), idx);
+        k += static_cast<std::size_t>(std::popcount(nz));
+    }
+#endif
+    for (; j < n; ++j)
+        if (x[j] != 0.0f) {
+            out[k++] = static_cast<std::uint32_t>(j);
+            if (x[j] != 1.0f) binary = false;
+        }
+    return k;
+}
 
 void single_threaded_blas() {
     static const bool once = [] {
@@ -55,28 +95,32 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
         rows, row_chunk, 0,
         [&](std::size_t b, std::size_t e) {
             double events = 0.0;  // levels m / L * L may round below m in float: sum in double, round
-            std::vector<std::uint32_t> active;
-            std::vector<float> value;
+            // not value-initialised: filled before being read (value: on rows that are not binary only)
+            std::unique_ptr<std::uint32_t[]> active(new std::uint32_t[(e - b) * in]);
+            std::unique_ptr<float[]> value(new float[(e - b) * in]);
             std::vector<std::size_t> start(e - b + 1, 0);
             std::vector<std::uint8_t> binary(e - b, 1);
-            active.reserve((e - b) * in);
-            value.reserve((e - b) * in);
             for (std::size_t r = b; r < e; ++r) {
                 const float* xr = x + r * in;
-                for (std::size_t j = 0; j < in; ++j)
-                    if (xr[j] != 0.0f) {
-                        active.push_back(static_cast<std::uint32_t>(j));
-                        value.push_back(xr[j]);
-                        binary[r - b] &= xr[j] == 1.0f ? 1 : 0;
-                        events += double(xr[j]) * scale;
+                const std::size_t at = start[r - b];
+                bool bin = true;
+                const std::size_t k = nonzeros(xr, in, active.get() + at, bin);
+                start[r - b + 1] = at + k;
+                binary[r - b] = bin ? 1 : 0;
+                if (bin) {
+                    events += double(k) * scale;  // k values of 1: the same sum, exactly
+                } else {
+                    for (std::size_t a = at; a < at + k; ++a) {
+                        value[a] = xr[active[a]];
+                        events += double(value[a]) * scale;
                     }
-                start[r - b + 1] = active.size();
+                }
             }
             for (std::size_t t = 0; t < tiles; ++t) {
                 const std::size_t o0 = t * tile, width = std::min(tile, out - o0);
                 const v8* wtile = packed.data() + t * in * vt;
                 for (std::size_t r = b; r < e; ++r) {
-                    const std::uint32_t* act = active.data() + start[r - b];
+                    const std::uint32_t* act = active.get() + start[r - b];
                     const std::size_t n_act = start[r - b + 1] - start[r - b];
                     float* yr = y + r * out + o0;
                     if (binary[r - b]) {
@@ -91,7 +135,7 @@ std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, s
                         const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
                         std::memcpy(yr, all, width * sizeof(float));
                     } else {
-                        const float* val = value.data() + start[r - b];
+                        const float* val = value.get() + start[r - b];
                         float acc[tile] = {};
                         for (std::size_t a = 0; a < n_act; ++a) {
                             const float* wj = reinterpret_cast<const float*>(wtile + std::size_t(act[a]) * vt);
@@ -134,24 +178,22 @@ void linear_backward_input(float* dx, const float* dy, const float* w, std::size
 
 void linear_backward_weight_spikes(float* dw, const float* dy, const float* x, std::size_t rows, std::size_t in,
                                    std::size_t out) {
-    // Column lists: for each input j, the rows where it spiked (ascending), built by one counting pass, and
-    // whether all its values are 1 (binary spikes: no multiply).
-    std::vector<std::size_t> start(in + 1, 0);
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t j = 0; j < in; ++j) start[j + 1] += x[r * in + j] != 0.0f ? 1 : 0;
+    // Column lists: for each input j, the rows where it spiked (ascending), from the rows' lists of active
+    // inputs (work in proportion to the spikes), and whether every value is 1 (binary spikes: no multiply).
+    bool all_binary = true;
+    std::unique_ptr<std::uint32_t[]> by_row(new std::uint32_t[rows * in]);  // row r's list at r * in
+    std::vector<std::size_t> row_count(rows), start(in + 1, 0);
+    for (std::size_t r = 0; r < rows; ++r) {
+        row_count[r] = nonzeros(x + r * in, in, by_row.get() + r * in, all_binary);
+        for (std::size_t a = 0; a < row_count[r]; ++a) ++start[by_row[r * in + a] + 1];
+    }
     for (std::size_t j = 0; j < in; ++j) start[j + 1] += start[j];
     std::vector<std::uint32_t> active(start[in]);
-    std::vector<std::uint8_t> binary(in, 1);
     {
         std::vector<std::size_t> fill(start.begin(), start.end() - 1);
         for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t j = 0; j < in; ++j) {
-                const float v = x[r * in + j];
-                if (v != 0.0f) {
-                    active[fill[j]++] = static_cast<std::uint32_t>(r);
-                    binary[j] &= v == 1.0f ? 1 : 0;
-                }
-            }
+            for (std::size_t a = 0; a < row_count[r]; ++a)
+                active[fill[by_row[r * in + a]]++] = static_cast<std::uint32_t>(r);
     }
     // Outputs in tiles of `tile` register accumulators, one tile per task: the task first copies dy's slice of
     // the tile into a contiguous buffer (dy's rows lie a power-of-two stride apart, and gathered in place
@@ -176,8 +218,7 @@ void linear_backward_weight_spikes(float* dw, const float* dy, const float* x, s
             const v8* d = buf.data();
             float acc[tile];
             std::size_t j = 0;
-            for (; j + 1 < in; j += 2) {
-                if (!binary[j] || !binary[j + 1]) break;
+            for (; all_binary && j + 1 < in; j += 2) {
                 const std::uint32_t* la = active.data() + start[j];
                 const std::uint32_t* lb = active.data() + start[j + 1];
                 const std::size_t na = start[j + 1] - start[j], nb = start[j + 2] - start[j + 1];
