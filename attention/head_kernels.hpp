@@ -62,8 +62,10 @@ inline float lane_dot(const float* a, const float* b, std::size_t n) {
         acc += va * vb;
     }
     for (std::size_t l = 0; x < n; ++x, ++l) acc[l] += a[x] * b[x];
-    const float s01 = acc[0] + acc[1], s23 = acc[2] + acc[3], s45 = acc[4] + acc[5], s67 = acc[6] + acc[7];
-    return (s01 + s23) + (s45 + s67);
+    // ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)) by two shuffles, in registers
+    const v8 p = acc + __builtin_shufflevector(acc, acc, 1, 0, 3, 2, 5, 4, 7, 6);
+    const v8 q = p + __builtin_shufflevector(p, p, 2, 3, 0, 1, 6, 7, 4, 5);
+    return q[0] + q[4];
 }
 
 // The recency bonus b(|i - j|) of docs/model.md §10 (0 without a bias); integers, so scores stay exact.
