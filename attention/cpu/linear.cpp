@@ -15,6 +15,7 @@
 #endif
 
 #include "attention/linear.hpp"
+#include "core/lanes.hpp"
 #include "core/parallel.hpp"
 
 namespace wtasim::cpu {
@@ -29,15 +30,9 @@ constexpr std::size_t gemm_chunk = 256;
 std::size_t nonzeros(const float* x, std::size_t n, std::uint32_t* out, bool& binary) {
     std::size_t k = 0, j = 0;
 #if defined(__AVX2__)
-    // the set lanes of each 8-bit mask, in order, as bytes: widened, offset by j and stored whole (8 slots
-    // written, popcount kept), so that no branch depends on the spikes
-    static const auto lanes = [] {
-        std::array<std::uint64_t, 256> t{};
-        for (unsigned m = 0; m < 256; ++m)
-            for (unsigned b = 0, c = 0; b < 8; ++b)
-                if (m >> b & 1u) t[m] |= std::uint64_t{b} << (8 * c++);
-        return t;
-    }();
+    // the set lanes of each mask widened, offset by j and stored whole (8 slots written, popcount kept), so
+    // that no branch depends on the spikes
+    const auto& lanes = set_lanes();
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     for (; j + 8 <= n; j += 8) {
         const __m256 v = _mm256_loadu_ps(x + j);
