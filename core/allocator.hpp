@@ -6,6 +6,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace wtasim {
 
@@ -16,5 +20,27 @@ void keep_freed_memory();
 // within a forward or a backward, so that a training step allocates and zeroes nothing once warm. Slots:
 // 0-15 the spiking block, 16-23 a spiking linear's backward.
 float* thread_scratch(std::size_t slot, std::size_t n);
+
+// An allocator whose value-less construct default-initialises: a std::vector using it leaves the elements
+// that resize() adds uninitialised (for trivial types), for buffers that are written before they are read
+// (the simulator's event lists: sized for every neuron, then filled by vector stores and cut to the events).
+template <class T>
+struct default_init_allocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = default_init_allocator<U>;
+    };
+    default_init_allocator() noexcept = default;
+    template <class U>
+    default_init_allocator(const default_init_allocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
 
 }  // namespace wtasim

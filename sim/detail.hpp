@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -10,6 +12,8 @@
 #include <immintrin.h>
 #endif
 
+#include "core/allocator.hpp"
+#include "core/lanes.hpp"
 #include "neurons/step.hpp"
 #include "sim/engine.hpp"
 #include "sim/network.hpp"
@@ -18,8 +22,10 @@ namespace wtasim::sim_detail {
 
 // Spike events of one population in one step: (token, neuron, value) in token then neuron order.
 struct events {
-    std::vector<std::uint32_t> token, neuron;
-    std::vector<float> value;  // 1, or the NI-LIF level m / D_lv
+    template <class T>
+    using buffer = std::vector<T, default_init_allocator<T>>;  // resize() does not clear
+    buffer<std::uint32_t> token, neuron;
+    buffer<float> value;  // 1, or the NI-LIF level m / D_lv
     void clear() {
         token.clear();
         neuron.clear();
@@ -89,6 +95,16 @@ struct population {
         }
         const float levels = kind == neuron_kind::nilif ? static_cast<float>(nilif.levels) : 1.0f;
         std::uint64_t count = 0, active = 0;
+#if defined(__AVX2__)
+        if (C % 8 == 0) {  // branch-free: each group of eight stores its events whole, the count moves on
+            scan(s, ev, N, levels, count, active);
+            stats->events += count;
+            stats->active += active;
+            stats->ops.add(op_class::nu, M);
+            stats->neurons += M;
+            return;
+        }
+#endif
         auto emit = [&](std::size_t n, std::size_t c, float value) {
             ev.token.push_back(static_cast<std::uint32_t>(n));
             ev.neuron.push_back(static_cast<std::uint32_t>(c));
@@ -124,6 +140,48 @@ struct population {
         stats->ops.add(op_class::nu, M);
         stats->neurons += M;
     }
+
+#if defined(__AVX2__)
+    // The events of the spikes s [N, C] (C a multiple of 8) in token then neuron order: per eight neurons a
+    // compare, the fired lanes' indices from a table, and one store each of tokens, neurons and values (the
+    // lists are sized for every neuron plus eight first, without clearing, and cut to the events after).
+    void scan(const float* s, events& ev, std::size_t N, float levels, std::uint64_t& count,
+              std::uint64_t& active) const {
+        const auto& lanes = set_lanes();
+        const std::size_t M = N * C;
+        ev.token.resize(M + 8);
+        ev.neuron.resize(M + 8);
+        ev.value.resize(M + 8);
+        std::uint32_t* tok = ev.token.data();
+        std::uint32_t* neu = ev.neuron.data();
+        float* val = ev.value.data();
+        std::size_t k = 0;
+        for (std::size_t n = 0; n < N; ++n) {
+            const float* row = s + n * C;
+            const __m256i token = _mm256_set1_epi32(static_cast<int>(n));
+            for (std::size_t c0 = 0; c0 < C; c0 += 8) {
+                const __m256 v = _mm256_loadu_ps(row + c0);
+                const auto fired =
+                    static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ)));
+                const __m256i lane = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(lanes[fired])));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(tok + k), token);
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(neu + k),
+                                    _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int>(c0))));
+                _mm256_storeu_ps(val + k, _mm256_permutevar8x32_ps(v, lane));
+                k += static_cast<std::size_t>(std::popcount(fired));
+            }
+        }
+        ev.token.resize(k);
+        ev.neuron.resize(k);
+        ev.value.resize(k);
+        active += k;
+        if (levels == 1.0f) {
+            count += k;
+        } else {
+            for (std::size_t e = 0; e < k; ++e) count += static_cast<std::uint64_t>(std::llround(val[e] * levels));
+        }
+    }
+#endif
 
     // The one-pass step that also records events (and membranes).
     void step_recorded(float* s, events& ev, const float* x, std::size_t N) {
