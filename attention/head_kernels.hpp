@@ -87,6 +87,10 @@ inline void order_candidates(std::vector<scored>& c, std::size_t i, std::size_t 
         if (da != db) return da < db;
         return a.j < b.j;
     };
+    if (k == 1) {  // the single winner by one scan (the order is total, so the same one the sort finds)
+        if (!c.empty()) std::iter_swap(c.begin(), std::min_element(c.begin(), c.end(), before));
+        return;
+    }
     std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(std::min(k, c.size())), c.end(), before);
 }
 
