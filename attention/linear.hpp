@@ -37,7 +37,8 @@ void linear_backward_weight_dense(float* dw, const float* dy, const float* x, st
 void transpose(float* wt, const float* w, std::size_t out, std::size_t in);
 
 namespace cpu {
-// Spike input, touching only the rows of wt for active inputs (register-tiled over outputs).
+// Spike input, touching only the rows of wt for active inputs (wt repacked tile by tile, 64 outputs per tile in
+// registers; active inputs found by vector compare).
 std::uint64_t linear_forward_spikes(float* y, const float* x, const float* wt, std::size_t rows, std::size_t in,
                                     std::size_t out, int levels = 1);
 // Real input by sgemm.
