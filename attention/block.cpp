@@ -14,7 +14,6 @@ namespace {
 void add_into(float* a, const float* b, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) a[i] += b[i];
 }
-
 }  // namespace
 
 void block_config::validate() const {

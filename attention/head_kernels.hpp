@@ -49,8 +49,7 @@ struct dot_score {
 };
 
 // sum_x a[x] b[x] in eight interleaved partial sums (lane x % 8), added pairwise at the end: a fixed
-// order, the same in every backend, and vectorisable (a single running sum is a chain of dependent adds
-// that took a third of the WTA backward on the D 256 model).
+// order, the same in every backend, and vectorisable (a single running sum is a chain of dependent adds).
 inline float lane_dot(const float* a, const float* b, std::size_t n) {
     typedef float v8 __attribute__((vector_size(32)));
     v8 acc{};
