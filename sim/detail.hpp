@@ -59,10 +59,9 @@ struct population {
     }
     // Integrates the currents x [N, C], fires; writes the dense spike values to s and the events to ev.
     // Two passes with the same float operations as one: the update, one loop per neuron kind without a
-    // branch inside (so the compiler vectorises it), then a scan of the spikes, eight neurons per vector
-    // compare with AVX2 (blocks of eight silent neurons skipped otherwise), that appends the events (whose
-    // vectors keep their capacity from step to step). A recorded population takes the one-pass loop, which
-    // also writes the record.
+    // branch inside (so the compiler vectorises it), then a scan of the spikes that emits their events
+    // (scan with AVX2; otherwise a loop that skips blocks of eight silent neurons). Event lists keep their
+    // capacity from step to step. A recorded population takes the one-pass loop, which also writes the record.
     void step(float* s, events& ev, const float* x, std::size_t N) {
         if (record) return step_recorded(s, ev, x, N);
         ev.clear();
@@ -96,15 +95,8 @@ struct population {
         const float levels = kind == neuron_kind::nilif ? static_cast<float>(nilif.levels) : 1.0f;
         std::uint64_t count = 0, active = 0;
 #if defined(__AVX2__)
-        if (C % 8 == 0) {  // branch-free: each group of eight stores its events whole, the count moves on
-            scan(s, ev, N, levels, count, active);
-            stats->events += count;
-            stats->active += active;
-            stats->ops.add(op_class::nu, M);
-            stats->neurons += M;
-            return;
-        }
-#endif
+        scan(s, ev, N, levels, count, active);
+#else
         auto emit = [&](std::size_t n, std::size_t c, float value) {
             ev.token.push_back(static_cast<std::uint32_t>(n));
             ev.neuron.push_back(static_cast<std::uint32_t>(c));
@@ -114,19 +106,7 @@ struct population {
         };
         for (std::size_t n = 0; n < N; ++n) {
             const float* row = s + n * C;
-            std::size_t c0 = 0;
-#if defined(__AVX2__)
-            // eight neurons per compare: the mask of those that fired, visited in increasing neuron order
-            for (; c0 + 8 <= C; c0 += 8) {
-                auto fired = static_cast<unsigned>(
-                    _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + c0), _mm256_setzero_ps(), _CMP_NEQ_OQ)));
-                for (; fired != 0; fired &= fired - 1) {
-                    const std::size_t c = c0 + static_cast<std::size_t>(__builtin_ctz(fired));
-                    emit(n, c, row[c]);
-                }
-            }
-#endif
-            for (; c0 < C; c0 += 8) {
+            for (std::size_t c0 = 0; c0 < C; c0 += 8) {
                 const std::size_t c1 = std::min(C, c0 + 8);
                 bool any = false;
                 for (std::size_t c = c0; c < c1; ++c) any |= row[c] != 0.0f;
@@ -135,6 +115,7 @@ struct population {
                     if (row[c] != 0.0f) emit(n, c, row[c]);
             }
         }
+#endif
         stats->events += count;
         stats->active += active;
         stats->ops.add(op_class::nu, M);
@@ -142,9 +123,10 @@ struct population {
     }
 
 #if defined(__AVX2__)
-    // The events of the spikes s [N, C] (C a multiple of 8) in token then neuron order: per eight neurons a
-    // compare, the fired lanes' indices from a table, and one store each of tokens, neurons and values (the
-    // lists are sized for every neuron plus eight first, without clearing, and cut to the events after).
+    // The events of the spikes s [N, C] in token then neuron order: per eight neurons a compare, the fired
+    // lanes' indices from a table, and one store each of tokens, neurons and values (the lists are sized for
+    // every neuron plus eight first, without clearing, and cut to the events after); a row's last C % 8
+    // neurons one by one, each written and kept if it fired. No branch depends on the spikes.
     void scan(const float* s, events& ev, std::size_t N, float levels, std::uint64_t& count,
               std::uint64_t& active) const {
         const auto& lanes = set_lanes();
@@ -159,7 +141,8 @@ struct population {
         for (std::size_t n = 0; n < N; ++n) {
             const float* row = s + n * C;
             const __m256i token = _mm256_set1_epi32(static_cast<int>(n));
-            for (std::size_t c0 = 0; c0 < C; c0 += 8) {
+            std::size_t c0 = 0;
+            for (; c0 + 8 <= C; c0 += 8) {
                 const __m256 v = _mm256_loadu_ps(row + c0);
                 const auto fired =
                     static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_OQ)));
@@ -169,6 +152,12 @@ struct population {
                                     _mm256_add_epi32(lane, _mm256_set1_epi32(static_cast<int>(c0))));
                 _mm256_storeu_ps(val + k, _mm256_permutevar8x32_ps(v, lane));
                 k += static_cast<std::size_t>(std::popcount(fired));
+            }
+            for (; c0 < C; ++c0) {
+                tok[k] = static_cast<std::uint32_t>(n);
+                neu[k] = static_cast<std::uint32_t>(c0);
+                val[k] = row[c0];
+                k += row[c0] != 0.0f ? 1 : 0;
             }
         }
         ev.token.resize(k);

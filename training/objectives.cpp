@@ -10,6 +10,19 @@
 #include "neurons/surrogate.hpp"
 
 namespace wtasim {
+namespace {
+// sum over i < n of term(i), in double, in four interleaved partial sums (lane i % 4) added pairwise at the
+// end: a fixed order that vectorises, where one running sum is a chain of dependent adds.
+template <class Term>
+double lane_sum(std::size_t n, Term&& term) {
+    double part[4] = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (std::size_t l = 0; l < 4; ++l) part[l] += term(i + l);
+    for (std::size_t l = 0; i < n; ++i, ++l) part[l] += term(i);
+    return (part[0] + part[1]) + (part[2] + part[3]);
+}
+}  // namespace
 
 loss_result cross_entropy(float* dlogits, const float* logits, const std::int32_t* targets, std::size_t rows,
                           std::size_t V) {
@@ -36,15 +49,10 @@ loss_result cross_entropy(float* dlogits, const float* logits, const std::int32_
                 for (std::size_t v = 1; v < V; ++v)
                     if (z[v] > mx) mx = z[v], arg = v;
                 // e^(z - max) once per logit (float, the branch-free exp: the loop vectorises), summed in
-                // double in four interleaved partial sums; softmax = e / sum
+                // double; softmax = e / sum
                 const float mxf = static_cast<float>(mx);
                 for (std::size_t v = 0; v < V; ++v) d[v] = portable_exp(z[v] - mxf);
-                double part[4] = {0, 0, 0, 0};
-                std::size_t v4 = 0;
-                for (; v4 + 4 <= V; v4 += 4)
-                    for (std::size_t l = 0; l < 4; ++l) part[l] += double(d[v4 + l]);
-                for (std::size_t l = 0; v4 < V; ++v4, ++l) part[l] += double(d[v4]);
-                const double sum = (part[0] + part[1]) + (part[2] + part[3]);
+                const double sum = lane_sum(V, [&](std::size_t v) { return double(d[v]); });
                 const double lse = mx + std::log(sum);
                 p.loss += lse - z[target];
                 p.correct += arg == target ? 1 : 0;
@@ -116,17 +124,12 @@ bool decays(const std::string& name) {
 }
 
 double adamw::step(std::vector<param_ref>& params, double grad_scale) {
-    // the squared norm in four interleaved partial sums per tensor (a fixed order that vectorises)
+    // the squared norm, tensor by tensor
     double sq = 0;
     for (const auto& p : params) {
         const float* g = p.grad->data();
-        const std::size_t n = p.grad->size();
-        double part[4] = {0, 0, 0, 0};
-        std::size_t i = 0;
-        for (; i + 4 <= n; i += 4)
-            for (std::size_t l = 0; l < 4; ++l) part[l] += double(g[i + l]) * double(g[i + l]);
-        for (std::size_t l = 0; i < n; ++i, ++l) part[l] += double(g[i]) * double(g[i]);
-        sq += ((part[0] + part[1]) + (part[2] + part[3])) * grad_scale * grad_scale;
+        sq += lane_sum(p.grad->size(), [&](std::size_t i) { return double(g[i]) * double(g[i]); }) * grad_scale *
+              grad_scale;
     }
     const double norm = std::sqrt(sq);
     const double clip = (cfg_.clip > 0 && norm > cfg_.clip) ? cfg_.clip / norm : 1.0;

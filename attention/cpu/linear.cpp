@@ -192,8 +192,9 @@ void linear_backward_weight_spikes(float* dw, const float* dy, const float* x, s
     }
     // Outputs in tiles of `tile` register accumulators, one tile per task: the task first copies dy's slice of
     // the tile into a contiguous buffer (dy's rows lie a power-of-two stride apart, and gathered in place
-    // they would compete for a few cache sets), then gathers every input's rows from it, two inputs at a time
-    // (eight independent sums). Each dw element still sums its rows in ascending order, as the reference does.
+    // they would compete for a few cache sets), then gathers every input's rows from it into four vector
+    // sums (a scalar loop when some value is not 1). Each dw element still sums its rows in ascending order,
+    // as the reference does.
     constexpr std::size_t tile = 32;
     typedef float v8 __attribute__((vector_size(32)));
     constexpr std::size_t vt = tile / 8;
@@ -212,44 +213,26 @@ void linear_backward_weight_spikes(float* dw, const float* dy, const float* x, s
             }
             const v8* d = buf.data();
             float acc[tile];
-            std::size_t j = 0;
-            for (; all_binary && j + 1 < in; j += 2) {
-                const std::uint32_t* la = active.data() + start[j];
-                const std::uint32_t* lb = active.data() + start[j + 1];
-                const std::size_t na = start[j + 1] - start[j], nb = start[j + 2] - start[j + 1];
-                const std::size_t common = std::min(na, nb);
-                v8 a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
-                std::size_t i = 0;
-                for (; i < common; ++i) {
-                    const v8* w = d + std::size_t(la[i]) * vt;
-                    const v8* u = d + std::size_t(lb[i]) * vt;
-                    a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
-                    b0 += u[0], b1 += u[1], b2 += u[2], b3 += u[3];
-                }
-                for (std::size_t k = i; k < na; ++k) {
-                    const v8* w = d + std::size_t(la[k]) * vt;
-                    a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
-                }
-                for (std::size_t k = i; k < nb; ++k) {
-                    const v8* u = d + std::size_t(lb[k]) * vt;
-                    b0 += u[0], b1 += u[1], b2 += u[2], b3 += u[3];
-                }
-                const v8 sa[4] = {a0, a1, a2, a3}, sb[4] = {b0, b1, b2, b3};
-                std::memcpy(acc, sa, sizeof acc);
-                scatter(acc, o0, width, j);
-                std::memcpy(acc, sb, sizeof acc);
-                scatter(acc, o0, width, j + 1);
-            }
-            for (; j < in; ++j) {  // the rest: one input at a time, any values
-                std::fill(acc, acc + tile, 0.0f);
-                for (std::size_t a = start[j]; a < start[j + 1]; ++a) {
-                    const std::size_t r = active[a];
-                    const float v = x[r * in + j];
-                    const float* dyr = reinterpret_cast<const float*>(d + r * vt);
-                    if (v == 1.0f)
-                        for (std::size_t o = 0; o < tile; ++o) acc[o] += dyr[o];
-                    else
-                        for (std::size_t o = 0; o < tile; ++o) acc[o] += v * dyr[o];
+            for (std::size_t j = 0; j < in; ++j) {
+                if (all_binary) {
+                    v8 a0{}, a1{}, a2{}, a3{};
+                    for (std::size_t a = start[j]; a < start[j + 1]; ++a) {
+                        const v8* w = d + std::size_t(active[a]) * vt;
+                        a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
+                    }
+                    const v8 sa[4] = {a0, a1, a2, a3};
+                    std::memcpy(acc, sa, sizeof acc);
+                } else {  // values other than 1 (NI-LIF levels)
+                    std::fill(acc, acc + tile, 0.0f);
+                    for (std::size_t a = start[j]; a < start[j + 1]; ++a) {
+                        const std::size_t r = active[a];
+                        const float v = x[r * in + j];
+                        const float* dyr = reinterpret_cast<const float*>(d + r * vt);
+                        if (v == 1.0f)
+                            for (std::size_t o = 0; o < tile; ++o) acc[o] += dyr[o];
+                        else
+                            for (std::size_t o = 0; o < tile; ++o) acc[o] += v * dyr[o];
+                    }
                 }
                 scatter(acc, o0, width, j);
             }
