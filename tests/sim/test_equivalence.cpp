@@ -157,6 +157,13 @@ TEST_CASE("sim: WE-Spikingformer (WSSA k=2, NI-LIF) equals the trainer") {
     check_equivalent(
         config(R"("causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25})"));
 }
+TEST_CASE("sim: widths that are not multiples of eight (the event scan's tail) equal the trainer") {
+    const char* odd = R"("vocab": 40, "d_model": 12, "heads": 2, "d_ff": 20, "layers": 2, "T": 3, "max_len": 8)";
+    check_equivalent(std::string("{") + odd + R"(, "causal": true, "neuron": "lif", "attention": {"kind": "wta"}})");
+    check_equivalent(
+        std::string("{") + odd +
+        R"(, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})");
+}
 TEST_CASE("sim: SSA and softmax kinds equal the trainer") {
     check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.0625})"));
     check_equivalent(
