@@ -74,8 +74,8 @@ grep -q 'Status: SUCCESS' "$out/cuda_sim_tests.log" || status=1
 for b in cpu cuda; do
   "$bin/wtasim" simulate models/wd-kjv-small.h5 --generate 3 --backend $b 2>/dev/null > "$out/simulate_$b.txt"
 done
-grep -v -e '^simulation:' -e '^wtasim run:' "$out/simulate_cpu.txt" > /tmp/a.txt
-grep -v -e '^simulation:' -e '^wtasim run:' "$out/simulate_cuda.txt" > /tmp/b.txt
+grep -v -e '^simulation:' -e '^wtasim run:' -e '^Checkpoint ' "$out/simulate_cpu.txt" > /tmp/a.txt
+grep -v -e '^simulation:' -e '^wtasim run:' -e '^Checkpoint ' "$out/simulate_cuda.txt" > /tmp/b.txt
 if cmp -s /tmp/a.txt /tmp/b.txt; then echo "simulate --backend cuda: the same result and report as cpu"; else
   echo "simulate --backend cuda DIFFERS from cpu:"; diff /tmp/a.txt /tmp/b.txt | head -20; status=1; fi
 grep '^simulation:' "$out/simulate_cuda.txt"
