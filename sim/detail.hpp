@@ -281,19 +281,22 @@ void for_each_token_run(const events& ev, F&& f) {
     }
 }
 
+// The events of `ev` as units of docs/model.md §7: an NI-LIF level m counts m (a LIF event is 1).
+inline std::uint64_t level_units(const events& ev, int levels) {
+    if (levels == 1) return ev.value.size();
+    std::uint64_t units = 0;
+    for (float v : ev.value) units += static_cast<std::uint64_t>(std::llround(v * static_cast<float>(levels)));
+    return units;
+}
+
 // Input currents of a folded linear from events: one weight row per event, then the bias per token. A
 // token's events come in increasing neuron order and are added by add_rows into its zeroed row: the float
 // operations, in the order, of adding them event by event.
 inline void linear_from_events(float* y, const events& ev, const folded_linear& f, std::size_t N, int levels,
                                layer_stats& st) {
-    const std::size_t out = f.out, E = ev.token.size();
+    const std::size_t out = f.out;
     std::fill(y, y + N * out, 0.0f);
-    std::uint64_t units = E;  // events, an NI-LIF level m counting m (a LIF event is 1)
-    if (levels != 1) {
-        units = 0;
-        for (std::size_t e = 0; e < E; ++e)
-            units += static_cast<std::uint64_t>(std::llround(ev.value[e] * static_cast<float>(levels)));
-    }
+    const std::uint64_t units = level_units(ev, levels);
     for_each_token_run(ev, [&](std::size_t n, std::size_t b, std::size_t end) {
         add_rows(y + n * out, out, end - b, [&](std::size_t r) {
             return scaled_row{f.wt.data() + ev.neuron[b + r] * out, ev.value[b + r]};
@@ -303,6 +306,32 @@ inline void linear_from_events(float* y, const events& ev, const folded_linear& 
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t o = 0; o < out; ++o) y[n * out + o] += f.bias[o];
     st.ops.add(op_class::ac, N * out);
+}
+
+// The logits from the head's sums over the steps, head_acc [N, O]: the 1/T mean, then (pooled task heads) the
+// mean over the tokens, then the bias; with the "residual" readout the head's D x O MAC per token, counted in
+// the last step; the bias once per output row.
+inline void finish_head(sim_result& r, const sim_network& net, const float* head_acc, std::size_t N, layer_stats& head,
+                        bool residual) {
+    const std::size_t O = net.head_outputs, T = net.cfg.T, D = net.cfg.D;
+    if (residual) {
+        head.ops.add(op_class::mac, N * D * O);
+        r.per_step.back().add(op_class::mac, N * D * O);
+    }
+    const std::size_t rows = net.pooled ? 1 : N;
+    r.logits.assign(rows * O, 0.0f);
+    if (net.pooled) {  // mean over t, then over the tokens (the trainer's order), then the bias
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t u = 0; u < O; ++u) r.logits[u] += head_acc[n * O + u] / static_cast<float>(T);
+        for (std::size_t u = 0; u < O; ++u) r.logits[u] = r.logits[u] / static_cast<float>(N) + net.head_b[u];
+    } else {
+        for (std::size_t n = 0; n < N; ++n)
+            for (std::size_t u = 0; u < O; ++u)
+                r.logits[n * O + u] = head_acc[n * O + u] / static_cast<float>(T) + net.head_b[u];
+    }
+    head.ops.add(op_class::ac, rows * O);  // the bias, once per output row
+    r.per_step.back().add(op_class::ac, rows * O);
+    for (const auto& st : r.layers) r.total += st.ops;
 }
 
 }  // namespace wtasim::sim_detail

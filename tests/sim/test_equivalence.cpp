@@ -68,6 +68,53 @@ fixture make(const std::string& model_json) {
     return f;
 }
 
+// Everything a result holds, bit for bit: logits, counts (total, per step, per layer), events per layer and
+// per step, winners, and the recorded spikes and membranes.
+void check_same(const sim_result& a, const sim_result& b) {
+    REQUIRE(a.logits.size() == b.logits.size());
+    CHECK(std::memcmp(a.logits.data(), b.logits.data(), a.logits.size() * 4) == 0);
+    CHECK(a.total == b.total);
+    CHECK(a.per_step == b.per_step);
+    CHECK(a.winners == b.winners);
+    REQUIRE(a.layers.size() == b.layers.size());
+    for (std::size_t l = 0; l < a.layers.size(); ++l) {
+        CAPTURE(a.layers[l].name);
+        CHECK(a.layers[l].name == b.layers[l].name);
+        CHECK(a.layers[l].ops == b.layers[l].ops);
+        CHECK(a.layers[l].events == b.layers[l].events);
+        CHECK(a.layers[l].neurons == b.layers[l].neurons);
+        CHECK(a.layers[l].active == b.layers[l].active);
+        CHECK(a.layers[l].step_events == b.layers[l].step_events);
+    }
+    REQUIRE(a.spikes.size() == b.spikes.size());
+    for (std::size_t l = 0; l < a.spikes.size(); ++l) {
+        CAPTURE(a.spikes[l].name);
+        CHECK(a.spikes[l].step == b.spikes[l].step);
+        CHECK(a.spikes[l].token == b.spikes[l].token);
+        CHECK(a.spikes[l].neuron == b.spikes[l].neuron);
+        REQUIRE(a.spikes[l].membrane.size() == b.spikes[l].membrane.size());
+        CHECK(std::memcmp(a.spikes[l].membrane.data(), b.spikes[l].membrane.data(), a.spikes[l].membrane.size() * 4) ==
+              0);
+    }
+}
+
+// The cpu backend's layer-major engine against the step-major reference, with and without recording.
+void check_cpu_equals_reference(const sim_network& net, const std::vector<std::vector<std::int32_t>>& seqs) {
+    for (bool record : {false, true}) {
+        const auto ref = simulate_batch(net, seqs, sim_backend_named("reference").schedule, nullptr, record, record);
+        for (std::size_t threads : {1u, 2u}) {
+            thread_limit limit(threads);
+            const auto cpu = simulate_batch(net, seqs, sim_backend_named("cpu").schedule, nullptr, record, record);
+            REQUIRE(cpu.size() == ref.size());
+            for (std::size_t i = 0; i < cpu.size(); ++i) {
+                CAPTURE(i);
+                CHECK(cpu[i].spikes.empty() != record);
+                check_same(cpu[i], ref[i]);
+            }
+        }
+    }
+}
+
 void check_equivalent(const std::string& model_json) {
     const fixture f = make(model_json);
     const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
@@ -120,6 +167,7 @@ void check_equivalent(const std::string& model_json) {
             CHECK(again[i].total == results[i].total);
         }
     }
+    check_cpu_equals_reference(net, f.seqs);
     // so does every other backend of this build (the kernel engine emulated on the host; on a GPU, cuda), with
     // every layer's counts and the winners; softmax on the GPU within 1e-4 (its expf is another function)
     for (const std::string& name : sim_backend_names()) {
@@ -163,6 +211,25 @@ TEST_CASE("sim: widths that are not multiples of eight (the event scan's tail) e
     check_equivalent(
         std::string("{") + odd +
         R"(, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})");
+}
+TEST_CASE("sim: the cpu engine's groups (sequences of 1 to 8 tokens, several groups per thread) equal the reference") {
+    for (const char* rest : {R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})",
+                             R"("causal": false, "neuron": "nilif", "readout": "residual",
+                                 "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25, "recency": "shift"})"}) {
+        CAPTURE(rest);
+        const fixture f = make(config(rest));
+        const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
+        // 3 steps x 4.5 tokens on average x 100 sequences: 1350 rows, more than one group of the engine
+        std::vector<std::vector<std::int32_t>> seqs;
+        const counter_rng rng(7);
+        for (std::uint64_t s = 0; s < 100; ++s) {
+            std::vector<std::int32_t> q(1 + rng.below(5, s, 8));
+            for (std::size_t n = 0; n < q.size(); ++n)
+                q[n] = static_cast<std::int32_t>(rng.below(6, s * 8 + n, static_cast<std::uint32_t>(f.cfg.vocab)));
+            seqs.push_back(q);
+        }
+        check_cpu_equals_reference(net, seqs);
+    }
 }
 TEST_CASE("sim: SSA and softmax kinds equal the trainer") {
     check_equivalent(config(R"("causal": true, "neuron": "lif", "attention": {"kind": "ssa", "v_th_attn": 0.0625})"));
