@@ -270,6 +270,64 @@ void add_rows(float* __restrict acc, std::size_t O, std::size_t R, Row&& row) {
     }
 }
 
+// acc[u] = (0 + v_0 w_0[u] + ... + v_{R-1} w_{R-1}[u]) + bias[u], added left to right (bias == nullptr: no
+// bias): the floats of zeroing acc, add_rows and then adding the bias, in passes of up to four rows with the
+// zero folded into the first pass and the bias into the last, so that acc is neither cleared nor swept again.
+template <int K, bool First, bool Bias>
+void rows_pass(float* __restrict acc, std::size_t O, const scaled_row* a, const float* __restrict bias) {
+    const float* __restrict w0 = K > 0 ? a[0].w : nullptr;
+    const float* __restrict w1 = K > 1 ? a[1].w : nullptr;
+    const float* __restrict w2 = K > 2 ? a[2].w : nullptr;
+    const float* __restrict w3 = K > 3 ? a[3].w : nullptr;
+    const float v0 = K > 0 ? a[0].v : 0.0f, v1 = K > 1 ? a[1].v : 0.0f, v2 = K > 2 ? a[2].v : 0.0f,
+                v3 = K > 3 ? a[3].v : 0.0f;
+    for (std::size_t u = 0; u < O; ++u) {
+        float x = First ? 0.0f : acc[u];
+        if constexpr (K > 0) x += v0 * w0[u];
+        if constexpr (K > 1) x += v1 * w1[u];
+        if constexpr (K > 2) x += v2 * w2[u];
+        if constexpr (K > 3) x += v3 * w3[u];
+        if constexpr (Bias) x += bias[u];
+        acc[u] = x;
+    }
+}
+template <bool First, bool Bias>
+void rows_pass(float* acc, std::size_t O, std::size_t k, const scaled_row* a, const float* bias) {
+    switch (k) {
+        case 0:
+            return rows_pass<0, First, Bias>(acc, O, a, bias);
+        case 1:
+            return rows_pass<1, First, Bias>(acc, O, a, bias);
+        case 2:
+            return rows_pass<2, First, Bias>(acc, O, a, bias);
+        case 3:
+            return rows_pass<3, First, Bias>(acc, O, a, bias);
+        default:
+            return rows_pass<4, First, Bias>(acc, O, a, bias);
+    }
+}
+template <class Row>
+void sum_rows(float* acc, std::size_t O, std::size_t R, Row&& row, const float* bias) {
+    std::size_t r = 0;
+    do {
+        const std::size_t k = std::min<std::size_t>(4, R - r);
+        scaled_row a[4];
+        for (std::size_t i = 0; i < k; ++i) a[i] = row(r + i);
+        const bool first = r == 0, last = r + k == R;
+        if (first && last && bias)
+            rows_pass<true, true>(acc, O, k, a, bias);
+        else if (first && last)
+            rows_pass<true, false>(acc, O, k, a, nullptr);
+        else if (first)
+            rows_pass<true, false>(acc, O, k, a, nullptr);
+        else if (last && bias)
+            rows_pass<false, true>(acc, O, k, a, bias);
+        else
+            rows_pass<false, false>(acc, O, k, a, nullptr);
+        r += k;
+    } while (r < R);
+}
+
 // The events of each token of `ev` (contiguous, in token then neuron order): f(token, first, end).
 template <class F>
 void for_each_token_run(const events& ev, F&& f) {

@@ -169,8 +169,8 @@ sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tok
     const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
     const int final_lv = st.final_kind == neuron_kind::nilif ? bc.nilif.levels : 1;
     std::vector<float> x_sum(residual ? N * D : 0, 0.0f);  // "residual": sum_t X, the head reads it after the steps
-    std::vector<float> x(N * D), s1(N * D), cur(N * F), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D), x1(N * D),
-        s2(N * D), hs(N * F), head_acc(N * O, 0.0f), sf(N * D);
+    std::vector<float> x(N * D), s1(N * D), cur(N * std::max(D, F)), q(N * D), k(N * D), v(N * D), o(N * D), z(N * D),
+        x1(N * D), s2(N * D), hs(N * F), head_acc(N * O, 0.0f), sf(N * D);
     events ev, evq, evk, evv;
     attention_scratch scratch;
     const std::size_t kw = static_cast<std::size_t>(bc.attn.k);

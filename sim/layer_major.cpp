@@ -6,7 +6,8 @@
 //   - a linear's output row: zero, its events in neuron order, then the bias;
 //   - the head's row of a token: the steps in order, each step's events in neuron order;
 //   - everything else (neuron steps, attention, residual adds) per segment (one step of one sequence), in
-//     step order within a sequence, as the reference calls it.
+//     step order within a sequence, as the reference calls it; WTA with k = 1 by sim/winner_step.hpp's scan
+//     of bit-packed spikes, which finds the reference's winners and counts without its score matrix.
 // So spikes, counts, winners and logits are bit-identical to the reference (tests/sim/test_equivalence.cpp).
 #include "sim/layer_major.hpp"
 
@@ -16,6 +17,7 @@
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
 #include "sim/sequence_state.hpp"
+#include "sim/winner_step.hpp"
 
 namespace wtasim::sim_detail {
 namespace {
@@ -40,6 +42,16 @@ void add_spans(float* y, const event_span* spans, const std::uint32_t* first, st
                std::size_t out, bool zero, const float* bias) {
     for (std::size_t r = 0; r < R; ++r) {
         float* acc = y + r * out;
+        if (zero && !first) {  // a linear's row: zero, events, bias in one sweep
+            const event_span& sp = spans[r];
+            sum_rows(
+                acc, out, sp.count,
+                [&](std::size_t i) {
+                    return scaled_row{wt + static_cast<std::size_t>(sp.neuron[i]) * out, sp.value[i]};
+                },
+                bias);
+            continue;
+        }
         if (zero) std::fill(acc, acc + out, 0.0f);
         const std::size_t s0 = first ? first[r] : r, s1 = first ? first[r + 1] : r + 1;
         for (std::size_t s = s0; s < s1; ++s) {
@@ -104,12 +116,14 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         pop.stats->step_events.push_back(pop.stats->events - events_before);
     };
 
-    std::vector<float> x(R * D), x1(R * D), cq(R * D), ck(R * D), cv(R * D), cf(R * F), spikes(n_max * F), v(n_max * D),
-        o(n_max * D);
+    std::vector<float> x(R * D), x1(R * D), cq(R * D), ck(R * D), cv(R * D), cf(R * F), spikes(n_max * std::max(D, F)),
+        v(n_max * D), o(n_max * D);
     for (const segment& g : segs) std::copy(st[g.seq].x0.begin(), st[g.seq].x0.end(), x.begin() + g.row0 * D);
     std::vector<events> ev(segs.size());
     events evq, evk, evv;
     attention_scratch scratch;
+    winner_scratch winner;
+    const bool single_winner = single_winner_applies(cfg);
     std::vector<event_span> spans;
     auto index = [&] {  // spans[row]: the row's events in ev
         spans.assign(R, {nullptr, nullptr, 0});
@@ -143,7 +157,9 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             step(b.nv, g, v.data(), evv, cv.data() + g.row0 * D);
             std::vector<std::int32_t>& wn = st[g.seq].r.winners;
             std::int32_t* winners = wn.empty() ? nullptr : wn.data() + ((l * T + g.t) * H) * g.N * kw;
-            tally(g, *b.attn, attention_step(o.data(), winners, scratch, evq, evk, evv, v.data(), g.N, cfg));
+            tally(g, *b.attn,
+                  single_winner ? single_winner_step(o.data(), winners, winner, evq, evk, evv, g.N, cfg)
+                                : attention_step(o.data(), winners, scratch, evq, evk, evv, v.data(), g.N, cfg));
             step(b.na, g, spikes.data(), ev[k], o.data());
         }
         index();

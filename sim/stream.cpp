@@ -87,7 +87,8 @@ std::vector<float> stream_decoder::push(std::int32_t token, op_counts* ops) {
     st.ops.add(op_class::ac, D);
     const int lv = bc.neuron == neuron_kind::nilif ? bc.nilif.levels : 1;
     const std::size_t kw = static_cast<std::size_t>(bc.attn.k);
-    std::vector<float> x(D), s1(D), cur(F), q(D), k(D), v(D), z(D), x1(D), s2(D), hs(F), sf(D), head_acc(V, 0.0f);
+    std::vector<float> x(D), s1(D), cur(std::max(D, F)), q(D), k(D), v(D), z(D), x1(D), s2(D), hs(F), sf(D),
+        head_acc(V, 0.0f);
     std::vector<float> q_rows((n + 1) * D), o_rows((n + 1) * D);
     std::vector<std::int32_t> winners(H * (n + 1) * kw, -1);
     events ev, evq, evk, evv;

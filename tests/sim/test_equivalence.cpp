@@ -213,13 +213,19 @@ TEST_CASE("sim: widths that are not multiples of eight (the event scan's tail) e
         R"(, "causal": false, "neuron": "nilif", "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25}})");
 }
 TEST_CASE("sim: the cpu engine's groups (sequences of 1 to 8 tokens, several groups per thread) equal the reference") {
-    for (const char* rest : {R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})",
-                             R"("causal": false, "neuron": "nilif", "readout": "residual",
-                                 "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25, "recency": "shift"})"}) {
-        CAPTURE(rest);
-        const fixture f = make(config(rest));
+    // the last: heads of 68 channels (two words per token in the single-winner scan), bidirectional
+    const std::string wide = R"({"vocab": 40, "d_model": 136, "heads": 2, "d_ff": 32, "layers": 1, "T": 2,
+        "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})";
+    for (const std::string& model :
+         {config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})"),
+          config(R"("causal": false, "neuron": "nilif", "readout": "residual",
+                    "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25, "recency": "shift"})"),
+          config(R"("causal": false, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "v_th_qk": 0.5})"), wide}) {
+        CAPTURE(model);
+        const fixture f = make(model);
         const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
         // 3 steps x 4.5 tokens on average x 100 sequences: 1350 rows, more than one group of the engine
+        // (the wide model's 900 rows make one group at one thread and two at two)
         std::vector<std::vector<std::int32_t>> seqs;
         const counter_rng rng(7);
         for (std::uint64_t s = 0; s < 100; ++s) {
