@@ -12,6 +12,7 @@
 #include "sim/layer_major.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 
 #include "core/parallel.hpp"
@@ -63,6 +64,42 @@ void add_spans(float* y, const event_span* spans, const std::uint32_t* first, st
         if (bias)
             for (std::size_t u = 0; u < out; ++u) acc[u] += bias[u];
     }
+}
+
+// y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
+// from 0 (the floats of add_rows on a zeroed row, with every input a row): four tokens x sixteen outputs in
+// registers, so each weight vector loaded serves four tokens; a sixteen-output panel of W (D x 64 bytes)
+// stays in L1 while all the tokens pass.
+void dense_head(float* y, const float* x, const float* w, std::size_t rows, std::size_t D, std::size_t O) {
+    typedef float v8 __attribute__((vector_size(32)));
+    auto scalar = [&](std::size_t n, std::size_t u) {
+        float acc = 0.0f;
+        for (std::size_t c = 0; c < D; ++c) acc += x[n * D + c] * w[c * O + u];
+        y[n * O + u] = acc;
+    };
+    std::size_t u0 = 0;
+    for (; u0 + 16 <= O; u0 += 16) {
+        std::size_t n0 = 0;
+        for (; n0 + 4 <= rows; n0 += 4) {
+            v8 a[4][2] = {};
+            const float* x0 = x + n0 * D;
+            for (std::size_t c = 0; c < D; ++c) {
+                v8 w0, w1;
+                std::memcpy(&w0, w + c * O + u0, sizeof w0);
+                std::memcpy(&w1, w + c * O + u0 + 8, sizeof w1);
+                for (std::size_t g = 0; g < 4; ++g) {
+                    const v8 xv = v8{} + x0[g * D + c];
+                    a[g][0] += xv * w0;
+                    a[g][1] += xv * w1;
+                }
+            }
+            for (std::size_t g = 0; g < 4; ++g) std::memcpy(y + (n0 + g) * O + u0, a[g], sizeof a[g]);
+        }
+        for (; n0 < rows; ++n0)
+            for (std::size_t u = u0; u < u0 + 16; ++u) scalar(n0, u);
+    }
+    for (std::size_t n = 0; n < rows; ++n)
+        for (std::size_t u = u0; u < O; ++u) scalar(n, u);
 }
 
 // One step of one sequence: its N rows of the group start at row0.
@@ -187,8 +224,6 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     for (std::size_t s = 0; s < S; ++s) token0[s + 1] = token0[s] + seqs[s]->size();
     if (residual) {  // sum_t X per token, then a dense D x O product on it (all D inputs, in order)
         std::vector<float> x_sum(tokens * D, 0.0f);
-        std::vector<std::uint32_t> all(D);
-        for (std::size_t c = 0; c < D; ++c) all[c] = to_u32(c);
         for (const segment& g : segs) {
             float* xs = x_sum.data() + token0[g.seq] * D;
             const float* xt = x.data() + g.row0 * D;
@@ -197,9 +232,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             c.add(op_class::ac, g.N * D);
             tally(g, *st[g.seq].head, c);
         }
-        spans.resize(tokens);
-        for (std::size_t n = 0; n < tokens; ++n) spans[n] = {all.data(), x_sum.data() + n * D, to_u32(D)};
-        add_spans(head_acc.data(), spans.data(), nullptr, tokens, net.head_wt.data(), O, false, nullptr);
+        dense_head(head_acc.data(), x_sum.data(), net.head_wt.data(), tokens, D, O);
     } else {  // one weight row per final event; a token's row takes its steps in order
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
