@@ -33,6 +33,26 @@ struct events {
     }
 };
 
+// x / tau equals x * (1 / tau) bit for bit when tau is a power of two: 1 / tau is exact, and both are the
+// correctly rounded value of the same real number.
+inline bool power_of_two(float tau) {
+    int e;
+    return std::isfinite(tau) && tau > 0.0f && std::frexp(tau, &e) == 0.5f;
+}
+
+// lif_forward_step (neurons/step.hpp) over M neurons with the division by a power-of-two tau as a multiply
+// (a vector division takes several times a multiply's throughput); same floats otherwise, in the same order.
+inline void lif_pow2_update(float* __restrict s, float* __restrict v, const float* __restrict x, std::size_t M,
+                            const lif_coeffs c) {
+    const float r = 1.0f / c.tau;
+    for (std::size_t i = 0; i < M; ++i) {
+        const float h = c.decay_input ? v[i] + (x[i] - (v[i] - c.v_reset)) * r : v[i] - (v[i] - c.v_reset) * r + x[i];
+        const float spike = h >= c.v_th ? 1.0f : 0.0f;
+        v[i] = c.hard ? (h >= c.v_th ? c.v_reset : h) : h - spike * c.v_th;
+        s[i] = spike;
+    }
+}
+
 // A neuron population of N x C neurons, stepped one time step at a time with exactly the float operations
 // of the trainer's multi-step kernels (neurons/lif.cpp, neurons/nilif.cpp).
 struct population {
@@ -47,6 +67,9 @@ struct population {
     std::uint32_t t = 0;             // current step, for the record
     // learned per-channel constants of a LIF population ([C] each; empty: lif.tau / lif.v_th)
     std::vector<float> tau_c = {}, v_th_c = {};
+    // the cpu engine's choice: a tau that is a power of two divides as a multiply by 1 / tau (same bits);
+    // the reference keeps the division, so the equivalence tests compare the two
+    bool reciprocal_exact = false;
 
     void learned(const sim_neuron_constants& k) {
         tau_c = k.tau;
@@ -76,7 +99,9 @@ struct population {
         } else {
             lif_coeffs k = lif_coeffs_of(lif);
             k.v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
-            if (tau_c.empty() && v_th_c.empty()) {
+            if (tau_c.empty() && v_th_c.empty() && reciprocal_exact && power_of_two(k.tau)) {
+                lif_pow2_update(s, v, x, M, k);
+            } else if (tau_c.empty() && v_th_c.empty()) {
                 for (std::size_t i = 0; i < M; ++i) {
                     float charged;
                     s[i] = lif_forward_step(v[i], x[i], k, charged);
@@ -273,7 +298,7 @@ void add_rows(float* __restrict acc, std::size_t O, std::size_t R, Row&& row) {
 // acc[u] = (0 + v_0 w_0[u] + ... + v_{R-1} w_{R-1}[u]) + bias[u], added left to right (bias == nullptr: no
 // bias): the floats of zeroing acc, add_rows and then adding the bias, in passes of up to four rows with the
 // zero folded into the first pass and the bias into the last, so that acc is neither cleared nor swept again.
-template <int K, bool First, bool Bias>
+template <int K, bool First, bool Bias, bool Ones>
 void rows_pass(float* __restrict acc, std::size_t O, const scaled_row* a, const float* __restrict bias) {
     const float* __restrict w0 = K > 0 ? a[0].w : nullptr;
     const float* __restrict w1 = K > 1 ? a[1].w : nullptr;
@@ -283,27 +308,48 @@ void rows_pass(float* __restrict acc, std::size_t O, const scaled_row* a, const 
                 v3 = K > 3 ? a[3].v : 0.0f;
     for (std::size_t u = 0; u < O; ++u) {
         float x = First ? 0.0f : acc[u];
-        if constexpr (K > 0) x += v0 * w0[u];
-        if constexpr (K > 1) x += v1 * w1[u];
-        if constexpr (K > 2) x += v2 * w2[u];
-        if constexpr (K > 3) x += v3 * w3[u];
+        if constexpr (Ones) {  // binary spikes: 1 x w is w exactly, so the multiplies can go
+            if constexpr (K > 0) x += w0[u];
+            if constexpr (K > 1) x += w1[u];
+            if constexpr (K > 2) x += w2[u];
+            if constexpr (K > 3) x += w3[u];
+        } else {
+            if constexpr (K > 0) x += v0 * w0[u];
+            if constexpr (K > 1) x += v1 * w1[u];
+            if constexpr (K > 2) x += v2 * w2[u];
+            if constexpr (K > 3) x += v3 * w3[u];
+        }
         if constexpr (Bias) x += bias[u];
         acc[u] = x;
     }
 }
 template <bool First, bool Bias>
 void rows_pass(float* acc, std::size_t O, std::size_t k, const scaled_row* a, const float* bias) {
+    bool ones = true;
+    for (std::size_t i = 0; i < k; ++i) ones = ones && a[i].v == 1.0f;
+    if (ones) {
+        switch (k) {
+            case 0:
+                return rows_pass<0, First, Bias, true>(acc, O, a, bias);
+            case 1:
+                return rows_pass<1, First, Bias, true>(acc, O, a, bias);
+            case 2:
+                return rows_pass<2, First, Bias, true>(acc, O, a, bias);
+            case 3:
+                return rows_pass<3, First, Bias, true>(acc, O, a, bias);
+            default:
+                return rows_pass<4, First, Bias, true>(acc, O, a, bias);
+        }
+    }
     switch (k) {
-        case 0:
-            return rows_pass<0, First, Bias>(acc, O, a, bias);
         case 1:
-            return rows_pass<1, First, Bias>(acc, O, a, bias);
+            return rows_pass<1, First, Bias, false>(acc, O, a, bias);
         case 2:
-            return rows_pass<2, First, Bias>(acc, O, a, bias);
+            return rows_pass<2, First, Bias, false>(acc, O, a, bias);
         case 3:
-            return rows_pass<3, First, Bias>(acc, O, a, bias);
+            return rows_pass<3, First, Bias, false>(acc, O, a, bias);
         default:
-            return rows_pass<4, First, Bias>(acc, O, a, bias);
+            return rows_pass<4, First, Bias, false>(acc, O, a, bias);
     }
 }
 template <class Row>

@@ -125,6 +125,8 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     for (std::size_t s = 0; s < S; ++s) {
         check_sequence(cfg, *seqs[s]);
         st.emplace_back(net, *seqs[s], record, membranes);
+        for (population* pop : st.back().populations) pop->reciprocal_exact = true;
+        st.back().final_sn.reciprocal_exact = true;
         st.back().r.per_step.assign(T, {});
         st.back().r.per_step[0] += st.back().embed->ops;
         const std::size_t N = seqs[s]->size();

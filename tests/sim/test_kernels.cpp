@@ -301,3 +301,42 @@ TEST_CASE("kernels: streaming on kernel bodies equals the CPU stream and the ful
     host_executor ex;
     CHECK_THROWS_AS(kernel_stream<host_executor>(ex, we), config_error);
 }
+
+TEST_CASE("kernels: the cpu engine's LIF update with a power-of-two tau equals lif_forward_step bit for bit") {
+    using namespace wtasim::sim_detail;
+    CHECK(power_of_two(2.0f));
+    CHECK(power_of_two(0.5f));
+    CHECK(power_of_two(1.0f));
+    CHECK_FALSE(power_of_two(3.0f));
+    CHECK_FALSE(power_of_two(2.5f));
+    CHECK_FALSE(power_of_two(0.0f));
+    const counter_rng rng(41);
+    const std::size_t M = 4099;
+    std::vector<float> x(M), v0(M);
+    rng.fill_normal(x.data(), M, 1, 0, 0.3f, 1.5f);
+    rng.fill_normal(v0.data(), M, 2, 0, 0.2f, 0.8f);
+    for (float tau : {2.0f, 4.0f, 0.5f, 1.0f})
+        for (bool decay_input : {true, false})
+            for (reset_mode reset : {reset_mode::hard, reset_mode::soft}) {
+                CAPTURE(tau);
+                CAPTURE(decay_input);
+                lif_params p;
+                p.tau = tau;
+                p.v_th = 0.7f;
+                p.v_reset = -0.1f;
+                p.decay_input = decay_input;
+                p.reset = reset;
+                lif_coeffs k = lif_coeffs_of(p);
+                k.v_reset = reset == reset_mode::hard ? p.v_reset : 0.0f;
+                std::vector<float> v = v0, s(M), v_ref = v0, s_ref(M);
+                for (int step = 0; step < 3; ++step) {  // a few steps, so that resets feed back
+                    lif_pow2_update(s.data(), v.data(), x.data(), M, k);
+                    for (std::size_t i = 0; i < M; ++i) {
+                        float charged;
+                        s_ref[i] = lif_forward_step(v_ref[i], x[i], k, charged);
+                    }
+                    CHECK(std::memcmp(v.data(), v_ref.data(), M * 4) == 0);
+                    CHECK(s == s_ref);
+                }
+            }
+}
