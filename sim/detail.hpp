@@ -323,34 +323,27 @@ void rows_pass(float* __restrict acc, std::size_t O, const scaled_row* a, const 
         acc[u] = x;
     }
 }
+template <bool First, bool Bias, bool Ones>
+void rows_pass(float* acc, std::size_t O, std::size_t k, const scaled_row* a, const float* bias) {
+    switch (k) {
+        case 0:
+            return rows_pass<0, First, Bias, Ones>(acc, O, a, bias);
+        case 1:
+            return rows_pass<1, First, Bias, Ones>(acc, O, a, bias);
+        case 2:
+            return rows_pass<2, First, Bias, Ones>(acc, O, a, bias);
+        case 3:
+            return rows_pass<3, First, Bias, Ones>(acc, O, a, bias);
+        default:
+            return rows_pass<4, First, Bias, Ones>(acc, O, a, bias);
+    }
+}
 template <bool First, bool Bias>
 void rows_pass(float* acc, std::size_t O, std::size_t k, const scaled_row* a, const float* bias) {
     bool ones = true;
     for (std::size_t i = 0; i < k; ++i) ones = ones && a[i].v == 1.0f;
-    if (ones) {
-        switch (k) {
-            case 0:
-                return rows_pass<0, First, Bias, true>(acc, O, a, bias);
-            case 1:
-                return rows_pass<1, First, Bias, true>(acc, O, a, bias);
-            case 2:
-                return rows_pass<2, First, Bias, true>(acc, O, a, bias);
-            case 3:
-                return rows_pass<3, First, Bias, true>(acc, O, a, bias);
-            default:
-                return rows_pass<4, First, Bias, true>(acc, O, a, bias);
-        }
-    }
-    switch (k) {
-        case 1:
-            return rows_pass<1, First, Bias, false>(acc, O, a, bias);
-        case 2:
-            return rows_pass<2, First, Bias, false>(acc, O, a, bias);
-        case 3:
-            return rows_pass<3, First, Bias, false>(acc, O, a, bias);
-        default:
-            return rows_pass<4, First, Bias, false>(acc, O, a, bias);
-    }
+    if (ones) return rows_pass<First, Bias, true>(acc, O, k, a, bias);
+    rows_pass<First, Bias, false>(acc, O, k, a, bias);
 }
 template <class Row>
 void sum_rows(float* acc, std::size_t O, std::size_t R, Row&& row, const float* bias) {

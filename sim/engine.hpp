@@ -7,7 +7,9 @@
 //     (WSSA / CWSSA) and gathers only the winners' V events (or applies SSA / softmax);
 //   - the LM head adds a weight row per final event over all steps; the 1/T mean and the bias come last.
 // Only events cost accumulates; silent neurons cost only their state update. Counts are kept per layer and
-// per operation class. Sequences of a batch are independent and run in parallel on the cpu backend.
+// per operation class. Sequences of a batch are independent. The reference backend runs them one after
+// another, step-major (simulate, below). The cpu backend runs groups of them layer-major over all T steps, the
+// groups in parallel (sim/layer_major.hpp), with the same float operations per output and so the same bits.
 #pragma once
 
 #include <cstdint>
@@ -58,15 +60,17 @@ void check_sequence(const model_config& cfg, const std::vector<std::int32_t>& to
 sim_result simulate(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record = false,
                     bool membranes = false);
 
-// Where and how the sequences of a batch run: on the host one after another, or in parallel over TBB's
-// threads (each sequence runs the same serial event engine either way, so results are bit-identical whatever
-// the schedule and the thread count); or on the GPU (`device`: the kernel engine of sim/kernel_engine.hpp,
+// Where and how the sequences of a batch run: on the host one after another through the step-major
+// reference, or in groups through the layer-major engine, the groups in parallel over TBB's threads (the same
+// float operations per output either way, so results are bit-identical whatever the schedule, the grouping
+// and the thread count); or on the GPU (`device`: the kernel engine of sim/kernel_engine.hpp,
 // sequences of one length as one batch), which gives the same spikes, counts and logits; or that kernel engine
 // on the host through the emulated launcher (`emulated`: the GPU's code path, testable on any machine; slow).
 enum class sequence_schedule { serial, parallel, device, emulated };
 
 // The simulator's backends, by the names scenarios and the command line use (docs/model.md §6):
-// "reference" = the event engine with a serial schedule, "cpu" = the same engine, sequences in parallel,
+// "reference" = the step-major event engine, one sequence after another, "cpu" = the layer-major engine,
+// groups of sequences in parallel,
 // "cuda" = the kernel engine on the GPU (registered when this build has CUDA and a GPU is visible),
 // "emulated" = the same kernel engine on the host (core/launch.hpp), one element after another.
 struct sim_backend {
