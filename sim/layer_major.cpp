@@ -36,34 +36,25 @@ struct event_span {
 // 1.05x slower on the D 256 model (docs/simulator.md), so a row's outputs are added whole.
 constexpr std::size_t group_rows = 1024;
 
-// y[r, :] (r < R, row stride out) += v * W[c, :] for every event (c, v) of row r's spans, which are
-// spans[first[r] .. first[r + 1]) in that order (first == nullptr: span r alone); zeroed first when `zero`,
-// `bias` (when given) added last.
-void add_spans(float* y, const event_span* spans, const std::uint32_t* first, std::size_t R, const float* wt,
-               std::size_t out, bool zero, const float* bias) {
-    for (std::size_t r = 0; r < R; ++r) {
-        float* acc = y + r * out;
-        if (zero && !first) {  // a linear's row: zero, events, bias in one sweep
-            const event_span& sp = spans[r];
-            sum_rows(
-                acc, out, sp.count,
-                [&](std::size_t i) {
-                    return scaled_row{wt + static_cast<std::size_t>(sp.neuron[i]) * out, sp.value[i]};
-                },
-                bias);
-            continue;
-        }
-        if (zero) std::fill(acc, acc + out, 0.0f);
-        const std::size_t s0 = first ? first[r] : r, s1 = first ? first[r + 1] : r + 1;
-        for (std::size_t s = s0; s < s1; ++s) {
-            const event_span& sp = spans[s];
-            add_rows(acc, out, sp.count, [&](std::size_t i) {
-                return scaled_row{wt + static_cast<std::size_t>(sp.neuron[i]) * out, sp.value[i]};
-            });
-        }
-        if (bias)
-            for (std::size_t u = 0; u < out; ++u) acc[u] += bias[u];
-    }
+// Event i of span sp as a weight row of wt [in, out] and its value.
+scaled_row weight_row(const event_span& sp, std::size_t i, const float* wt, std::size_t out) {
+    return scaled_row{wt + static_cast<std::size_t>(sp.neuron[i]) * out, sp.value[i]};
+}
+
+// A linear's outputs y [R, out]: row r = 0 + its events' rows (spans[r], in input order) + bias, in one sweep.
+void linear_rows(float* y, const event_span* spans, std::size_t R, const float* wt, std::size_t out,
+                 const float* bias) {
+    for (std::size_t r = 0; r < R; ++r)
+        sum_rows(
+            y + r * out, out, spans[r].count, [&](std::size_t i) { return weight_row(spans[r], i, wt, out); }, bias);
+}
+
+// The head's sums acc [R, out] += the rows of token r's events, its T spans spans[r T .. r T + T) in step order.
+void head_rows(float* acc, const event_span* spans, std::size_t R, std::size_t T, const float* wt, std::size_t out) {
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t s = r * T; s < (r + 1) * T; ++s)
+            add_rows(acc + r * out, out, spans[s].count,
+                     [&](std::size_t i) { return weight_row(spans[s], i, wt, out); });
 }
 
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
@@ -172,7 +163,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             });
     };
     auto linear = [&](float* y, const folded_linear& f, int levels, layer_stats* block_state::*layer, std::size_t l) {
-        add_spans(y, spans.data(), nullptr, R, f.wt.data(), f.out, true, f.bias.data());
+        linear_rows(y, spans.data(), R, f.wt.data(), f.out, f.bias.data());
         for (std::size_t k = 0; k < segs.size(); ++k) {
             op_counts c;
             c.add(op_class::ac, level_units(ev[k], levels) * f.out + segs[k].N * f.out);
@@ -250,9 +241,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
                 spans[(token0[g.seq] + n) * T + g.t] = {ev[k].neuron.data() + b, ev[k].value.data() + b, to_u32(e - b)};
             });
         }
-        std::vector<std::uint32_t> first(tokens + 1);
-        for (std::size_t n = 0; n <= tokens; ++n) first[n] = to_u32(n * T);
-        add_spans(head_acc.data(), spans.data(), first.data(), tokens, net.head_wt.data(), O, false, nullptr);
+        head_rows(head_acc.data(), spans.data(), tokens, T, net.head_wt.data(), O);
     }
     std::vector<sim_result> out;
     out.reserve(S);
