@@ -83,7 +83,9 @@ struct progress_registry {
     void run() {
         std::unique_lock lock(m);
         while (!stopping) {
-            cv.wait_for(lock, std::chrono::milliseconds(200));
+            // a bar is redrawn five times a second; lines wake as often as they are due, at most as often
+            cv.wait_for(lock, std::chrono::duration<double>(
+                                  style == progress_style::bar ? 0.2 : std::clamp(line_seconds, 0.01, 0.2)));
             if (stopping || stack.empty()) continue;
             if (style == progress_style::bar) {
                 if (!stdout_mid_line) draw_locked();

@@ -8,7 +8,8 @@ Checked, with WTASIM_PROGRESS_EVERY short so that plain lines come at once:
     "k/n steps" with tokens/s and ETA; none of them on stdout, which keeps the training log only;
   - WTASIM_PROGRESS=off: nothing on stderr;
   - `train` on a terminal (stderr a pty): a bar redrawn in place ("\\r", erase to end of line);
-  - `run` on 192 sequences: the simulation (k/192 sequences, tokens/s, ETA), and on stdout its tokens/s and wall time;
+  - `run` on 960 training windows (about 0.8 s of simulation here, several of the ticker's intervals): the
+    simulation (k/960 sequences, tokens/s, ETA), and on stdout its tokens/s and wall time;
   - `task`: fine-tuning is shown with examples/s, and stdout says the simulation's tokens/s.
 """
 import json
@@ -80,13 +81,13 @@ def main():
     scenario = os.path.join(scratch, "many.json")
     with open(scenario, "w") as f:
         json.dump({"model": {"checkpoint": os.path.join(src, "models/wd-kjv-small.h5")},
-                   "input": {"corpus": "kjv", "split": "valid", "sequences": 192, "seq_len": 64,
+                   "input": {"corpus": "kjv", "split": "train", "sequences": 960, "seq_len": 64,
                              "data_dir": os.path.join(src, "data")},
                    "batch": 32}, f)
     out, err = run([wtasim, "run", scenario], lines)
-    if not re.search(r"progress: simulate: \d+% \d+/192 sequences, [\d.]+ tokens/s, ETA ", err):
+    if not re.search(r"progress: simulate: \d+% \d+/960 sequences, [\d.]+ tokens/s, ETA ", err):
         fail("simulating many sequences shows no progress:\n" + err)
-    if not re.search(r"simulation: 192 sequences, 12288 tokens in [\d.]+ s wall: \d+ tokens/s", out):
+    if not re.search(r"simulation: 960 sequences, 61440 tokens in [\d.]+ s wall: \d+ tokens/s", out):
         fail("run does not print the simulation's tokens/s:\n" + out)
 
     task = [wtasim, "task", os.path.join(src, "tests/data/tasks/scenarios/glue-sst2.json"), "--steps", "30",
