@@ -53,6 +53,63 @@ inline void lif_pow2_update(float* __restrict s, float* __restrict v, const floa
     }
 }
 
+#if defined(__AVX2__)
+// lif_pow2_update and the event scan of population::scan in one pass over N x C neurons: the same floats in
+// the same order, eight neurons at a time (a row's last C % 8 one by one) into a 64-neuron fired mask, whose
+// set bits then give the events (token then neuron order, value 1): work per event, not per neuron, on
+// the event lists. The dense spikes go to s unless s is null. Returns the number of events.
+inline std::size_t lif_pow2_events(float* s, float* v, const float* x, std::size_t N, std::size_t C, const lif_coeffs c,
+                                   events& ev) {
+    const std::size_t M = N * C;
+    ev.token.resize(M);
+    ev.neuron.resize(M);
+    ev.value.resize(M);
+    std::uint32_t* tok = ev.token.data();
+    std::uint32_t* neu = ev.neuron.data();
+    float* val = ev.value.data();
+    const __m256 rv = _mm256_set1_ps(1.0f / c.tau), reset = _mm256_set1_ps(c.v_reset), th = _mm256_set1_ps(c.v_th),
+                 one = _mm256_set1_ps(1.0f);
+    std::size_t k = 0;
+    for (std::size_t n = 0; n < N; ++n) {
+        for (std::size_t c0 = 0; c0 < C; c0 += 64) {
+            const std::size_t c1 = std::min(C, c0 + 64);
+            std::uint64_t fired = 0;
+            std::size_t cc = c0;
+            for (; cc + 8 <= c1; cc += 8) {
+                const std::size_t i = n * C + cc;
+                const __m256 vv = _mm256_loadu_ps(v + i), xv = _mm256_loadu_ps(x + i);
+                const __m256 h =
+                    c.decay_input ? _mm256_add_ps(vv, _mm256_mul_ps(_mm256_sub_ps(xv, _mm256_sub_ps(vv, reset)), rv))
+                                  : _mm256_add_ps(_mm256_sub_ps(vv, _mm256_mul_ps(_mm256_sub_ps(vv, reset), rv)), xv);
+                const __m256 f = _mm256_cmp_ps(h, th, _CMP_GE_OQ);
+                const __m256 spike = _mm256_and_ps(f, one);
+                _mm256_storeu_ps(v + i,
+                                 c.hard ? _mm256_blendv_ps(h, reset, f) : _mm256_sub_ps(h, _mm256_mul_ps(spike, th)));
+                if (s) _mm256_storeu_ps(s + i, spike);
+                fired |= std::uint64_t{static_cast<unsigned>(_mm256_movemask_ps(f))} << (cc - c0);
+            }
+            for (; cc < c1; ++cc) {
+                const std::size_t i = n * C + cc;
+                float spike;
+                lif_pow2_update(&spike, v + i, x + i, 1, c);
+                if (s) s[i] = spike;
+                fired |= std::uint64_t{spike != 0.0f} << (cc - c0);
+            }
+            for (; fired != 0; fired &= fired - 1) {
+                tok[k] = static_cast<std::uint32_t>(n);
+                neu[k] = static_cast<std::uint32_t>(c0 + static_cast<std::size_t>(std::countr_zero(fired)));
+                val[k] = 1.0f;
+                ++k;
+            }
+        }
+    }
+    ev.token.resize(k);
+    ev.neuron.resize(k);
+    ev.value.resize(k);
+    return k;
+}
+#endif
+
 // A neuron population of N x C neurons, stepped one time step at a time with exactly the float operations
 // of the trainer's multi-step kernels (neurons/lif.cpp, neurons/nilif.cpp).
 struct population {
@@ -71,6 +128,13 @@ struct population {
     // the reference keeps the division, so the equivalence tests compare the two
     bool reciprocal_exact = false;
 
+    // Room for N x C dense spikes that the caller does not want (per thread, kept between steps).
+    float* dense_scratch(std::size_t N) const {
+        thread_local std::vector<float> scratch;
+        if (scratch.size() < N * C) scratch.resize(N * C);
+        return scratch.data();
+    }
+
     void learned(const sim_neuron_constants& k) {
         tau_c = k.tau;
         v_th_c = k.v_th;
@@ -80,16 +144,30 @@ struct population {
         const float v0 = kind == neuron_kind::lif && lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
         state.assign(N * C, v0);
     }
-    // Integrates the currents x [N, C], fires; writes the dense spike values to s and the events to ev.
+    // Integrates the currents x [N, C], fires; writes the dense spike values to s (unless s is null) and the
+    // events to ev.
     // Two passes with the same float operations as one: the update, one loop per neuron kind without a
     // branch inside (so the compiler vectorises it), then a scan of the spikes that emits their events
     // (scan with AVX2; otherwise a loop that skips blocks of eight silent neurons). Event lists keep their
     // capacity from step to step. A recorded population takes the one-pass loop, which also writes the record.
     void step(float* s, events& ev, const float* x, std::size_t N) {
-        if (record) return step_recorded(s, ev, x, N);
+        if (record) return step_recorded(s ? s : dense_scratch(N), ev, x, N);
         ev.clear();
         const std::size_t M = N * C;
         float* v = state.data();
+#if defined(__AVX2__)
+        if (kind == neuron_kind::lif && tau_c.empty() && v_th_c.empty() && reciprocal_exact && power_of_two(lif.tau)) {
+            lif_coeffs k = lif_coeffs_of(lif);
+            k.v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+            const std::size_t fired = lif_pow2_events(s, v, x, N, C, k, ev);
+            stats->events += fired;
+            stats->active += fired;
+            stats->ops.add(op_class::nu, M);
+            stats->neurons += M;
+            return;
+        }
+#endif
+        if (!s) s = dense_scratch(N);
         if (kind == neuron_kind::nilif) {
             const nilif_coeffs k = nilif_coeffs_of(nilif);
             for (std::size_t i = 0; i < M; ++i) {

@@ -5,6 +5,7 @@
 #include "sim/sequence_state.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "attention/head_kernels.hpp"
 #include "core/backend_registry.hpp"
@@ -114,7 +115,7 @@ sequence_state::sequence_state(const sim_network& net, const std::vector<std::in
             pop->learned(learned[role++]);
             pop->reset(N);
         }
-        blocks.push_back(b);
+        blocks.push_back(std::move(b));
     }
     // the readout (docs/model.md §10): a final neuron of the block's kind, an NI-LIF one, or none ("residual")
     residual = cfg.readout == "residual";

@@ -36,61 +36,103 @@ struct event_span {
 // 1.05x slower on the D 256 model (docs/simulator.md), so a row's outputs are added whole.
 constexpr std::size_t group_rows = 1024;
 
-// Event i of span sp as a weight row of wt [in, out] and its value.
-scaled_row weight_row(const event_span& sp, std::size_t i, const float* wt, std::size_t out) {
-    return scaled_row{wt + static_cast<std::size_t>(sp.neuron[i]) * out, sp.value[i]};
-}
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));  // a weight vector, loaded unaligned
 
-// A linear's outputs y [R, out]: row r = 0 + its events' rows (spans[r], in input order) + bias, in one sweep.
-void linear_rows(float* y, const event_span* spans, std::size_t R, const float* wt, std::size_t out,
-                 const float* bias) {
-    for (std::size_t r = 0; r < R; ++r)
-        sum_rows(
-            y + r * out, out, spans[r].count, [&](std::size_t i) { return weight_row(spans[r], i, wt, out); }, bias);
+// Output rows y [R, out] from the events of spans[r per .. r per + per) (per = 1: a linear's row; per = T: the
+// head's row of a token, its steps in order), plus the bias when there is one: each output sums, from 0, its
+// events in order and then the bias, as the reference's row adds do. Tile by tile (net.tiles' layout,
+// sim/network.hpp): a row's 64 outputs stay in eight vector registers while its events' weight vectors
+// stream past, so an event costs eight loads and eight adds, and the tile's weights stay in cache over the
+// group's rows. Ones: binary events, whose 1 x w is w (no multiply).
+template <bool Ones>
+void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
+               std::size_t out, const float* bias) {
+    static_assert(weight_tile == 64, "eight accumulators of eight floats");
+    const std::size_t n_tiles = (out + weight_tile - 1) / weight_tile;
+    for (std::size_t t = 0; t < n_tiles; ++t) {
+        const std::size_t o0 = t * weight_tile, width = std::min(weight_tile, out - o0);
+        const float* wt = tiles + t * in * weight_tile;
+        float bt[weight_tile] = {};
+        if (bias) std::copy(bias + o0, bias + o0 + width, bt);
+        const v8u* bv = reinterpret_cast<const v8u*>(bt);
+        for (std::size_t r = 0; r < R; ++r) {
+            v8 a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{};
+            for (std::size_t s = r * per; s < (r + 1) * per; ++s) {
+                const event_span& sp = spans[s];
+                for (std::uint32_t i = 0; i < sp.count; ++i) {
+                    const v8u* w = reinterpret_cast<const v8u*>(wt + std::size_t{sp.neuron[i]} * weight_tile);
+                    if constexpr (Ones) {
+                        a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
+                        a4 += w[4], a5 += w[5], a6 += w[6], a7 += w[7];
+                    } else {
+                        const v8 v = v8{} + sp.value[i];
+                        a0 += v * w[0], a1 += v * w[1], a2 += v * w[2], a3 += v * w[3];
+                        a4 += v * w[4], a5 += v * w[5], a6 += v * w[6], a7 += v * w[7];
+                    }
+                }
+            }
+            if (bias) {
+                a0 += bv[0], a1 += bv[1], a2 += bv[2], a3 += bv[3];
+                a4 += bv[4], a5 += bv[5], a6 += bv[6], a7 += bv[7];
+            }
+            float* yr = y + r * out + o0;
+            if (width == weight_tile) {  // eight vector stores (a memcpy of the 256 bytes would be a call)
+                v8u* yv = reinterpret_cast<v8u*>(yr);
+                yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3, yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+            } else {
+                const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+                std::memcpy(yr, all, width * sizeof(float));
+            }
+        }
+    }
 }
-
-// The head's sums acc [R, out] += the rows of token r's events, its T spans spans[r T .. r T + T) in step order.
-void head_rows(float* acc, const event_span* spans, std::size_t R, std::size_t T, const float* wt, std::size_t out) {
-    for (std::size_t r = 0; r < R; ++r)
-        for (std::size_t s = r * T; s < (r + 1) * T; ++s)
-            add_rows(acc + r * out, out, spans[s].count,
-                     [&](std::size_t i) { return weight_row(spans[s], i, wt, out); });
+void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
+               std::size_t out, const float* bias, bool binary) {
+    if (binary) return tile_rows<true>(y, spans, R, per, tiles, in, out, bias);
+    tile_rows<false>(y, spans, R, per, tiles, in, out, bias);
 }
 
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
-// from 0 (the floats of add_rows on a zeroed row, with every input a row): four tokens x sixteen outputs in
-// registers, so each weight vector loaded serves four tokens; a sixteen-output panel of W (D x 64 bytes)
-// stays in L1 while all the tokens pass.
-void dense_head(float* y, const float* x, const float* w, std::size_t rows, std::size_t D, std::size_t O) {
-    typedef float v8 __attribute__((vector_size(32)));
-    auto scalar = [&](std::size_t n, std::size_t u) {
-        float acc = 0.0f;
-        for (std::size_t c = 0; c < D; ++c) acc += x[n * D + c] * w[c * O + u];
-        y[n * O + u] = acc;
-    };
-    std::size_t u0 = 0;
-    for (; u0 + 16 <= O; u0 += 16) {
-        std::size_t n0 = 0;
-        for (; n0 + 4 <= rows; n0 += 4) {
-            v8 a[4][2] = {};
-            const float* x0 = x + n0 * D;
-            for (std::size_t c = 0; c < D; ++c) {
-                v8 w0, w1;
-                std::memcpy(&w0, w + c * O + u0, sizeof w0);
-                std::memcpy(&w1, w + c * O + u0 + 8, sizeof w1);
-                for (std::size_t g = 0; g < 4; ++g) {
-                    const v8 xv = v8{} + x0[g * D + c];
-                    a[g][0] += xv * w0;
-                    a[g][1] += xv * w1;
-                }
-            }
-            for (std::size_t g = 0; g < 4; ++g) std::memcpy(y + (n0 + g) * O + u0, a[g], sizeof a[g]);
+// from 0 (the floats of add_rows on a zeroed row, with every input a row), in register panels of G tokens x
+// 8 V outputs: each weight vector loaded serves G tokens, and a panel's column of W (D x 32 V bytes) stays in
+// L1 while all the tokens pass. Six tokens x sixteen outputs (twelve accumulators) measured fastest here;
+// the last O % 16 outputs take an eight-wide panel, the last rows % 6 tokens one-token panels, and only
+// the last O % 8 outputs are scalar.
+template <std::size_t G, std::size_t V>
+void head_panel(float* y, const float* x, const float* w, std::size_t n0, std::size_t u0, std::size_t D,
+                std::size_t O) {
+    v8 a[G][V] = {};
+    const float* x0 = x + n0 * D;
+    for (std::size_t c = 0; c < D; ++c) {
+        v8 wv[V];
+        for (std::size_t q = 0; q < V; ++q) std::memcpy(&wv[q], w + c * O + u0 + 8 * q, sizeof(v8));
+        for (std::size_t g = 0; g < G; ++g) {
+            const float xc = x0[g * D + c];
+            const v8 xv = {xc, xc, xc, xc, xc, xc, xc, xc};  // a broadcast: x itself, as the reference's scalar
+            for (std::size_t q = 0; q < V; ++q) a[g][q] += xv * wv[q];
         }
-        for (; n0 < rows; ++n0)
-            for (std::size_t u = u0; u < u0 + 16; ++u) scalar(n0, u);
     }
+    for (std::size_t g = 0; g < G; ++g) std::memcpy(y + (n0 + g) * O + u0, a[g], sizeof a[g]);
+}
+template <std::size_t V>
+void head_column(float* y, const float* x, const float* w, std::size_t rows, std::size_t u0, std::size_t D,
+                 std::size_t O) {
+    constexpr std::size_t G = 6;
+    std::size_t n0 = 0;
+    for (; n0 + G <= rows; n0 += G) head_panel<G, V>(y, x, w, n0, u0, D, O);
+    for (; n0 < rows; ++n0) head_panel<1, V>(y, x, w, n0, u0, D, O);
+}
+void dense_head(float* y, const float* x, const float* w, std::size_t rows, std::size_t D, std::size_t O) {
+    std::size_t u0 = 0;
+    for (; u0 + 16 <= O; u0 += 16) head_column<2>(y, x, w, rows, u0, D, O);
+    if (u0 + 8 <= O) head_column<1>(y, x, w, rows, u0, D, O), u0 += 8;
     for (std::size_t n = 0; n < rows; ++n)
-        for (std::size_t u = u0; u < O; ++u) scalar(n, u);
+        for (std::size_t u = u0; u < O; ++u) {
+            float acc = 0.0f;
+            for (std::size_t c = 0; c < D; ++c) acc += x[n * D + c] * w[c * O + u];
+            y[n * O + u] = acc;
+        }
 }
 
 // One step of one sequence: its N rows of the group start at row0.
@@ -146,8 +188,9 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         pop.stats->step_events.push_back(pop.stats->events - events_before);
     };
 
-    std::vector<float> x(R * D), x1(R * D), cq(R * D), ck(R * D), cv(R * D), cf(R * F), spikes(n_max * std::max(D, F)),
-        v(n_max * D), o(n_max * D);
+    // every row of these is written before it is read, so they are not cleared
+    events::buffer<float> x(R * D), x1(R * D), cq(R * D), ck(R * D), cv(R * D), cf(R * F);
+    std::vector<float> v(n_max * D), o(n_max * D);
     for (const segment& g : segs) std::copy(st[g.seq].x0.begin(), st[g.seq].x0.end(), x.begin() + g.row0 * D);
     std::vector<events> ev(segs.size());
     events evq, evk, evv;
@@ -163,7 +206,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             });
     };
     auto linear = [&](float* y, const folded_linear& f, int levels, layer_stats* block_state::*layer, std::size_t l) {
-        linear_rows(y, spans.data(), R, f.wt.data(), f.out, f.bias.data());
+        tile_rows(y, spans.data(), R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), levels == 1);
         for (std::size_t k = 0; k < segs.size(); ++k) {
             op_counts c;
             c.add(op_class::ac, level_units(ev[k], levels) * f.out + segs[k].N * f.out);
@@ -174,7 +217,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     for (std::size_t l = 0; l < cfg.L; ++l) {
         const sim_block& w = net.blocks[l];
         for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].sn1, segs[k], spikes.data(), ev[k], x.data() + segs[k].row0 * D);
+            step(st[segs[k].seq].blocks[l].sn1, segs[k], nullptr, ev[k], x.data() + segs[k].row0 * D);
         index();
         linear(cq.data(), w.q, lv, &block_state::lq, l);
         linear(ck.data(), w.k, lv, &block_state::lk, l);
@@ -182,25 +225,26 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
             block_state& b = st[g.seq].blocks[l];
-            step(b.nq, g, spikes.data(), evq, cq.data() + g.row0 * D);
-            step(b.nk, g, spikes.data(), evk, ck.data() + g.row0 * D);
-            step(b.nv, g, v.data(), evv, cv.data() + g.row0 * D);
+            step(b.nq, g, nullptr, evq, cq.data() + g.row0 * D);
+            step(b.nk, g, nullptr, evk, ck.data() + g.row0 * D);
+            step(b.nv, g, single_winner ? nullptr : v.data(), evv,
+                 cv.data() + g.row0 * D);  // dense V: the general attention step only
             std::vector<std::int32_t>& wn = st[g.seq].r.winners;
             std::int32_t* winners = wn.empty() ? nullptr : wn.data() + ((l * T + g.t) * H) * g.N * kw;
             tally(g, *b.attn,
                   single_winner ? single_winner_step(o.data(), winners, winner, evq, evk, evv, g.N, cfg)
                                 : attention_step(o.data(), winners, scratch, evq, evk, evv, v.data(), g.N, cfg));
-            step(b.na, g, spikes.data(), ev[k], o.data());
+            step(b.na, g, nullptr, ev[k], o.data());
         }
         index();
         linear(cq.data(), w.o, 1, &block_state::lo, l);
         for (std::size_t i = 0; i < R * D; ++i) x1[i] = x[i] + cq[i];
         for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].sn2, segs[k], spikes.data(), ev[k], x1.data() + segs[k].row0 * D);
+            step(st[segs[k].seq].blocks[l].sn2, segs[k], nullptr, ev[k], x1.data() + segs[k].row0 * D);
         index();
         linear(cf.data(), w.fc1, lv, &block_state::l1, l);
         for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].snh, segs[k], spikes.data(), ev[k], cf.data() + segs[k].row0 * F);
+            step(st[segs[k].seq].blocks[l].snh, segs[k], nullptr, ev[k], cf.data() + segs[k].row0 * F);
         index();
         linear(cq.data(), w.fc2, lv, &block_state::l2, l);
         for (std::size_t i = 0; i < R * D; ++i) x[i] = x1[i] + cq[i];
@@ -212,8 +256,8 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     }
 
     // The head, over the group's tokens at once: head_acc [tokens, O], sequence after sequence.
-    std::vector<float> head_acc(tokens * O, 0.0f);
-    std::vector<std::size_t> token0(S + 1, 0);  // the first head row of each sequence
+    events::buffer<float> head_acc(tokens * O);  // every entry written by the head
+    std::vector<std::size_t> token0(S + 1, 0);   // the first head row of each sequence
     for (std::size_t s = 0; s < S; ++s) token0[s + 1] = token0[s] + seqs[s]->size();
     if (residual) {  // sum_t X per token, then a dense D x O product on it (all D inputs, in order)
         std::vector<float> x_sum(tokens * D, 0.0f);
@@ -229,7 +273,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     } else {  // one weight row per final event; a token's row takes its steps in order
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
-            step(st[g.seq].final_sn, g, spikes.data(), ev[k], x.data() + g.row0 * D);
+            step(st[g.seq].final_sn, g, nullptr, ev[k], x.data() + g.row0 * D);
             op_counts c;
             c.add(op_class::ac, level_units(ev[k], final_lv) * O);
             tally(g, *st[g.seq].head, c);
@@ -241,7 +285,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
                 spans[(token0[g.seq] + n) * T + g.t] = {ev[k].neuron.data() + b, ev[k].value.data() + b, to_u32(e - b)};
             });
         }
-        head_rows(head_acc.data(), spans.data(), tokens, T, net.head_wt.data(), O);
+        tile_rows(head_acc.data(), spans.data(), tokens, T, net.head_tiles.data(), D, O, nullptr, final_lv == 1);
     }
     std::vector<sim_result> out;
     out.reserve(S);

@@ -1,12 +1,26 @@
 // Folding a checkpoint for the event-driven engine (sim/network.hpp).
 #include "sim/network.hpp"
 
+#include <algorithm>
+
 #include "attention/batchnorm.hpp"
 #include "attention/linear.hpp"
 #include "core/error.hpp"
 #include "model/weights.hpp"
 
 namespace wtasim {
+
+std::vector<float> weight_tiles(const float* wt, std::size_t in, std::size_t out) {
+    const std::size_t tiles = (out + weight_tile - 1) / weight_tile;
+    std::vector<float> p(tiles * in * weight_tile, 0.0f);
+    for (std::size_t t = 0; t < tiles; ++t) {
+        const std::size_t o0 = t * weight_tile, width = std::min(weight_tile, out - o0);
+        for (std::size_t j = 0; j < in; ++j)
+            std::copy(wt + j * out + o0, wt + j * out + o0 + width, p.data() + (t * in + j) * weight_tile);
+    }
+    return p;
+}
+
 namespace {
 folded_linear fold(const checkpoint& c, const std::string& prefix, std::size_t in, std::size_t out,
                    const std::string& origin) {
@@ -15,10 +29,11 @@ folded_linear fold(const checkpoint& c, const std::string& prefix, std::size_t i
     const auto& b = checkpoint_tensor(c, weight_group::params, prefix + ".bn.bias", {out}, origin);
     const auto& rm = checkpoint_tensor(c, weight_group::buffers, prefix + ".bn.running_mean", {out}, origin);
     const auto& rv = checkpoint_tensor(c, weight_group::buffers, prefix + ".bn.running_var", {out}, origin);
-    folded_linear f{in, out, std::vector<float>(in * out), std::vector<float>(out)};
+    folded_linear f{in, out, std::vector<float>(in * out), std::vector<float>(out), {}};
     std::vector<float> w_folded(in * out);
     batchnorm_fold(w_folded.data(), f.bias.data(), w.data(), g.data(), b.data(), rm.data(), rv.data(), out, in);
     transpose(f.wt.data(), w_folded.data(), out, in);
+    f.tiles = weight_tiles(f.wt.data(), in, out);
     return f;
 }
 
@@ -89,6 +104,7 @@ sim_network sim_network::from_checkpoint(const checkpoint& c, const std::string&
     const auto& hw = checkpoint_tensor(c, weight_group::params, head + ".weight", {O, D}, origin);
     n.head_wt.resize(D * O);
     transpose(n.head_wt.data(), hw.data(), O, D);
+    n.head_tiles = weight_tiles(n.head_wt.data(), D, O);
     n.head_b = checkpoint_tensor(c, weight_group::params, head + ".bias", {O}, origin).values();
     n.head_outputs = O;
     n.pooled = n.task_head && n.cfg.task_readout == "sequence";

@@ -15,9 +15,16 @@ namespace wtasim {
 
 struct folded_linear {
     std::size_t in = 0, out = 0;
-    std::vector<float> wt;    // [in, out]
-    std::vector<float> bias;  // [out]
+    std::vector<float> wt;     // [in, out]
+    std::vector<float> bias;   // [out]
+    std::vector<float> tiles;  // wt in output tiles (weight_tiles), for the cpu engine
 };
+
+// Output tiles of a transposed weight wt [in, out] for the cpu engine's register-tiled row sums
+// (sim/layer_major.cpp): [ceil(out / weight_tile)][in][weight_tile], the last tile padded with zeros, so that
+// one tile's weights (in x 256 bytes) are contiguous and stay in cache while a group's events stream past.
+constexpr std::size_t weight_tile = 64;
+std::vector<float> weight_tiles(const float* wt, std::size_t in, std::size_t out);
 
 // The learned constants of one LIF population (docs/model.md §10 learnable neurons): tau = 1 + exp(-w) and
 // v_th per channel, [C] each; empty: the config's scalar.
@@ -37,6 +44,7 @@ struct sim_network {
     std::vector<sim_block> blocks;
     sim_neuron_constants final_neuron;
     std::vector<float> head_wt, head_b;  // [D, O] (the 1/T mean stays a division, as in the trainer), [O]
+    std::vector<float> head_tiles;       // head_wt in output tiles (weight_tiles)
     // The head the engine runs: the LM head (O = V, per token) or the checkpoint's task head (O = its outputs;
     // pooled = sequence readout: the mean over tokens comes before the bias, one output row per sequence).
     std::size_t head_outputs = 0;

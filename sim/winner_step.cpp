@@ -29,6 +29,31 @@ std::uint32_t common(const std::uint64_t* a, const std::uint64_t* b, std::size_t
     return n;
 }
 
+// The candidates j = j_end - 1 .. 0 of a causal query at distances without a recency bonus (each scores its
+// raw coincidences): the first of the highest score in that order, and the sum of the scores. Integer
+// arithmetic only; the caller takes the winner if its score beats the best of the nearer candidates, which
+// is where the one-by-one scan (keep a candidate only if strictly higher) ends too.
+struct far_best {
+    std::uint32_t score;
+    std::size_t j;
+    std::uint64_t sum;
+};
+template <bool OneWord>
+far_best far_candidates(const std::uint64_t* qi, const std::uint64_t* kh, std::size_t j_end, std::size_t words) {
+    auto score = [&](std::size_t j) {
+        if constexpr (OneWord) return static_cast<std::uint32_t>(std::popcount(qi[0] & kh[j]));
+        return common(qi, kh + j * words, words);
+    };
+    far_best b{score(j_end - 1), j_end - 1, 0};
+    b.sum = b.score;
+    for (std::size_t j = j_end - 1; j-- > 0;) {
+        const std::uint32_t raw = score(j);
+        b.sum += raw;
+        if (raw > b.score) b.score = raw, b.j = j;
+    }
+    return b;
+}
+
 }  // namespace
 
 bool single_winner_applies(const model_config& cfg) {
@@ -62,7 +87,14 @@ op_counts single_winner_step(float* o, std::int32_t* winners, winner_scratch& s,
                 if (c > best) best = c, best_j = j;
             };
             if (ac.causal) {
-                for (std::size_t j = i + 1; j-- > 0;) visit(j, i - j);
+                const std::size_t near = std::min(i + 1, ac.bias_len);  // distances 0 .. near - 1 have a bonus
+                for (std::size_t d = 0; d < near; ++d) visit(i - d, d);
+                if (near <= i) {
+                    const far_best f = words == 1 ? far_candidates<true>(qi, kh, i + 1 - near, words)
+                                                  : far_candidates<false>(qi, kh, i + 1 - near, words);
+                    coincidences += f.sum;
+                    if (static_cast<float>(f.score) > best) best = static_cast<float>(f.score), best_j = f.j;
+                }
                 candidates += i + 1;
             } else {
                 visit(i, 0);

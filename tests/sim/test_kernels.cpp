@@ -338,5 +338,36 @@ TEST_CASE("kernels: the cpu engine's LIF update with a power-of-two tau equals l
                     CHECK(std::memcmp(v.data(), v_ref.data(), M * 4) == 0);
                     CHECK(s == s_ref);
                 }
+#if defined(__AVX2__)
+                // the fused update and event scan, over rows of C neurons (tails of C % 8 and C % 64, several
+                // 64-neuron words per row), with and without the dense spikes: the same membranes and spikes,
+                // and the spikes' events in token then neuron order
+                for (std::size_t C : {5u, 64u, 67u, 136u}) {
+                    CAPTURE(C);
+                    const std::size_t N = M / C, NC = N * C;
+                    std::vector<float> ve = v0, vn = v0, se(NC), vr = v0, sr(NC);
+                    events ev, evn;
+                    for (int step = 0; step < 3; ++step) {
+                        const std::size_t fired = lif_pow2_events(se.data(), ve.data(), x.data(), N, C, k, ev);
+                        CHECK(lif_pow2_events(nullptr, vn.data(), x.data(), N, C, k, evn) == fired);
+                        lif_pow2_update(sr.data(), vr.data(), x.data(), NC, k);
+                        CHECK(std::memcmp(ve.data(), vr.data(), NC * 4) == 0);
+                        CHECK(std::memcmp(vn.data(), vr.data(), NC * 4) == 0);
+                        CHECK(se == sr);
+                        events expect;
+                        for (std::size_t i = 0; i < NC; ++i)
+                            if (sr[i] != 0.0f) {
+                                expect.token.push_back(std::uint32_t(i / C));
+                                expect.neuron.push_back(std::uint32_t(i % C));
+                                expect.value.push_back(sr[i]);
+                            }
+                        CHECK(fired == expect.token.size());
+                        CHECK(ev.token == expect.token);
+                        CHECK(ev.neuron == expect.neuron);
+                        CHECK(ev.value == expect.value);
+                        CHECK(evn.neuron == expect.neuron);
+                    }
+                }
+#endif
             }
 }
