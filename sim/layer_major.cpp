@@ -32,8 +32,7 @@ struct event_span {
 
 // Rows (tokens x steps) per group: enough that each weight row, once read, serves many event rows from the
 // core's cache, few enough that a layer's activations ([rows, F] floats) stay within the last-level cache.
-// Blocking the weights further (256 outputs x 128 inputs per block, the rows of the group per block) measured
-// 1.05x slower on the D 256 model (docs/simulator.md), so a row's outputs are added whole.
+// 256 or 2048 rows measured 1.12x and 1.04x slower on the D 256 model (docs/simulator.md).
 constexpr std::size_t group_rows = 1024;
 
 typedef float v8 __attribute__((vector_size(32)));

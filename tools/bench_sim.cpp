@@ -6,6 +6,7 @@
 // statistics; Debian's PyTorch on OpenBLAS with the CPU's best kernels, the same thread count), run from here
 // so that every ratio is taken in one run ("—" when /usr/bin/python3 has no torch).
 // Usage: bench_sim [checkpoint=models/wd-kjv-small.h5] [sequences=16] [seq_len=64] [repeats=3]
+//                  [thresholds=0.75,1,1.5,2] (the LIF thresholds of the sweep, comma-separated)
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -91,7 +92,21 @@ int main(int argc, char** argv) {
                     path.c_str(), B, N, repeats);
         std::printf("%7s %5s %8s %12s %14s %10s %12s %10s %10s %12s\n", "threads", "v_th", "rate", "sim tok/s",
                     "trainer tok/s", "sim/train", "torch tok/s", "sim/torch", "AC/s", "AC bw");
-        const std::vector<float> thresholds = {0.75f, 1.0f, 1.5f, 2.0f};
+        std::vector<float> thresholds = {0.75f, 1.0f, 1.5f, 2.0f};
+        if (argc > 5) {
+            thresholds.clear();
+            for (const char* p = argv[5]; *p;) {
+                char* end = nullptr;
+                const float v = std::strtof(p, &end);
+                if (end == p || v <= 0.0f || (*end && *end != ',')) {
+                    std::fprintf(stderr, "bench_sim: thresholds '%s': expected positive numbers, comma-separated\n",
+                                 argv[5]);
+                    return 1;
+                }
+                thresholds.push_back(v);
+                p = *end ? end + 1 : end;
+            }
+        }
         for (std::size_t threads : {1u, 2u}) {
             const std::vector<double> torch = torch_tokens_per_s(path, flat, B, N, threads, thresholds, repeats);
             thread_limit limit(threads);
