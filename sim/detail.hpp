@@ -54,10 +54,35 @@ inline void lif_pow2_update(float* __restrict s, float* __restrict v, const floa
 }
 
 #if defined(__AVX2__)
-// lif_pow2_update and the event scan of population::scan in one pass over N x C neurons: the same floats in
-// the same order, eight neurons at a time (a row's last C % 8 one by one) into a 64-neuron fired mask, whose
-// set bits then give the events (token then neuron order, value 1): work per event, not per neuron, on
-// the event lists. The dense spikes go to s unless s is null. Returns the number of events.
+// lif_pow2_update on eight neurons at once, in AVX2: the same floats in the same order. lanes(v, x, s) updates
+// the membranes v[0 .. 8) with the currents x, writes the spikes to s unless s is null, and returns the
+// fired lanes as a mask (bit i: neuron i).
+struct lif_pow2_lanes {
+    __m256 r, reset, th, one;
+    bool decay_input, hard;
+    explicit lif_pow2_lanes(const lif_coeffs& c)
+        : r(_mm256_set1_ps(1.0f / c.tau)),
+          reset(_mm256_set1_ps(c.v_reset)),
+          th(_mm256_set1_ps(c.v_th)),
+          one(_mm256_set1_ps(1.0f)),
+          decay_input(c.decay_input),
+          hard(c.hard) {}
+    unsigned operator()(float* v, __m256 x, float* s) const {
+        const __m256 vv = _mm256_loadu_ps(v);
+        const __m256 h = decay_input ? _mm256_add_ps(vv, _mm256_mul_ps(_mm256_sub_ps(x, _mm256_sub_ps(vv, reset)), r))
+                                     : _mm256_add_ps(_mm256_sub_ps(vv, _mm256_mul_ps(_mm256_sub_ps(vv, reset), r)), x);
+        const __m256 f = _mm256_cmp_ps(h, th, _CMP_GE_OQ);
+        const __m256 spike = _mm256_and_ps(f, one);
+        _mm256_storeu_ps(v, hard ? _mm256_blendv_ps(h, reset, f) : _mm256_sub_ps(h, _mm256_mul_ps(spike, th)));
+        if (s) _mm256_storeu_ps(s, spike);
+        return static_cast<unsigned>(_mm256_movemask_ps(f));
+    }
+};
+
+// lif_pow2_update and the event scan of population::scan in one pass over N x C neurons: eight neurons at a
+// time (a row's last C % 8 one by one) into a 64-neuron fired mask, whose set bits then give the events
+// (token then neuron order, value 1): work per event, not per neuron, on the event lists. The dense spikes
+// go to s unless s is null. Returns the number of events.
 inline std::size_t lif_pow2_events(float* s, float* v, const float* x, std::size_t N, std::size_t C, const lif_coeffs c,
                                    events& ev) {
     const std::size_t M = N * C;
@@ -67,8 +92,7 @@ inline std::size_t lif_pow2_events(float* s, float* v, const float* x, std::size
     std::uint32_t* tok = ev.token.data();
     std::uint32_t* neu = ev.neuron.data();
     float* val = ev.value.data();
-    const __m256 rv = _mm256_set1_ps(1.0f / c.tau), reset = _mm256_set1_ps(c.v_reset), th = _mm256_set1_ps(c.v_th),
-                 one = _mm256_set1_ps(1.0f);
+    const lif_pow2_lanes lanes(c);
     std::size_t k = 0;
     for (std::size_t n = 0; n < N; ++n) {
         for (std::size_t c0 = 0; c0 < C; c0 += 64) {
@@ -77,16 +101,7 @@ inline std::size_t lif_pow2_events(float* s, float* v, const float* x, std::size
             std::size_t cc = c0;
             for (; cc + 8 <= c1; cc += 8) {
                 const std::size_t i = n * C + cc;
-                const __m256 vv = _mm256_loadu_ps(v + i), xv = _mm256_loadu_ps(x + i);
-                const __m256 h =
-                    c.decay_input ? _mm256_add_ps(vv, _mm256_mul_ps(_mm256_sub_ps(xv, _mm256_sub_ps(vv, reset)), rv))
-                                  : _mm256_add_ps(_mm256_sub_ps(vv, _mm256_mul_ps(_mm256_sub_ps(vv, reset), rv)), xv);
-                const __m256 f = _mm256_cmp_ps(h, th, _CMP_GE_OQ);
-                const __m256 spike = _mm256_and_ps(f, one);
-                _mm256_storeu_ps(v + i,
-                                 c.hard ? _mm256_blendv_ps(h, reset, f) : _mm256_sub_ps(h, _mm256_mul_ps(spike, th)));
-                if (s) _mm256_storeu_ps(s + i, spike);
-                fired |= std::uint64_t{static_cast<unsigned>(_mm256_movemask_ps(f))} << (cc - c0);
+                fired |= std::uint64_t{lanes(v + i, _mm256_loadu_ps(x + i), s ? s + i : nullptr)} << (cc - c0);
             }
             for (; cc < c1; ++cc) {
                 const std::size_t i = n * C + cc;
@@ -128,6 +143,29 @@ struct population {
     // the reference keeps the division, so the equivalence tests compare the two
     bool reciprocal_exact = false;
 
+    // Whether step() takes lif_pow2_events (and the cpu engine may fuse this population into its linear);
+    // its coefficients.
+    bool pow2_lif() const {
+#if defined(__AVX2__)
+        return kind == neuron_kind::lif && tau_c.empty() && v_th_c.empty() && reciprocal_exact &&
+               power_of_two(lif.tau) && !record;
+#else
+        return false;
+#endif
+    }
+    lif_coeffs coeffs() const {
+        lif_coeffs k = lif_coeffs_of(lif);
+        k.v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
+        return k;
+    }
+    // The counts of a step whose events were found elsewhere (the cpu engine's fused linear): as step().
+    void count_step(std::size_t N, std::size_t fired) {
+        stats->events += fired;
+        stats->active += fired;
+        stats->ops.add(op_class::nu, N * C);
+        stats->neurons += N * C;
+    }
+
     // Room for N x C dense spikes that the caller does not want (per thread, kept between steps).
     float* dense_scratch(std::size_t N) const {
         thread_local std::vector<float> scratch;
@@ -156,16 +194,7 @@ struct population {
         const std::size_t M = N * C;
         float* v = state.data();
 #if defined(__AVX2__)
-        if (kind == neuron_kind::lif && tau_c.empty() && v_th_c.empty() && reciprocal_exact && power_of_two(lif.tau)) {
-            lif_coeffs k = lif_coeffs_of(lif);
-            k.v_reset = lif.reset == reset_mode::hard ? lif.v_reset : 0.0f;
-            const std::size_t fired = lif_pow2_events(s, v, x, N, C, k, ev);
-            stats->events += fired;
-            stats->active += fired;
-            stats->ops.add(op_class::nu, M);
-            stats->neurons += M;
-            return;
-        }
+        if (pow2_lif()) return count_step(N, lif_pow2_events(s, v, x, N, C, coeffs(), ev));
 #endif
         if (!s) s = dense_scratch(N);
         if (kind == neuron_kind::nilif) {

@@ -12,6 +12,8 @@
 #include "sim/layer_major.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 #include <deque>
 
@@ -38,15 +40,16 @@ constexpr std::size_t group_rows = 1024;
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));  // a weight vector, loaded unaligned
 
-// Output rows y [R, out] from the events of spans[r per .. r per + per) (per = 1: a linear's row; per = T: the
+// The sums of output rows from the events of spans[r per .. r per + per) (per = 1: a linear's row; per = T: the
 // head's row of a token, its steps in order), plus the bias when there is one: each output sums, from 0, its
 // events in order and then the bias, as the reference's row adds do. Tile by tile (net.tiles' layout,
 // sim/network.hpp): a row's 64 outputs stay in eight vector registers while its events' weight vectors
 // stream past, so an event costs eight loads and eight adds, and the tile's weights stay in cache over the
-// group's rows. Ones: binary events, whose 1 x w is w (no multiply).
-template <bool Ones>
-void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
-               std::size_t out, const float* bias) {
+// group's rows. Each row's tile goes to sink(r, t, width, a0 .. a7). Ones: binary events, whose 1 x w is w
+// (no multiply).
+template <bool Ones, class Sink>
+void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
+               std::size_t out, const float* bias, Sink&& sink) {
     static_assert(weight_tile == 64, "eight accumulators of eight floats");
     const std::size_t n_tiles = (out + weight_tile - 1) / weight_tile;
     for (std::size_t t = 0; t < n_tiles; ++t) {
@@ -75,22 +78,59 @@ void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per
                 a0 += bv[0], a1 += bv[1], a2 += bv[2], a3 += bv[3];
                 a4 += bv[4], a5 += bv[5], a6 += bv[6], a7 += bv[7];
             }
-            float* yr = y + r * out + o0;
-            if (width == weight_tile) {  // eight vector stores (a memcpy of the 256 bytes would be a call)
+            sink(r, t, width, a0, a1, a2, a3, a4, a5, a6, a7);
+        }
+    }
+}
+
+// Output rows y [R, out]: tile_sums stored.
+template <bool Ones>
+void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
+               std::size_t out, const float* bias) {
+    tile_sums<Ones>(
+        spans, R, per, tiles, in, out, bias,
+        [&](std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6, v8 a7) {
+            float* yr = y + r * out + t * weight_tile;
+            if (width == weight_tile) {  // eight vector stores (a memcpy of 256 bytes would be a call)
                 v8u* yv = reinterpret_cast<v8u*>(yr);
-                yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3, yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+                yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
+                yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
             } else {
                 const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
                 std::memcpy(yr, all, width * sizeof(float));
             }
-        }
-    }
+        });
 }
 void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
                std::size_t out, const float* bias, bool binary) {
     if (binary) return tile_rows<true>(y, spans, R, per, tiles, in, out, bias);
     tile_rows<false>(y, spans, R, per, tiles, in, out, bias);
 }
+
+#if defined(__AVX2__)
+// A linear's rows (out a multiple of 64) straight into the LIF population that they feed: each row's tile of
+// 64 currents, summed by tile_sums, steps the row's 64 membranes (membrane[r] + 64 t) at once with
+// lif_pow2_lanes, the floats of storing the currents and stepping the population on them, so the currents
+// never reach memory; the fired lanes go to fired[r * out / 64 + t]. A sequence's rows come in step order,
+// so each neuron still steps in step order.
+void tile_rows_lif(const event_span* spans, std::size_t R, const folded_linear& f, bool binary, float* const* membrane,
+                   const lif_coeffs& c, std::uint64_t* fired) {
+    const lif_pow2_lanes lanes(c);
+    const std::size_t n_tiles = f.out / weight_tile;
+    auto sink = [&](std::size_t r, std::size_t t, std::size_t, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6, v8 a7) {
+        float* v = membrane[r] + t * weight_tile;
+        const std::uint64_t m0 = lanes(v, a0, nullptr), m1 = lanes(v + 8, a1, nullptr), m2 = lanes(v + 16, a2, nullptr),
+                            m3 = lanes(v + 24, a3, nullptr), m4 = lanes(v + 32, a4, nullptr),
+                            m5 = lanes(v + 40, a5, nullptr), m6 = lanes(v + 48, a6, nullptr),
+                            m7 = lanes(v + 56, a7, nullptr);
+        fired[r * n_tiles + t] = m0 | m1 << 8 | m2 << 16 | m3 << 24 | m4 << 32 | m5 << 40 | m6 << 48 | m7 << 56;
+    };
+    if (binary)
+        tile_sums<true>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), sink);
+    else
+        tile_sums<false>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), sink);
+}
+#endif
 
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
 // from 0 (the floats of add_rows on a zeroed row, with every input a row), in register panels of G tokens x
@@ -176,15 +216,19 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         ls.ops += c;
         st[g.seq].r.per_step[g.t] += c;
     };
-    auto step = [&](population& pop, const segment& g, float* s, events& ev, const float* x) {
+    // a population's step of segment g (run by `stepping`), its counts also to the step
+    auto account = [&](population& pop, const segment& g, auto&& stepping) {
         const op_counts before = pop.stats->ops;
         const std::uint64_t events_before = pop.stats->events;
         pop.t = to_u32(g.t);
-        pop.step(s, ev, x, g.N);
+        stepping();
         op_counts added = pop.stats->ops;
         for (std::size_t c = 0; c < n_op_classes; ++c) added.n[c] -= before.n[c];
         st[g.seq].r.per_step[g.t] += added;
         pop.stats->step_events.push_back(pop.stats->events - events_before);
+    };
+    auto step = [&](population& pop, const segment& g, float* s, events& ev, const float* x) {
+        account(pop, g, [&] { pop.step(s, ev, x, g.N); });
     };
 
     // every row of these is written before it is read, so they are not cleared
@@ -193,6 +237,8 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     for (const segment& g : segs) std::copy(st[g.seq].x0.begin(), st[g.seq].x0.end(), x.begin() + g.row0 * D);
     std::vector<events> ev(segs.size());
     events evq, evk, evv;
+    std::array<std::vector<events>, 3> qkv;  // Q, K, V events per segment when fused with their linears
+    for (auto& q : qkv) q.resize(segs.size());
     attention_scratch scratch;
     winner_scratch winner;
     const bool single_winner = single_winner_applies(cfg);
@@ -204,13 +250,60 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
                 spans[segs[k].row0 + n] = {ev[k].neuron.data() + b, ev[k].value.data() + b, to_u32(e - b)};
             });
     };
-    auto linear = [&](float* y, const folded_linear& f, int levels, layer_stats* block_state::*layer, std::size_t l) {
-        tile_rows(y, spans.data(), R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), levels == 1);
+    auto count_linear = [&](const folded_linear& f, int levels, layer_stats* block_state::*layer, std::size_t l) {
         for (std::size_t k = 0; k < segs.size(); ++k) {
             op_counts c;
             c.add(op_class::ac, level_units(ev[k], levels) * f.out + segs[k].N * f.out);
             tally(segs[k], *(st[segs[k].seq].blocks[l].*layer), c);
         }
+    };
+    auto linear = [&](float* y, const folded_linear& f, int levels, layer_stats* block_state::*layer, std::size_t l) {
+        tile_rows(y, spans.data(), R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), levels == 1);
+        count_linear(f, levels, layer, l);
+    };
+    // Whether the linear f can be fused with the LIF population `pop` it feeds (tile_rows_lif): whole tiles,
+    // and the population on lif_pow2_events' path (the same for every sequence: one config).
+    auto fusable = [&](const folded_linear& f, population block_state::*pop, std::size_t l) {
+#if defined(__AVX2__)
+        return f.out % weight_tile == 0 && (st.front().blocks[l].*pop).pow2_lif();
+#else
+        (void)f, (void)pop, (void)l;
+        return false;
+#endif
+    };
+    // The fused linear and population: its events per segment go to out (which may be ev: the spans are read
+    // before), and its counts where the two separate steps put them.
+    std::vector<float*> membrane;
+    std::vector<std::uint64_t> fired;
+    auto linear_lif = [&](const folded_linear& f, int levels, layer_stats* block_state::*layer,
+                          population block_state::*pop, std::size_t l, std::vector<events>& out) {
+#if defined(__AVX2__)
+        const std::size_t n_tiles = f.out / weight_tile;
+        membrane.resize(R);
+        for (const segment& g : segs)
+            for (std::size_t n = 0; n < g.N; ++n)
+                membrane[g.row0 + n] = (st[g.seq].blocks[l].*pop).state.data() + n * f.out;
+        fired.resize(R * n_tiles);
+        tile_rows_lif(spans.data(), R, f, levels == 1, membrane.data(), (st.front().blocks[l].*pop).coeffs(),
+                      fired.data());
+        count_linear(f, levels, layer, l);
+        for (std::size_t k = 0; k < segs.size(); ++k) {
+            const segment& g = segs[k];
+            events& e = out[k];
+            e.clear();
+            for (std::size_t n = 0; n < g.N; ++n)
+                for (std::size_t t = 0; t < n_tiles; ++t)
+                    for (std::uint64_t m = fired[(g.row0 + n) * n_tiles + t]; m != 0; m &= m - 1) {
+                        e.token.push_back(to_u32(n));
+                        e.neuron.push_back(to_u32(t * weight_tile + static_cast<std::size_t>(std::countr_zero(m))));
+                        e.value.push_back(1.0f);
+                    }
+            population& p = st[g.seq].blocks[l].*pop;
+            account(p, g, [&] { p.count_step(g.N, e.token.size()); });
+        }
+#else
+        (void)f, (void)levels, (void)layer, (void)pop, (void)l, (void)out;
+#endif
     };
 
     for (std::size_t l = 0; l < cfg.L; ++l) {
@@ -218,21 +311,34 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         for (std::size_t k = 0; k < segs.size(); ++k)
             step(st[segs[k].seq].blocks[l].sn1, segs[k], nullptr, ev[k], x.data() + segs[k].row0 * D);
         index();
-        linear(cq.data(), w.q, lv, &block_state::lq, l);
-        linear(ck.data(), w.k, lv, &block_state::lk, l);
-        linear(cv.data(), w.v, lv, &block_state::lv, l);
+        // Q, K and V fused with their neurons where that applies (single winner: no dense V needed), all at once
+        const bool fused = single_winner && fusable(w.q, &block_state::nq, l) && fusable(w.k, &block_state::nk, l) &&
+                           fusable(w.v, &block_state::nv, l);
+        if (fused) {
+            linear_lif(w.q, lv, &block_state::lq, &block_state::nq, l, qkv[0]);
+            linear_lif(w.k, lv, &block_state::lk, &block_state::nk, l, qkv[1]);
+            linear_lif(w.v, lv, &block_state::lv, &block_state::nv, l, qkv[2]);
+        }
+        if (!fused) {
+            linear(cq.data(), w.q, lv, &block_state::lq, l);
+            linear(ck.data(), w.k, lv, &block_state::lk, l);
+            linear(cv.data(), w.v, lv, &block_state::lv, l);
+        }
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
             block_state& b = st[g.seq].blocks[l];
-            step(b.nq, g, nullptr, evq, cq.data() + g.row0 * D);
-            step(b.nk, g, nullptr, evk, ck.data() + g.row0 * D);
-            step(b.nv, g, single_winner ? nullptr : v.data(), evv,
-                 cv.data() + g.row0 * D);  // dense V: the general attention step only
+            events &eq = fused ? qkv[0][k] : evq, &ek = fused ? qkv[1][k] : evk, &ev_v = fused ? qkv[2][k] : evv;
+            if (!fused) {
+                step(b.nq, g, nullptr, eq, cq.data() + g.row0 * D);
+                step(b.nk, g, nullptr, ek, ck.data() + g.row0 * D);
+                step(b.nv, g, single_winner ? nullptr : v.data(), ev_v,
+                     cv.data() + g.row0 * D);  // dense V: the general attention step only
+            }
             std::vector<std::int32_t>& wn = st[g.seq].r.winners;
             std::int32_t* winners = wn.empty() ? nullptr : wn.data() + ((l * T + g.t) * H) * g.N * kw;
             tally(g, *b.attn,
-                  single_winner ? single_winner_step(o.data(), winners, winner, evq, evk, evv, g.N, cfg)
-                                : attention_step(o.data(), winners, scratch, evq, evk, evv, v.data(), g.N, cfg));
+                  single_winner ? single_winner_step(o.data(), winners, winner, eq, ek, ev_v, g.N, cfg)
+                                : attention_step(o.data(), winners, scratch, eq, ek, ev_v, v.data(), g.N, cfg));
             step(b.na, g, nullptr, ev[k], o.data());
         }
         index();
@@ -241,9 +347,13 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         for (std::size_t k = 0; k < segs.size(); ++k)
             step(st[segs[k].seq].blocks[l].sn2, segs[k], nullptr, ev[k], x1.data() + segs[k].row0 * D);
         index();
-        linear(cf.data(), w.fc1, lv, &block_state::l1, l);
-        for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].snh, segs[k], nullptr, ev[k], cf.data() + segs[k].row0 * F);
+        if (fusable(w.fc1, &block_state::snh, l)) {
+            linear_lif(w.fc1, lv, &block_state::l1, &block_state::snh, l, ev);
+        } else {
+            linear(cf.data(), w.fc1, lv, &block_state::l1, l);
+            for (std::size_t k = 0; k < segs.size(); ++k)
+                step(st[segs[k].seq].blocks[l].snh, segs[k], nullptr, ev[k], cf.data() + segs[k].row0 * F);
+        }
         index();
         linear(cq.data(), w.fc2, lv, &block_state::l2, l);
         for (std::size_t i = 0; i < R * D; ++i) x[i] = x1[i] + cq[i];
