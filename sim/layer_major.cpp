@@ -236,8 +236,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     std::vector<float> v(n_max * D), o(n_max * D);
     for (const segment& g : segs) std::copy(st[g.seq].x0.begin(), st[g.seq].x0.end(), x.begin() + g.row0 * D);
     std::vector<events> ev(segs.size());
-    events evq, evk, evv;
-    std::array<std::vector<events>, 3> qkv;  // Q, K, V events per segment when fused with their linears
+    std::array<std::vector<events>, 3> qkv;  // Q, K, V events per segment
     for (auto& q : qkv) q.resize(segs.size());
     attention_scratch scratch;
     winner_scratch winner;
@@ -318,8 +317,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             linear_lif(w.q, lv, &block_state::lq, &block_state::nq, l, qkv[0]);
             linear_lif(w.k, lv, &block_state::lk, &block_state::nk, l, qkv[1]);
             linear_lif(w.v, lv, &block_state::lv, &block_state::nv, l, qkv[2]);
-        }
-        if (!fused) {
+        } else {
             linear(cq.data(), w.q, lv, &block_state::lq, l);
             linear(ck.data(), w.k, lv, &block_state::lk, l);
             linear(cv.data(), w.v, lv, &block_state::lv, l);
@@ -327,7 +325,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
             block_state& b = st[g.seq].blocks[l];
-            events &eq = fused ? qkv[0][k] : evq, &ek = fused ? qkv[1][k] : evk, &ev_v = fused ? qkv[2][k] : evv;
+            events &eq = qkv[0][k], &ek = qkv[1][k], &ev_v = qkv[2][k];
             if (!fused) {
                 step(b.nq, g, nullptr, eq, cq.data() + g.row0 * D);
                 step(b.nk, g, nullptr, ek, ck.data() + g.row0 * D);
