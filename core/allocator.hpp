@@ -44,4 +44,25 @@ struct default_init_allocator : std::allocator<T> {
     }
 };
 
+// An allocator whose blocks start on an Align-byte boundary (a cache line for 64): a vector load that starts
+// at a multiple of its width then never straddles two lines (glibc's malloc aligns to 16 bytes only, and a
+// 32-byte load from a 16-byte offset splits every other line).
+template <class T, std::size_t Align>
+struct aligned_allocator {
+    using value_type = T;
+    template <class U>
+    struct rebind {
+        using other = aligned_allocator<U, Align>;
+    };
+    aligned_allocator() noexcept = default;
+    template <class U>
+    aligned_allocator(const aligned_allocator<U, Align>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{Align})); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{Align}); }
+    template <class U>
+    bool operator==(const aligned_allocator<U, Align>&) const noexcept {
+        return true;
+    }
+};
+
 }  // namespace wtasim

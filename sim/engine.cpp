@@ -79,7 +79,7 @@ op_counts attention_step(float* o, std::int32_t* winners, attention_scratch& s, 
 }
 
 sequence_state::sequence_state(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record,
-                               bool membranes) {
+                               bool membranes, bool states) {
     const model_config& cfg = net.cfg;
     const std::size_t N = tokens.size(), D = cfg.D, F = cfg.F;
     const block_config& bc = cfg.block;
@@ -113,7 +113,7 @@ sequence_state::sequence_state(const sim_network& net, const std::vector<std::in
         std::size_t role = 0;
         for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) {
             pop->learned(learned[role++]);
-            pop->reset(N);
+            if (states) pop->reset(N);
         }
         blocks.push_back(std::move(b));
     }
@@ -122,7 +122,7 @@ sequence_state::sequence_state(const sim_network& net, const std::vector<std::in
     final_kind = cfg.readout == "levels" ? neuron_kind::nilif : bc.neuron;
     final_sn = {final_kind, bc.lif, bc.nilif, D, {}, residual ? nullptr : layer("sn_final")};
     final_sn.learned(net.final_neuron);
-    final_sn.reset(N);
+    if (states) final_sn.reset(N);
     for (auto& b : blocks)
         for (population* pop : {&b.sn1, &b.nq, &b.nk, &b.nv, &b.na, &b.sn2, &b.snh}) populations.push_back(pop);
     if (!residual) populations.push_back(&final_sn);

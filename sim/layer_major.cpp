@@ -16,6 +16,8 @@
 #include <bit>
 #include <cstring>
 #include <deque>
+#include <memory>
+#include <optional>
 
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
@@ -45,11 +47,11 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));  // a weight vec
 // events in order and then the bias, as the reference's row adds do. Tile by tile (net.tiles' layout,
 // sim/network.hpp): a row's 64 outputs stay in eight vector registers while its events' weight vectors
 // stream past, so an event costs eight loads and eight adds, and the tile's weights stay in cache over the
-// group's rows. Each row's tile goes to sink(r, t, width, a0 .. a7). Ones: binary events, whose 1 x w is w
-// (no multiply).
+// group's rows. The rows come in the order order[0 .. R) (null: 0 .. R - 1); the i-th row r of a tile goes to
+// sink(i, r, t, width, a0 .. a7). Ones: binary events, whose 1 x w is w (no multiply).
 template <bool Ones, class Sink>
 void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
-               std::size_t out, const float* bias, Sink&& sink) {
+               std::size_t out, const float* bias, const std::uint32_t* order, Sink&& sink) {
     static_assert(weight_tile == 64, "eight accumulators of eight floats");
     const std::size_t n_tiles = (out + weight_tile - 1) / weight_tile;
     for (std::size_t t = 0; t < n_tiles; ++t) {
@@ -58,17 +60,18 @@ void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const fl
         float bt[weight_tile] = {};
         if (bias) std::copy(bias + o0, bias + o0 + width, bt);
         const v8u* bv = reinterpret_cast<const v8u*>(bt);
-        for (std::size_t r = 0; r < R; ++r) {
+        for (std::size_t i = 0; i < R; ++i) {
+            const std::size_t r = order ? order[i] : i;
             v8 a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{};
             for (std::size_t s = r * per; s < (r + 1) * per; ++s) {
                 const event_span& sp = spans[s];
-                for (std::uint32_t i = 0; i < sp.count; ++i) {
-                    const v8u* w = reinterpret_cast<const v8u*>(wt + std::size_t{sp.neuron[i]} * weight_tile);
+                for (std::uint32_t e = 0; e < sp.count; ++e) {
+                    const v8u* w = reinterpret_cast<const v8u*>(wt + std::size_t{sp.neuron[e]} * weight_tile);
                     if constexpr (Ones) {
                         a0 += w[0], a1 += w[1], a2 += w[2], a3 += w[3];
                         a4 += w[4], a5 += w[5], a6 += w[6], a7 += w[7];
                     } else {
-                        const v8 v = v8{} + sp.value[i];
+                        const v8 v = v8{} + sp.value[e];
                         a0 += v * w[0], a1 += v * w[1], a2 += v * w[2], a3 += v * w[3];
                         a4 += v * w[4], a5 += v * w[5], a6 += v * w[6], a7 += v * w[7];
                     }
@@ -78,7 +81,7 @@ void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const fl
                 a0 += bv[0], a1 += bv[1], a2 += bv[2], a3 += bv[3];
                 a4 += bv[4], a5 += bv[5], a6 += bv[6], a7 += bv[7];
             }
-            sink(r, t, width, a0, a1, a2, a3, a4, a5, a6, a7);
+            sink(i, r, t, width, a0, a1, a2, a3, a4, a5, a6, a7);
         }
     }
 }
@@ -87,19 +90,19 @@ void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const fl
 template <bool Ones>
 void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
                std::size_t out, const float* bias) {
-    tile_sums<Ones>(
-        spans, R, per, tiles, in, out, bias,
-        [&](std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6, v8 a7) {
-            float* yr = y + r * out + t * weight_tile;
-            if (width == weight_tile) {  // eight vector stores (a memcpy of 256 bytes would be a call)
-                v8u* yv = reinterpret_cast<v8u*>(yr);
-                yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
-                yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
-            } else {
-                const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-                std::memcpy(yr, all, width * sizeof(float));
-            }
-        });
+    tile_sums<Ones>(spans, R, per, tiles, in, out, bias, nullptr,
+                    [&](std::size_t, std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4,
+                        v8 a5, v8 a6, v8 a7) {
+                        float* yr = y + r * out + t * weight_tile;
+                        if (width == weight_tile) {  // eight vector stores (a memcpy of 256 bytes would be a call)
+                            v8u* yv = reinterpret_cast<v8u*>(yr);
+                            yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
+                            yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+                        } else {
+                            const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+                            std::memcpy(yr, all, width * sizeof(float));
+                        }
+                    });
 }
 void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
                std::size_t out, const float* bias, bool binary) {
@@ -108,29 +111,82 @@ void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per
 }
 
 #if defined(__AVX2__)
-// A linear's rows (out a multiple of 64) straight into the LIF population that they feed: each row's tile of
-// 64 currents, summed by tile_sums, steps the row's 64 membranes (membrane[r] + 64 t) at once with
-// lif_pow2_lanes, the floats of storing the currents and stepping the population on them, so the currents
-// never reach memory; the fired lanes go to fired[r * out / 64 + t]. A sequence's rows come in step order,
-// so each neuron still steps in step order.
-void tile_rows_lif(const event_span* spans, std::size_t R, const folded_linear& f, bool binary, float* const* membrane,
-                   const lif_coeffs& c, std::uint64_t* fired) {
-    const lif_pow2_lanes lanes(c);
-    const std::size_t n_tiles = f.out / weight_tile;
-    auto sink = [&](std::size_t r, std::size_t t, std::size_t, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6, v8 a7) {
-        float* v = membrane[r] + t * weight_tile;
+// The LIF population that a linear's rows feed (out a multiple of 64), stepped on each row's tile of 64 inputs
+// at once with lif_pow2_lanes, the floats of stepping it on those inputs stored. The rows come token by token
+// (each token's T rows in step order: i % T == 0 starts a token), so a token's 64 membranes of a tile live in
+// v for its T steps, from the population's initial value: a membrane lives T steps of one token, and neither
+// the population's state nor its inputs touch memory. The fired lanes go to fired[r * out / 64 + t].
+struct tile_lif {
+    lif_pow2_lanes lanes;
+    float v0;
+    std::size_t T, n_tiles;
+    std::uint64_t* fired;
+    alignas(32) float v[weight_tile];
+    tile_lif(const lif_coeffs& c, std::size_t T_, std::size_t out, std::uint64_t* fired_)
+        : lanes(c), v0(c.v_reset), T(T_), n_tiles(out / weight_tile), fired(fired_) {}
+    void operator()(std::size_t i, std::size_t r, std::size_t t, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6,
+                    v8 a7) {
+        if (i % T == 0) std::fill(v, v + weight_tile, v0);
         const std::uint64_t m0 = lanes(v, a0, nullptr), m1 = lanes(v + 8, a1, nullptr), m2 = lanes(v + 16, a2, nullptr),
                             m3 = lanes(v + 24, a3, nullptr), m4 = lanes(v + 32, a4, nullptr),
                             m5 = lanes(v + 40, a5, nullptr), m6 = lanes(v + 48, a6, nullptr),
                             m7 = lanes(v + 56, a7, nullptr);
         fired[r * n_tiles + t] = m0 | m1 << 8 | m2 << 16 | m3 << 24 | m4 << 32 | m5 << 40 | m6 << 48 | m7 << 56;
-    };
+    }
+};
+
+// A linear's rows (out a multiple of 64) straight into the LIF population that they feed (tile_lif), so the
+// currents never reach memory; order: the rows token by token.
+void tile_rows_lif(const event_span* spans, std::size_t R, const folded_linear& f, bool binary,
+                   const std::uint32_t* order, std::size_t T, const lif_coeffs& c, std::uint64_t* fired) {
+    tile_lif lif(c, T, f.out, fired);
+    auto sink = [&](std::size_t i, std::size_t r, std::size_t t, std::size_t, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5,
+                    v8 a6, v8 a7) { lif(i, r, t, a0, a1, a2, a3, a4, a5, a6, a7); };
     if (binary)
-        tile_sums<true>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), sink);
+        tile_sums<true>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), order, sink);
     else
-        tile_sums<false>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), sink);
+        tile_sums<false>(spans, R, 1, f.tiles.data(), f.in, f.out, f.bias.data(), order, sink);
 }
 #endif
+
+// A residual add on a linear's rows: y [R, out] = base + the rows (tile_sums; the floats of storing the rows
+// and adding them to base after, without the store). With c (AVX2 only, out a multiple of 64; order: the
+// rows token by token), the LIF population that y feeds steps on each tile at once as well (tile_lif), its
+// fired lanes to fired.
+template <bool Ones>
+void tile_rows_residual(float* y, const float* base, const event_span* spans, std::size_t R, const folded_linear& f,
+                        const std::uint32_t* order, std::size_t T, const lif_coeffs* c, std::uint64_t* fired) {
+    const std::size_t out = f.out;
+#if defined(__AVX2__)
+    std::optional<tile_lif> lif;
+    if (c) lif.emplace(*c, T, out, fired);
+#else
+    (void)T, (void)c, (void)fired;
+#endif
+    tile_sums<Ones>(spans, R, 1, f.tiles.data(), f.in, out, f.bias.data(), order,
+                    [&](std::size_t i, std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3,
+                        v8 a4, v8 a5, v8 a6, v8 a7) {
+                        const std::size_t at = r * out + t * weight_tile;
+                        if (width == weight_tile) {
+                            const v8u* b = reinterpret_cast<const v8u*>(base + at);
+                            a0 = b[0] + a0, a1 = b[1] + a1, a2 = b[2] + a2, a3 = b[3] + a3;
+                            a4 = b[4] + a4, a5 = b[5] + a5, a6 = b[6] + a6, a7 = b[7] + a7;
+                            v8u* yv = reinterpret_cast<v8u*>(y + at);
+                            yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
+                            yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+#if defined(__AVX2__)
+                            if (lif) (*lif)(i, r, t, a0, a1, a2, a3, a4, a5, a6, a7);
+#else
+                (void)i;
+#endif
+                        } else {
+                            float all[weight_tile];
+                            const v8 sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+                            std::memcpy(all, sums, sizeof all);
+                            for (std::size_t u = 0; u < width; ++u) y[at + u] = base[at + u] + all[u];
+                        }
+                    });
+}
 
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
 // from 0 (the floats of add_rows on a zeroed row, with every input a row), in register panels of G tokens x
@@ -183,6 +239,46 @@ std::uint32_t to_u32(std::size_t v) {
     return static_cast<std::uint32_t>(v);
 }
 
+// A group's buffers. Each thread keeps one from group to group (workspace_lease), so that the buffers of a
+// group (some MB: [rows, D] floats, the head's [tokens, O]) are not mapped afresh, page fault after page fault,
+// for every group.
+struct workspace {
+    events::buffer<float> x, x1, cq, ck, cv, cf, head_acc;
+    std::vector<float> v, o, x_sum;
+    std::vector<events> ev;
+    std::array<std::vector<events>, 3> qkv;
+    std::vector<event_span> spans;
+    std::vector<std::uint64_t> fired;
+    std::vector<std::uint32_t> token_major;
+    attention_scratch scratch;
+    winner_scratch winner;
+};
+// The thread's workspace, or a workspace of its own for a call that finds it taken (a call nested in
+// another on the same thread).
+class workspace_lease {
+public:
+    workspace_lease() {
+        if (busy_)
+            own_ = std::make_unique<workspace>();
+        else
+            busy_ = taken_ = true;
+    }
+    ~workspace_lease() {
+        if (taken_) busy_ = false;
+    }
+    workspace_lease(const workspace_lease&) = delete;
+    workspace_lease& operator=(const workspace_lease&) = delete;
+    workspace& get() { return own_ ? *own_ : kept_; }
+
+private:
+    static thread_local workspace kept_;
+    static thread_local bool busy_;
+    std::unique_ptr<workspace> own_;
+    bool taken_ = false;
+};
+thread_local workspace workspace_lease::kept_;
+thread_local bool workspace_lease::busy_ = false;
+
 }  // namespace
 
 std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::vector<std::int32_t>* const* seqs,
@@ -196,7 +292,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     std::size_t R = 0, n_max = 0, tokens = 0;
     for (std::size_t s = 0; s < S; ++s) {
         check_sequence(cfg, *seqs[s]);
-        st.emplace_back(net, *seqs[s], record, membranes);
+        st.emplace_back(net, *seqs[s], record, membranes, false);  // membranes allocated as they are stepped
         for (population* pop : st.back().populations) pop->reciprocal_exact = true;
         st.back().final_sn.reciprocal_exact = true;
         st.back().r.per_step.assign(T, {});
@@ -228,20 +324,26 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         pop.stats->step_events.push_back(pop.stats->events - events_before);
     };
     auto step = [&](population& pop, const segment& g, float* s, events& ev, const float* x) {
+        if (pop.state.empty()) pop.reset(g.N);
         account(pop, g, [&] { pop.step(s, ev, x, g.N); });
     };
 
-    // every row of these is written before it is read, so they are not cleared
-    events::buffer<float> x(R * D), x1(R * D), cq(R * D), ck(R * D), cv(R * D), cf(R * F);
-    std::vector<float> v(n_max * D), o(n_max * D);
+    // The thread's buffers (workspace_of). Every row of x .. cf and head_acc is written before it is read, so
+    // they are not cleared; cq .. cf are sized where an unfused step needs them.
+    workspace_lease lease;
+    workspace& ws = lease.get();
+    auto &x = ws.x, &x1 = ws.x1, &cq = ws.cq, &ck = ws.ck, &cv = ws.cv, &cf = ws.cf;
+    auto &v = ws.v, &o = ws.o;
+    x.resize(R * D), x1.resize(R * D), v.resize(n_max * D), o.resize(n_max * D);
     for (const segment& g : segs) std::copy(st[g.seq].x0.begin(), st[g.seq].x0.end(), x.begin() + g.row0 * D);
-    std::vector<events> ev(segs.size());
-    std::array<std::vector<events>, 3> qkv;  // Q, K, V events per segment
+    std::vector<events>& ev = ws.ev;
+    ev.resize(segs.size());
+    std::array<std::vector<events>, 3>& qkv = ws.qkv;  // Q, K, V events per segment
     for (auto& q : qkv) q.resize(segs.size());
-    attention_scratch scratch;
-    winner_scratch winner;
+    attention_scratch& scratch = ws.scratch;
+    winner_scratch& winner = ws.winner;
     const bool single_winner = single_winner_applies(cfg);
-    std::vector<event_span> spans;
+    std::vector<event_span>& spans = ws.spans;
     auto index = [&] {  // spans[row]: the row's events in ev
         spans.assign(R, {nullptr, nullptr, 0});
         for (std::size_t k = 0; k < segs.size(); ++k)
@@ -272,20 +374,16 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     };
     // The fused linear and population: its events per segment go to out (which may be ev: the spans are read
     // before), and its counts where the two separate steps put them.
-    std::vector<float*> membrane;
-    std::vector<std::uint64_t> fired;
-    auto linear_lif = [&](const folded_linear& f, int levels, layer_stats* block_state::*layer,
-                          population block_state::*pop, std::size_t l, std::vector<events>& out) {
-#if defined(__AVX2__)
-        const std::size_t n_tiles = f.out / weight_tile;
-        membrane.resize(R);
-        for (const segment& g : segs)
-            for (std::size_t n = 0; n < g.N; ++n)
-                membrane[g.row0 + n] = (st[g.seq].blocks[l].*pop).state.data() + n * f.out;
-        fired.resize(R * n_tiles);
-        tile_rows_lif(spans.data(), R, f, levels == 1, membrane.data(), (st.front().blocks[l].*pop).coeffs(),
-                      fired.data());
-        count_linear(f, levels, layer, l);
+    std::vector<std::uint32_t>& token_major = ws.token_major;  // the rows token by token, each token's T steps
+    token_major.clear();
+    for (std::size_t s = 0, k = 0; s < S; ++s, k += T)
+        for (std::size_t n = 0; n < segs[k].N; ++n)
+            for (std::size_t t = 0; t < T; ++t) token_major.push_back(to_u32(segs[k + t].row0 + n));
+    std::vector<std::uint64_t>& fired = ws.fired;
+    // The events of a population stepped inside a linear's pass (tile_lif), per segment from the fired masks
+    // into out, and its counts where its own step puts them.
+    auto fired_events = [&](std::size_t n_tiles, population block_state::*pop, std::size_t l,
+                            std::vector<events>& out) {
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
             events& e = out[k];
@@ -300,15 +398,45 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             population& p = st[g.seq].blocks[l].*pop;
             account(p, g, [&] { p.count_step(g.N, e.token.size()); });
         }
+    };
+    auto linear_lif = [&](const folded_linear& f, int levels, layer_stats* block_state::*layer,
+                          population block_state::*pop, std::size_t l, std::vector<events>& out) {
+#if defined(__AVX2__)
+        fired.resize(R * (f.out / weight_tile));
+        tile_rows_lif(spans.data(), R, f, levels == 1, token_major.data(), T, (st.front().blocks[l].*pop).coeffs(),
+                      fired.data());
+        count_linear(f, levels, layer, l);
+        fired_events(f.out / weight_tile, pop, l, out);
 #else
         (void)f, (void)levels, (void)layer, (void)pop, (void)l, (void)out;
 #endif
     };
+    // y = base + the linear f (block l), and with `fuse` the population pop of block lp, which y feeds, stepped
+    // in the same pass (its events to ev: the spans are read before).
+    auto residual_linear = [&](float* y, const float* base, const folded_linear& f, int levels,
+                               layer_stats* block_state::*layer, std::size_t l, population block_state::*pop,
+                               std::size_t lp, bool fuse) {
+        lif_coeffs c{};
+        if (fuse) {
+            c = (st.front().blocks[lp].*pop).coeffs();
+            fired.resize(R * (f.out / weight_tile));
+        }
+        if (levels == 1)
+            tile_rows_residual<true>(y, base, spans.data(), R, f, token_major.data(), T, fuse ? &c : nullptr,
+                                     fired.data());
+        else
+            tile_rows_residual<false>(y, base, spans.data(), R, f, token_major.data(), T, fuse ? &c : nullptr,
+                                      fired.data());
+        count_linear(f, levels, layer, l);
+        if (fuse) fired_events(f.out / weight_tile, pop, lp, ev);
+    };
 
+    bool sn1_stepped = false;  // block l's sn1 stepped in block l - 1's fc2 pass
     for (std::size_t l = 0; l < cfg.L; ++l) {
         const sim_block& w = net.blocks[l];
-        for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].sn1, segs[k], nullptr, ev[k], x.data() + segs[k].row0 * D);
+        if (!sn1_stepped)
+            for (std::size_t k = 0; k < segs.size(); ++k)
+                step(st[segs[k].seq].blocks[l].sn1, segs[k], nullptr, ev[k], x.data() + segs[k].row0 * D);
         index();
         // Q, K and V fused with their neurons where that applies (single winner: no dense V needed), all at once
         const bool fused = single_winner && fusable(w.q, &block_state::nq, l) && fusable(w.k, &block_state::nk, l) &&
@@ -318,6 +446,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             linear_lif(w.k, lv, &block_state::lk, &block_state::nk, l, qkv[1]);
             linear_lif(w.v, lv, &block_state::lv, &block_state::nv, l, qkv[2]);
         } else {
+            cq.resize(R * D), ck.resize(R * D), cv.resize(R * D);
             linear(cq.data(), w.q, lv, &block_state::lq, l);
             linear(ck.data(), w.k, lv, &block_state::lk, l);
             linear(cv.data(), w.v, lv, &block_state::lv, l);
@@ -340,21 +469,25 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             step(b.na, g, nullptr, ev[k], o.data());
         }
         index();
-        linear(cq.data(), w.o, 1, &block_state::lo, l);
-        for (std::size_t i = 0; i < R * D; ++i) x1[i] = x[i] + cq[i];
-        for (std::size_t k = 0; k < segs.size(); ++k)
-            step(st[segs[k].seq].blocks[l].sn2, segs[k], nullptr, ev[k], x1.data() + segs[k].row0 * D);
+        // X1 = X + o(...), with sn2 on X1 in the same pass where it can be fused
+        const bool sn2_fused = fusable(w.o, &block_state::sn2, l);
+        residual_linear(x1.data(), x.data(), w.o, 1, &block_state::lo, l, &block_state::sn2, l, sn2_fused);
+        if (!sn2_fused)
+            for (std::size_t k = 0; k < segs.size(); ++k)
+                step(st[segs[k].seq].blocks[l].sn2, segs[k], nullptr, ev[k], x1.data() + segs[k].row0 * D);
         index();
         if (fusable(w.fc1, &block_state::snh, l)) {
             linear_lif(w.fc1, lv, &block_state::l1, &block_state::snh, l, ev);
         } else {
+            cf.resize(R * F);
             linear(cf.data(), w.fc1, lv, &block_state::l1, l);
             for (std::size_t k = 0; k < segs.size(); ++k)
                 step(st[segs[k].seq].blocks[l].snh, segs[k], nullptr, ev[k], cf.data() + segs[k].row0 * F);
         }
         index();
-        linear(cq.data(), w.fc2, lv, &block_state::l2, l);
-        for (std::size_t i = 0; i < R * D; ++i) x[i] = x1[i] + cq[i];
+        // X = X1 + fc2(...), with the next block's sn1 on X in the same pass where it can be fused
+        sn1_stepped = l + 1 < cfg.L && fusable(w.fc2, &block_state::sn1, l + 1);
+        residual_linear(x.data(), x1.data(), w.fc2, lv, &block_state::l2, l, &block_state::sn1, l + 1, sn1_stepped);
         for (const segment& g : segs) {
             op_counts c;
             c.add(op_class::ac, 2 * g.N * D);
@@ -363,11 +496,13 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
     }
 
     // The head, over the group's tokens at once: head_acc [tokens, O], sequence after sequence.
-    events::buffer<float> head_acc(tokens * O);  // every entry written by the head
-    std::vector<std::size_t> token0(S + 1, 0);   // the first head row of each sequence
+    events::buffer<float>& head_acc = ws.head_acc;  // every entry written by the head
+    head_acc.resize(tokens * O);
+    std::vector<std::size_t> token0(S + 1, 0);  // the first head row of each sequence
     for (std::size_t s = 0; s < S; ++s) token0[s + 1] = token0[s] + seqs[s]->size();
     if (residual) {  // sum_t X per token, then a dense D x O product on it (all D inputs, in order)
-        std::vector<float> x_sum(tokens * D, 0.0f);
+        std::vector<float>& x_sum = ws.x_sum;
+        x_sum.assign(tokens * D, 0.0f);
         for (const segment& g : segs) {
             float* xs = x_sum.data() + token0[g.seq] * D;
             const float* xt = x.data() + g.row0 * D;

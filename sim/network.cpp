@@ -10,9 +10,9 @@
 
 namespace wtasim {
 
-std::vector<float> weight_tiles(const float* wt, std::size_t in, std::size_t out) {
+tile_buffer weight_tiles(const float* wt, std::size_t in, std::size_t out) {
     const std::size_t tiles = (out + weight_tile - 1) / weight_tile;
-    std::vector<float> p(tiles * in * weight_tile, 0.0f);
+    tile_buffer p(tiles * in * weight_tile, 0.0f);
     for (std::size_t t = 0; t < tiles; ++t) {
         const std::size_t o0 = t * weight_tile, width = std::min(weight_tile, out - o0);
         for (std::size_t j = 0; j < in; ++j)

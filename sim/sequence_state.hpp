@@ -30,7 +30,10 @@ struct sequence_state {
     neuron_kind final_kind;  // of final_sn
     std::vector<float> x0;   // [N, D] E[token] + P[n] (counted once, in embed)
 
-    sequence_state(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes);
+    // states false: the populations' membranes are left unallocated (the cpu engine allocates those it steps
+    // itself, and its fused linears keep theirs in registers)
+    sequence_state(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes,
+                   bool states = true);
     sequence_state(const sequence_state&) = delete;
     sequence_state& operator=(const sequence_state&) = delete;
 };
