@@ -7,12 +7,16 @@
 // so that every ratio is taken in one run ("—" when /usr/bin/python3 has no torch).
 // Usage: bench_sim [checkpoint=models/wd-kjv-small.h5] [sequences=16] [seq_len=64] [repeats=3]
 //                  [thresholds=0.75,1,1.5,2] (the LIF thresholds of the sweep, comma-separated)
+//                  [threads=1,2] [sim] ("sim": the simulator's columns only, without the trainer and PyTorch)
+// 'AC/token' is the simulation's accumulates per token: what halving the events saves depends on which
+// events go, since an event costs its fan-out (an sn1 spike feeds 3 D + F ACs, an sn_h spike D).
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -90,25 +94,32 @@ int main(int argc, char** argv) {
             }
         std::printf("simulator vs trainer evaluation forward: %s, %zu sequences x %zu tokens, best of %d\n",
                     path.c_str(), B, N, repeats);
-        std::printf("%7s %5s %8s %12s %14s %10s %12s %10s %10s %12s\n", "threads", "v_th", "rate", "sim tok/s",
-                    "trainer tok/s", "sim/train", "torch tok/s", "sim/torch", "AC/s", "AC bw");
-        std::vector<float> thresholds = {0.75f, 1.0f, 1.5f, 2.0f};
-        if (argc > 5) {
-            thresholds.clear();
-            for (const char* p = argv[5]; *p;) {
+        std::printf("%7s %5s %8s %10s %12s %14s %10s %12s %10s %12s %10s\n", "threads", "v_th", "rate", "AC/token",
+                    "sim tok/s", "trainer tok/s", "sim/train", "torch tok/s", "sim/torch", "AC/s", "AC bw");
+        // a comma-separated list of positive numbers (argument i), or `fallback` when it is not given
+        auto list = [&](int i, std::vector<float> fallback) {
+            if (argc <= i) return fallback;
+            std::vector<float> out;
+            for (const char* p = argv[i]; *p;) {
                 char* end = nullptr;
                 const float v = std::strtof(p, &end);
-                if (end == p || v <= 0.0f || (*end && *end != ',')) {
-                    std::fprintf(stderr, "bench_sim: thresholds '%s': expected positive numbers, comma-separated\n",
-                                 argv[5]);
-                    return 1;
-                }
-                thresholds.push_back(v);
+                if (end == p || v <= 0.0f || (*end && *end != ','))
+                    throw std::runtime_error(std::string("argument ") + std::to_string(i) + " '" + argv[i] +
+                                             "': expected positive numbers, comma-separated");
+                out.push_back(v);
                 p = *end ? end + 1 : end;
             }
-        }
-        for (std::size_t threads : {1u, 2u}) {
-            const std::vector<double> torch = torch_tokens_per_s(path, flat, B, N, threads, thresholds, repeats);
+            return out;
+        };
+        const std::vector<float> thresholds = list(5, {0.75f, 1.0f, 1.5f, 2.0f});
+        const std::vector<float> thread_counts = list(6, {1.0f, 2.0f});
+        const bool sim_only = argc > 7 && std::string(argv[7]) == "sim";
+        if (argc > 7 && !sim_only) throw std::runtime_error(std::string("argument 7 '") + argv[7] + "': expected sim");
+        for (const float tc : thread_counts) {
+            const auto threads = static_cast<std::size_t>(tc);
+            const std::vector<double> torch = sim_only
+                                                  ? std::vector<double>(thresholds.size(), 0.0)
+                                                  : torch_tokens_per_s(path, flat, B, N, threads, thresholds, repeats);
             thread_limit limit(threads);
             const double bw = copy_bytes_per_s(2);
             for (std::size_t vi = 0; vi < thresholds.size(); ++vi) {
@@ -126,22 +137,29 @@ int main(int argc, char** argv) {
                     acs += r.total[op_class::ac];
                     for (const auto& l : r.layers) events += l.events, neurons += l.neurons;
                 }
-                language_model m(cfg);
-                for (auto& p : m.parameters()) *p.value = ck.params.at(p.name);
-                for (auto& b : m.buffers()) *b.value = ck.buffers.at(b.name);
-                std::vector<float> logits(B * N * cfg.vocab);
-                const double train_s =
-                    bench::best_seconds(repeats, [&] { m.forward(logits.data(), flat.data(), B, N, {}, false); });
+                double train_s = 0.0;
+                if (!sim_only) {
+                    language_model m(cfg);
+                    for (auto& p : m.parameters()) *p.value = ck.params.at(p.name);
+                    for (auto& b : m.buffers()) *b.value = ck.buffers.at(b.name);
+                    std::vector<float> logits(B * N * cfg.vocab);
+                    train_s =
+                        bench::best_seconds(repeats, [&] { m.forward(logits.data(), flat.data(), B, N, {}, false); });
+                }
                 const double tok = double(B * N);
                 const double ac_per_s = double(acs) / sim_s;
-                char torch_col[32] = "—", ratio_col[32] = "—";
+                char torch_col[32] = "—", ratio_col[32] = "—", train_col[32] = "—", train_ratio[32] = "—";
                 if (torch[vi] > 0) {
                     std::snprintf(torch_col, sizeof torch_col, "%.0f", torch[vi]);
                     std::snprintf(ratio_col, sizeof ratio_col, "%.2f", tok / sim_s / torch[vi]);
                 }
-                std::printf("%7zu %5.2f %8.4f %12.0f %14.0f %10.2f %12s %10s %12.3e %10.3f\n", threads, double(v_th),
-                            double(events) / double(neurons), tok / sim_s, tok / train_s, train_s / sim_s, torch_col,
-                            ratio_col, ac_per_s, 4.0 * ac_per_s / bw);
+                if (train_s > 0) {
+                    std::snprintf(train_col, sizeof train_col, "%.0f", tok / train_s);
+                    std::snprintf(train_ratio, sizeof train_ratio, "%.2f", train_s / sim_s);
+                }
+                std::printf("%7zu %5.2f %8.4f %10.0f %12.0f %14s %10s %12s %10s %12.3e %10.3f\n", threads, double(v_th),
+                            double(events) / double(neurons), double(acs) / tok, tok / sim_s, train_col, train_ratio,
+                            torch_col, ratio_col, ac_per_s, 4.0 * ac_per_s / bw);
             }
         }
         rusage ru{};
