@@ -387,13 +387,17 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
             events& e = out[k];
-            e.clear();
+            const std::uint64_t* mask = fired.data() + g.row0 * n_tiles;
+            std::size_t count = 0;  // sized once, filled without a capacity check per event
+            for (std::size_t i = 0; i < g.N * n_tiles; ++i) count += static_cast<std::size_t>(std::popcount(mask[i]));
+            e.token.resize(count), e.neuron.resize(count), e.value.resize(count);
+            std::uint32_t *tok = e.token.data(), *neu = e.neuron.data();
+            std::fill(e.value.begin(), e.value.end(), 1.0f);
             for (std::size_t n = 0; n < g.N; ++n)
                 for (std::size_t t = 0; t < n_tiles; ++t)
-                    for (std::uint64_t m = fired[(g.row0 + n) * n_tiles + t]; m != 0; m &= m - 1) {
-                        e.token.push_back(to_u32(n));
-                        e.neuron.push_back(to_u32(t * weight_tile + static_cast<std::size_t>(std::countr_zero(m))));
-                        e.value.push_back(1.0f);
+                    for (std::uint64_t m = mask[n * n_tiles + t]; m != 0; m &= m - 1) {
+                        *tok++ = to_u32(n);
+                        *neu++ = to_u32(t * weight_tile + static_cast<std::size_t>(std::countr_zero(m)));
                     }
             population& p = st[g.seq].blocks[l].*pop;
             account(p, g, [&] { p.count_step(g.N, e.token.size()); });
