@@ -190,18 +190,22 @@ void tile_rows_residual(float* y, const float* base, const event_span* spans, st
 
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
 // from 0 (the floats of add_rows on a zeroed row, with every input a row), in register panels of G tokens x
-// 8 V outputs: each weight vector loaded serves G tokens, and a panel's column of W (D x 32 V bytes) stays in
-// L1 while all the tokens pass. Six tokens x sixteen outputs (twelve accumulators) measured fastest here;
-// the last O % 16 outputs take an eight-wide panel, the last rows % 6 tokens one-token panels, and only
-// the last O % 8 outputs are scalar.
+// 8 V outputs: each weight vector loaded serves G tokens. W comes as net.head_tiles ([O / 64][D][64],
+// sim/network.hpp), so a panel's column of W is D x 64 contiguous bytes in 256-byte steps (16 KiB in a few
+// pages, on cache lines), which stays in L1 and in the TLB while all the tokens pass; from the [D, O] matrix
+// the same column took one page per input (O x 4 bytes apart): on the D 256 model with no events the whole
+// simulation took 1.22x this version's time (docs/simulator.md).
+// Six tokens x sixteen outputs (twelve accumulators) measured fastest here; the last O % 16 outputs take an
+// eight-wide panel, the last rows % 6 tokens one-token panels, and only the last O % 8 outputs are scalar.
 template <std::size_t G, std::size_t V>
-void head_panel(float* y, const float* x, const float* w, std::size_t n0, std::size_t u0, std::size_t D,
+void head_panel(float* y, const float* x, const float* wt, std::size_t n0, std::size_t u0, std::size_t D,
                 std::size_t O) {
     v8 a[G][V] = {};
     const float* x0 = x + n0 * D;
+    const float* w = wt + (u0 / weight_tile) * D * weight_tile + u0 % weight_tile;  // W[c][u0 ..] = w[c 64 ..]
     for (std::size_t c = 0; c < D; ++c) {
         v8 wv[V];
-        for (std::size_t q = 0; q < V; ++q) std::memcpy(&wv[q], w + c * O + u0 + 8 * q, sizeof(v8));
+        for (std::size_t q = 0; q < V; ++q) std::memcpy(&wv[q], w + c * weight_tile + 8 * q, sizeof(v8));
         for (std::size_t g = 0; g < G; ++g) {
             const float xc = x0[g * D + c];
             const v8 xv = {xc, xc, xc, xc, xc, xc, xc, xc};  // a broadcast: x itself, as the reference's scalar
@@ -211,21 +215,23 @@ void head_panel(float* y, const float* x, const float* w, std::size_t n0, std::s
     for (std::size_t g = 0; g < G; ++g) std::memcpy(y + (n0 + g) * O + u0, a[g], sizeof a[g]);
 }
 template <std::size_t V>
-void head_column(float* y, const float* x, const float* w, std::size_t rows, std::size_t u0, std::size_t D,
+void head_column(float* y, const float* x, const float* wt, std::size_t rows, std::size_t u0, std::size_t D,
                  std::size_t O) {
     constexpr std::size_t G = 6;
     std::size_t n0 = 0;
-    for (; n0 + G <= rows; n0 += G) head_panel<G, V>(y, x, w, n0, u0, D, O);
-    for (; n0 < rows; ++n0) head_panel<1, V>(y, x, w, n0, u0, D, O);
+    for (; n0 + G <= rows; n0 += G) head_panel<G, V>(y, x, wt, n0, u0, D, O);
+    for (; n0 < rows; ++n0) head_panel<1, V>(y, x, wt, n0, u0, D, O);
 }
-void dense_head(float* y, const float* x, const float* w, std::size_t rows, std::size_t D, std::size_t O) {
+void dense_head(float* y, const float* x, const float* wt, std::size_t rows, std::size_t D, std::size_t O) {
+    static_assert(weight_tile % 16 == 0, "a panel's 8 or 16 outputs within one tile");
     std::size_t u0 = 0;
-    for (; u0 + 16 <= O; u0 += 16) head_column<2>(y, x, w, rows, u0, D, O);
-    if (u0 + 8 <= O) head_column<1>(y, x, w, rows, u0, D, O), u0 += 8;
+    for (; u0 + 16 <= O; u0 += 16) head_column<2>(y, x, wt, rows, u0, D, O);
+    if (u0 + 8 <= O) head_column<1>(y, x, wt, rows, u0, D, O), u0 += 8;
     for (std::size_t n = 0; n < rows; ++n)
         for (std::size_t u = u0; u < O; ++u) {
+            const float* w = wt + (u / weight_tile) * D * weight_tile + u % weight_tile;
             float acc = 0.0f;
-            for (std::size_t c = 0; c < D; ++c) acc += x[n * D + c] * w[c * O + u];
+            for (std::size_t c = 0; c < D; ++c) acc += x[n * D + c] * w[c * weight_tile];
             y[n * O + u] = acc;
         }
 }
@@ -515,7 +521,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             c.add(op_class::ac, g.N * D);
             tally(g, *st[g.seq].head, c);
         }
-        dense_head(head_acc.data(), x_sum.data(), net.head_wt.data(), tokens, D, O);
+        dense_head(head_acc.data(), x_sum.data(), net.head_tiles.data(), tokens, D, O);
     } else {  // one weight row per final event; a token's row takes its steps in order
         for (std::size_t k = 0; k < segs.size(); ++k) {
             const segment& g = segs[k];
