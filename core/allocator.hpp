@@ -49,6 +49,7 @@ struct default_init_allocator : std::allocator<T> {
 // 32-byte load from a 16-byte offset splits every other line).
 template <class T, std::size_t Align>
 struct aligned_allocator {
+    static_assert(Align >= alignof(T) && (Align & (Align - 1)) == 0, "a power of two, at least T's alignment");
     using value_type = T;
     template <class U>
     struct rebind {
@@ -57,7 +58,10 @@ struct aligned_allocator {
     aligned_allocator() noexcept = default;
     template <class U>
     aligned_allocator(const aligned_allocator<U, Align>&) noexcept {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{Align})); }
+    T* allocate(std::size_t n) {
+        if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+        return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{Align}));
+    }
     void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{Align}); }
     template <class U>
     bool operator==(const aligned_allocator<U, Align>&) const noexcept {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -114,8 +115,9 @@ void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per
 // The LIF population that a linear's rows feed (out a multiple of 64), stepped on each row's tile of 64 inputs
 // at once with lif_pow2_lanes, the floats of stepping it on those inputs stored. The rows come token by token
 // (each token's T rows in step order: i % T == 0 starts a token), so a token's 64 membranes of a tile live in
-// v for its T steps, from the population's initial value: a membrane lives T steps of one token, and neither
-// the population's state nor its inputs touch memory. The fired lanes go to fired[r * out / 64 + t].
+// v (256 bytes, which stay in L1) for its T steps, from the population's initial value: a membrane lives T
+// steps of one token, so the population needs no state array, and its inputs never reach memory. The fired
+// lanes go to fired[r * out / 64 + t].
 struct tile_lif {
     lif_pow2_lanes lanes;
     float v0;
@@ -150,13 +152,18 @@ void tile_rows_lif(const event_span* spans, std::size_t R, const folded_linear& 
 #endif
 
 // A residual add on a linear's rows: y [R, out] = base + the rows (tile_sums; the floats of storing the rows
-// and adding them to base after, without the store). With c (AVX2 only, out a multiple of 64; order: the
-// rows token by token), the LIF population that y feeds steps on each tile at once as well (tile_lif), its
-// fired lanes to fired.
+// and adding them to base after, without the store). With c (AVX2 builds only, out a multiple of 64: the
+// caller's fusable(); order: the rows token by token), the LIF population that y feeds steps on each tile at
+// once as well (tile_lif), its fired lanes to fired.
 template <bool Ones>
 void tile_rows_residual(float* y, const float* base, const event_span* spans, std::size_t R, const folded_linear& f,
                         const std::uint32_t* order, std::size_t T, const lif_coeffs* c, std::uint64_t* fired) {
     const std::size_t out = f.out;
+#if defined(__AVX2__)
+    assert(!c || out % weight_tile == 0);
+#else
+    assert(!c);  // no fused population without AVX2
+#endif
 #if defined(__AVX2__)
     std::optional<tile_lif> lif;
     if (c) lif.emplace(*c, T, out, fired);
@@ -191,9 +198,9 @@ void tile_rows_residual(float* y, const float* base, const event_span* spans, st
 // y [rows, O] = X [rows, D] W [D, O] for the "residual" readout, each output summed over c = 0 .. D-1 in order
 // from 0 (the floats of add_rows on a zeroed row, with every input a row), in register panels of G tokens x
 // 8 V outputs: each weight vector loaded serves G tokens. W comes as net.head_tiles ([O / 64][D][64],
-// sim/network.hpp), so a panel's column of W is D x 64 contiguous bytes in 256-byte steps (16 KiB in a few
-// pages, on cache lines), which stays in L1 and in the TLB while all the tokens pass; from the [D, O] matrix
-// the same column took one page per input (O x 4 bytes apart): on the D 256 model with no events the whole
+// sim/network.hpp), so a panel's column of W is D pieces of 64 bytes (32 for an eight-wide panel) in 256-byte
+// steps (D / 16 pages, on cache lines), which stays in L1 and in the TLB while all the tokens pass; from the [D, O]
+// matrix the same column took one page per input (O x 4 bytes apart): on the D 256 model with no events the whole
 // simulation took 1.22x this version's time (docs/simulator.md).
 // Six tokens x sixteen outputs (twelve accumulators) measured fastest here; the last O % 16 outputs take an
 // eight-wide panel, the last rows % 6 tokens one-token panels, and only the last O % 8 outputs are scalar.
@@ -334,7 +341,7 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         account(pop, g, [&] { pop.step(s, ev, x, g.N); });
     };
 
-    // The thread's buffers (workspace_of). Every row of x .. cf and head_acc is written before it is read, so
+    // The thread's buffers (workspace_lease). Every row of x .. cf and head_acc is written before it is read, so
     // they are not cleared; cq .. cf are sized where an unfused step needs them.
     workspace_lease lease;
     workspace& ws = lease.get();
@@ -378,8 +385,6 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
         return false;
 #endif
     };
-    // The fused linear and population: its events per segment go to out (which may be ev: the spans are read
-    // before), and its counts where the two separate steps put them.
     std::vector<std::uint32_t>& token_major = ws.token_major;  // the rows token by token, each token's T steps
     token_major.clear();
     for (std::size_t s = 0, k = 0; s < S; ++s, k += T)
@@ -409,6 +414,8 @@ std::vector<sim_result> simulate_layer_major(const sim_network& net, const std::
             account(p, g, [&] { p.count_step(g.N, e.token.size()); });
         }
     };
+    // The fused linear and population: its events per segment go to out (which may be ev: the spans are read
+    // before), and its counts where the two separate steps put them.
     auto linear_lif = [&](const folded_linear& f, int levels, layer_stats* block_state::*layer,
                           population block_state::*pop, std::size_t l, std::vector<events>& out) {
 #if defined(__AVX2__)

@@ -31,7 +31,7 @@ struct sequence_state {
     std::vector<float> x0;   // [N, D] E[token] + P[n] (counted once, in embed)
 
     // states false: the populations' membranes are left unallocated (the cpu engine allocates those it steps
-    // itself, and its fused linears keep theirs in registers)
+    // itself; the neurons it fuses into their linears keep their membranes in a per-tile buffer)
     sequence_state(const sim_network& net, const std::vector<std::int32_t>& tokens, bool record, bool membranes,
                    bool states = true);
     sequence_state(const sequence_state&) = delete;

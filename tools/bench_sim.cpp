@@ -11,7 +11,8 @@
 //                  [thresholds=0.75,1,1.5,2] (the LIF thresholds of the sweep, comma-separated)
 //                  [threads=1,2] [sim] ("sim": the simulator's columns only, without the trainer and PyTorch)
 // 'AC/token' is the simulation's accumulates per token: what halving the events saves depends on which
-// events go, since an event costs its fan-out (an sn1 spike feeds 3 D + F ACs, an sn_h spike D).
+// events go, since an event costs its fan-out (an sn1 spike feeds Q, K and V: 3 D ACs; an sn2 spike fc1: F; an sn_h
+// spike D).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -116,6 +117,10 @@ int main(int argc, char** argv) {
         };
         const std::vector<float> thresholds = list(5, {0.75f, 1.0f, 1.5f, 2.0f});
         const std::vector<float> thread_counts = list(6, {1.0f, 2.0f});
+        for (const float tc : thread_counts)
+            if (tc != static_cast<float>(static_cast<std::size_t>(tc)))
+                throw std::runtime_error(std::string("argument 6 '") + argv[6] +
+                                         "': expected whole thread counts, comma-separated");
         const bool sim_only = argc > 7 && std::string(argv[7]) == "sim";
         if (argc > 7 && !sim_only) throw std::runtime_error(std::string("argument 7 '") + argv[7] + "': expected sim");
         for (const float tc : thread_counts) {

@@ -215,7 +215,9 @@ TEST_CASE("sim: widths that are not multiples of eight (the event scan's tail) e
 TEST_CASE("sim: the cpu engine's groups (sequences of 1 to 8 tokens, several groups per thread) equal the reference") {
     // wide: heads of 68 channels (two words per token in the single-winner scan), bidirectional; tiled:
     // widths in whole 64-output tiles, where the cpu engine fuses Q, K, V and fc1 with their LIF neurons
-    // (hard reset, and soft reset with the recency bias)
+    // (hard reset, and soft reset with the recency bias), o and fc2 with the residual add and the LIF after
+    // it; tiled_t1: the same with one step per token (every row starts a token's membranes) and a residual
+    // head of 150 outputs (panels in three tiles and a scalar tail)
     const std::string wide = R"({"vocab": 40, "d_model": 136, "heads": 2, "d_ff": 32, "layers": 1, "T": 2,
         "max_len": 8, "causal": false, "neuron": "lif", "attention": {"kind": "wta", "k": 1}})";
     const std::string tiled = R"({"vocab": 40, "d_model": 128, "heads": 4, "d_ff": 256, "layers": 2, "T": 2,
@@ -223,12 +225,14 @@ TEST_CASE("sim: the cpu engine's groups (sequences of 1 to 8 tokens, several gro
     const std::string tiled_soft = R"({"vocab": 40, "d_model": 64, "heads": 2, "d_ff": 128, "layers": 1, "T": 3,
         "max_len": 8, "causal": true, "neuron": "lif", "lif": {"reset": "soft", "decay_input": false},
         "attention": {"kind": "wta", "k": 1, "recency": "shift+bias", "bias": [2, 1], "fill": true}})";
+    const std::string tiled_t1 = R"({"vocab": 150, "d_model": 64, "heads": 2, "d_ff": 128, "layers": 2, "T": 1,
+        "max_len": 8, "causal": true, "neuron": "lif", "readout": "residual", "attention": {"kind": "wta", "k": 1}})";
     for (const std::string& model :
          {config(R"("causal": true, "neuron": "lif", "attention": {"kind": "wta", "k": 1})"),
           config(R"("causal": false, "neuron": "nilif", "readout": "residual",
                     "attention": {"kind": "wta", "k": 2, "v_th_attn": 0.25, "recency": "shift"})"),
           config(R"("causal": false, "neuron": "lif", "attention": {"kind": "wta", "k": 1, "v_th_qk": 0.5})"), wide,
-          tiled, tiled_soft}) {
+          tiled, tiled_soft, tiled_t1}) {
         CAPTURE(model);
         const fixture f = make(model);
         const sim_network net = sim_network::from_checkpoint(f.ckpt, "fixture");
