@@ -87,23 +87,26 @@ void tile_sums(const event_span* spans, std::size_t R, std::size_t per, const fl
     }
 }
 
+// A tile's first `width` sums to y: eight vector stores for a whole tile (a memcpy of 256 bytes would be a call).
+inline void store_tile(float* y, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5, v8 a6, v8 a7) {
+    if (width == weight_tile) {
+        v8u* yv = reinterpret_cast<v8u*>(y);
+        yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
+        yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+    } else {
+        const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        std::memcpy(y, all, width * sizeof(float));
+    }
+}
+
 // Output rows y [R, out]: tile_sums stored.
 template <bool Ones>
 void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
                std::size_t out, const float* bias) {
-    tile_sums<Ones>(spans, R, per, tiles, in, out, bias, nullptr,
-                    [&](std::size_t, std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4,
-                        v8 a5, v8 a6, v8 a7) {
-                        float* yr = y + r * out + t * weight_tile;
-                        if (width == weight_tile) {  // eight vector stores (a memcpy of 256 bytes would be a call)
-                            v8u* yv = reinterpret_cast<v8u*>(yr);
-                            yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
-                            yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
-                        } else {
-                            const v8 all[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-                            std::memcpy(yr, all, width * sizeof(float));
-                        }
-                    });
+    tile_sums<Ones>(
+        spans, R, per, tiles, in, out, bias, nullptr,
+        [&](std::size_t, std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3, v8 a4, v8 a5,
+            v8 a6, v8 a7) { store_tile(y + r * out + t * weight_tile, width, a0, a1, a2, a3, a4, a5, a6, a7); });
 }
 void tile_rows(float* y, const event_span* spans, std::size_t R, std::size_t per, const float* tiles, std::size_t in,
                std::size_t out, const float* bias, bool binary) {
@@ -161,37 +164,30 @@ void tile_rows_residual(float* y, const float* base, const event_span* spans, st
     const std::size_t out = f.out;
 #if defined(__AVX2__)
     assert(!c || out % weight_tile == 0);
-#else
-    assert(!c);  // no fused population without AVX2
-#endif
-#if defined(__AVX2__)
     std::optional<tile_lif> lif;
     if (c) lif.emplace(*c, T, out, fired);
 #else
+    assert(!c);  // no fused population without AVX2
     (void)T, (void)c, (void)fired;
 #endif
     tile_sums<Ones>(spans, R, 1, f.tiles.data(), f.in, out, f.bias.data(), order,
                     [&](std::size_t i, std::size_t r, std::size_t t, std::size_t width, v8 a0, v8 a1, v8 a2, v8 a3,
                         v8 a4, v8 a5, v8 a6, v8 a7) {
                         const std::size_t at = r * out + t * weight_tile;
-                        if (width == weight_tile) {
-                            const v8u* b = reinterpret_cast<const v8u*>(base + at);
-                            a0 = b[0] + a0, a1 = b[1] + a1, a2 = b[2] + a2, a3 = b[3] + a3;
-                            a4 = b[4] + a4, a5 = b[5] + a5, a6 = b[6] + a6, a7 = b[7] + a7;
-                            v8u* yv = reinterpret_cast<v8u*>(y + at);
-                            yv[0] = a0, yv[1] = a1, yv[2] = a2, yv[3] = a3;
-                            yv[4] = a4, yv[5] = a5, yv[6] = a6, yv[7] = a7;
+                        // the residual input, its last tile padded with zeros (never stored past width)
+                        v8u b[8] = {};
+                        if (width == weight_tile)  // a memcpy of constant size: eight vector loads, no call
+                            std::memcpy(b, base + at, sizeof b);
+                        else
+                            std::memcpy(b, base + at, width * sizeof(float));
+                        a0 = b[0] + a0, a1 = b[1] + a1, a2 = b[2] + a2, a3 = b[3] + a3;
+                        a4 = b[4] + a4, a5 = b[5] + a5, a6 = b[6] + a6, a7 = b[7] + a7;
+                        store_tile(y + at, width, a0, a1, a2, a3, a4, a5, a6, a7);
 #if defined(__AVX2__)
-                            if (lif) (*lif)(i, r, t, a0, a1, a2, a3, a4, a5, a6, a7);
+                        if (lif) (*lif)(i, r, t, a0, a1, a2, a3, a4, a5, a6, a7);
 #else
-                (void)i;
+                        (void)i;
 #endif
-                        } else {
-                            float all[weight_tile];
-                            const v8 sums[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-                            std::memcpy(all, sums, sizeof all);
-                            for (std::size_t u = 0; u < width; ++u) y[at + u] = base[at + u] + all[u];
-                        }
                     });
 }
 
